@@ -1,0 +1,76 @@
+"""Zhengwen (征文评审): the application factory.
+
+`create_app()` reads configuration, wires the extensions and blueprints and registers
+the CLI. It never touches the database, so CLI commands that need none still run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_babel import Babel, get_locale
+from flask_wtf.csrf import CSRFProtect
+
+from essays import db as database
+from essays import errors_web, security
+from essays.cli import register_cli
+from essays.config import load_secret_key
+
+LOCALES = ("zh", "en")
+
+
+def select_locale() -> str:
+    chosen = session.get("lang")
+    if chosen in LOCALES:
+        return chosen
+    return request.accept_languages.best_match(LOCALES, default="zh") if request else "zh"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    root = Path(__file__).resolve().parent
+    app = Flask(__name__, instance_path=os.environ.get("ZHENGWEN_INSTANCE", str(root / "instance")),
+                template_folder=str(root / "templates"), static_folder=str(root / "static"))
+    app.config.from_mapping(
+        DATABASE_URL=os.environ.get("DATABASE_URL")
+        or f"sqlite:///{Path(app.instance_path) / 'zhengwen.db'}",
+        RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        RATELIMIT_HEADERS_ENABLED=False,
+        WORKERS=int(os.environ.get("WEB_CONCURRENCY", "1")),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE") == "1",
+        SESSION_COOKIE_NAME="zhengwen_session",
+        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        MAX_CONTENT_LENGTH=25 * 1024 * 1024,  # per-route limits are tighter (essays.web)
+        UPLOAD_MAX_BYTES=10 * 1024 * 1024,
+        ROSTER_MAX_BYTES=2 * 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+        BABEL_DEFAULT_LOCALE="zh",
+        BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
+        BABEL_TRANSLATION_DIRECTORIES=str(root / "translations"),
+        LOGIN_RATE_LIMIT="10 per minute",
+    )
+    if test_config is not None:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or load_secret_key(app.instance_path)
+
+    database.init_app(app)
+    CSRFProtect(app)
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale
+    security.init_app(app)
+    errors_web.init_app(app)
+
+    import essays.admin_people  # noqa: F401  (adds the people pages to the admin blueprint)
+    from essays.admin import bp as admin_bp
+    from essays.auth import bp as auth_bp
+    from essays.unit_views import bp as unit_bp
+    from review.views import bp as judge_bp
+
+    for blueprint in (auth_bp, admin_bp, unit_bp, judge_bp):
+        app.register_blueprint(blueprint)
+    register_cli(app)
+    return app

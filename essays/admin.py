@@ -1,0 +1,146 @@
+"""Admin (政工科) pages for competitions: setup, roster status, extensions, phases.
+
+Thin views: they read forms and call essays.competitions; the request commits once.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from essays import competitions as comps
+from essays.db import db
+from essays.errors import Refusal
+from essays.forms import CompetitionForm, ExtensionForm
+from essays.models import Competition, Submission, Unit
+from essays.phases import NEXT, PHASE_NAMES
+from essays.rules import STATUS_NAMES
+from essays.security import roles
+from essays.timeutil import deadline_day, format_deadline, local, parse_local
+from essays.web import get_or_404, now, refuse
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _settings(form: CompetitionForm):
+    try:
+        deadline = parse_local(form.deadline.data)
+    except ValueError:
+        raise Refusal("DEADLINE_INVALID") from None
+    return comps.CompetitionSettings(
+        title=form.title.data, notice_text=form.notice_text.data or "",
+        themes=(form.themes.data or "").splitlines(), char_limit=form.char_limit.data,
+        limit_is_hard=form.limit_is_hard.data == "hard", deadline=deadline,
+        min_per_unit=form.min_per_unit.data, max_per_unit=form.max_per_unit.data,
+    )
+
+
+def _deadline_text(deadline) -> str:
+    shown = local(deadline)
+    if shown.hour == 0 and shown.minute == 0:
+        return deadline_day(deadline).isoformat()
+    return shown.strftime("%Y-%m-%dT%H:%M")
+
+
+@bp.route("/", methods=["GET"])
+@roles("admin")
+def home():
+    items = db().execute(select(Competition).order_by(Competition.id.desc())).scalars().all()
+    return render_template("admin/home.html", competitions=items, PHASE_NAMES=PHASE_NAMES,
+                           format_deadline=format_deadline)
+
+
+@bp.route("/competitions/new", methods=["GET", "POST"])
+@roles("admin")
+def competition_new():
+    form = CompetitionForm()
+    if request.method == "GET":
+        form.themes.data = "解放思想与城管工作改革创新"
+        return render_template("admin/competition_form.html", form=form, competition=None)
+    if not form.validate_on_submit():
+        return render_template("admin/competition_form.html", form=form, competition=None), 400
+    try:
+        competition = comps.create_competition(db(), current_user, _settings(form))
+    except Refusal as e:
+        return refuse(e, "admin/competition_form.html", form=form, competition=None)
+    flash(f"已创建征文活动“{competition.title}”（草稿）。", "success")
+    return redirect(url_for("admin.competition", competition_id=competition.id))
+
+
+@bp.route("/competitions/<int:competition_id>/edit", methods=["GET", "POST"])
+@roles("admin")
+def competition_edit(competition_id: int):
+    competition = get_or_404(Competition, competition_id)
+    form = CompetitionForm(obj=competition)
+    if request.method == "GET":
+        form.themes.data = "\n".join(t.title for t in competition.themes)
+        form.limit_is_hard.data = "hard" if competition.limit_is_hard else "soft"
+        form.deadline.data = _deadline_text(competition.deadline)
+        return render_template("admin/competition_form.html", form=form, competition=competition)
+    if not form.validate_on_submit():
+        return render_template("admin/competition_form.html", form=form,
+                               competition=competition), 400
+    try:
+        comps.update_competition(db(), current_user, competition, _settings(form))
+    except Refusal as e:
+        return refuse(e, "admin/competition_form.html", form=form, competition=competition)
+    flash("活动设置已保存。", "success")
+    return redirect(url_for("admin.competition", competition_id=competition.id))
+
+
+@bp.route("/competitions/<int:competition_id>", methods=["GET"])
+@roles("admin")
+def competition(competition_id: int):
+    competition = get_or_404(Competition, competition_id)
+    moment = now()
+    rows = comps.roster(db(), competition, moment)
+    form = ExtensionForm()
+    form.unit_id.choices = [(r.unit.id, r.unit.name) for r in rows]
+    submissions = db().execute(
+        select(Submission).where(Submission.competition_id == competition.id)
+        .order_by(Submission.id)).scalars().all()
+    return render_template(
+        "admin/competition.html", competition=competition, rows=rows,
+        missing=[r for r in rows if r.status != "submitted"], submissions=submissions,
+        STATUS_NAMES=STATUS_NAMES, PHASE_NAMES=PHASE_NAMES, next_phase=NEXT.get(competition.phase),
+        format_deadline=format_deadline, extension_form=form, now=moment,
+    )
+
+
+@bp.route("/competitions/<int:competition_id>/phase", methods=["GET", "POST"])
+@roles("admin")
+def competition_phase(competition_id: int):
+    """GET shows the confirmation; POST (with the phase the admin saw) makes the move."""
+    competition = get_or_404(Competition, competition_id)
+    target = request.values.get("target", "")
+    if target not in PHASE_NAMES:
+        raise Refusal("FORM_INVALID")
+    context = dict(competition=competition, target=target, PHASE_NAMES=PHASE_NAMES)
+    if request.method == "GET":
+        return render_template("admin/phase_confirm.html", **context)
+    try:
+        comps.move_phase(db(), current_user, competition, request.form.get("expected", ""),
+                         target, now())
+    except Refusal as e:
+        return refuse(e, "admin/phase_confirm.html", **context)
+    flash(f"活动已进入“{PHASE_NAMES[target]}”阶段。", "success")
+    return redirect(url_for("admin.competition", competition_id=competition.id))
+
+
+@bp.route("/competitions/<int:competition_id>/extensions", methods=["POST"])
+@roles("admin")
+def competition_extension(competition_id: int):
+    competition = get_or_404(Competition, competition_id)
+    form = ExtensionForm()
+    form.unit_id.choices = [(u.id, u.name) for u in comps.participating_units(db())]
+    if not form.validate_on_submit():
+        raise Refusal("FORM_INVALID")
+    unit = get_or_404(Unit, form.unit_id.data)
+    try:
+        until = parse_local(form.until.data)
+    except ValueError:
+        raise Refusal("DEADLINE_INVALID") from None
+    comps.grant_extension(db(), current_user, competition, unit, until, form.reason.data)
+    flash(f"已为“{unit.name}”延期至 {format_deadline(until)}。", "success")
+    return redirect(url_for("admin.competition", competition_id=competition.id))

@@ -1,0 +1,116 @@
+"""Login, logout, password change and the language switch."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from essays import accounts, announcements
+from essays.db import db
+from essays.errors import Refusal
+from essays.security import limiter, login_key, public, roles
+from essays.web import client_ip, now, refuse
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    username = StringField("账号", validators=[DataRequired(message="请填写账号"), Length(max=50)])
+    password = PasswordField("密码", validators=[DataRequired(message="请填写密码"), Length(max=200)])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("当前密码", validators=[DataRequired(message="请填写当前密码")])
+    new = PasswordField("新密码", validators=[DataRequired(message="请填写新密码"), Length(max=200)])
+    confirm = PasswordField("再次输入新密码", validators=[DataRequired(message="请再次输入新密码")])
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only local paths: an open redirect would let a phishing link borrow our login page."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+@bp.route("/", methods=["GET"])
+@public
+def index():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for({"admin": "admin.home", "unit": "unit.home",
+                             "judge": "judge.home"}[current_user.role]))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=login_key,
+               methods=["POST"])
+def login():
+    form = LoginForm()
+    if request.method == "GET":
+        return render_template("login.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("login.html", form=form), 400
+    try:
+        user = accounts.authenticate(db(), form.username.data, form.password.data, now(),
+                                     ip=client_ip())
+    except Refusal as e:
+        # Keep the failure count and the lock even though we answer with an error: the
+        # request would otherwise roll them back (essays.db commits only on success).
+        db().commit()
+        form.password.data = ""
+        return refuse(e, "login.html", form=form)
+    login_user(user)
+    session.permanent = True
+    target = _safe_next(request.args.get("next"))
+    if user.must_change_password:
+        return redirect(url_for("auth.change_password"))
+    return redirect(target or url_for("auth.index"))
+
+
+@bp.route("/logout", methods=["POST"])
+@roles("admin", "unit", "judge")
+def logout():
+    logout_user()
+    session.pop("lang", None)
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@roles("admin", "unit", "judge")
+@login_required
+def change_password():
+    form = PasswordForm()
+    if request.method == "GET":
+        return render_template("password.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("password.html", form=form), 400
+    try:
+        accounts.change_password(db(), current_user, form.current.data, form.new.data,
+                                 form.confirm.data)
+    except Refusal as e:
+        return refuse(e, "password.html", form=form)
+    # The session id holds the password version: log in again under the new one.
+    login_user(current_user._get_current_object())
+    from flask import flash
+
+    flash("密码已修改。", "success")
+    return redirect(url_for("auth.index"))
+
+
+@bp.route("/lang/<code>", methods=["GET"])
+@public
+def set_language(code: str):
+    if code in ("zh", "en"):
+        session["lang"] = code
+    return redirect(_safe_next(request.args.get("next")) or url_for("auth.index"))
+
+
+@bp.route("/announcements/<int:announcement_id>/read", methods=["POST"])
+@roles("unit", "judge")
+def mark_read(announcement_id: int):
+    announcements.mark_read(db(), current_user, announcement_id)
+    return redirect(url_for("auth.index"))

@@ -1,0 +1,130 @@
+"""Command-line tools: flask --app app init-db | create-user | import-roster | demo | audit-verify."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import inspect
+
+from essays.config import load_secret_key
+from essays.db import database, db
+from essays.errors import Refusal
+
+DEFAULT_DEMO_PASSWORD = "zhengwen2027"  # noqa: S105  (demo accounts only, printed)
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Creates instance/ with its SECRET_KEY file and brings the database schema up to date."""
+    from essays.migrate import upgrade
+
+    load_secret_key(current_app.instance_path)
+    upgrade(current_app.config["DATABASE_URL"])
+    click.echo("数据库已就绪（迁移到最新版本）。")
+
+
+def _require_schema() -> None:
+    if not inspect(database().engine).has_table("user_account"):
+        _fail("数据库尚未初始化，请先运行：flask --app app init-db")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "unit", "judge"]), default="admin")
+@click.option("--name", "display_name", default="", help="显示姓名")
+@click.option("--unit", "unit_name", default="", help="所属单位名称（单位账号必填）")
+@click.option("--password", default=None, help="初始密码；不给则自动生成")
+def create_user_command(username, role, display_name, unit_name, password) -> None:
+    """Creates an account; it must change its password at first login."""
+    from sqlalchemy import select
+
+    from essays.accounts import create_user, password_problem
+    from essays.models import Unit
+
+    _require_schema()
+    session = db()
+    unit = None
+    if unit_name:
+        unit = session.execute(select(Unit).where(Unit.name == unit_name)).scalar_one_or_none()
+        if unit is None:
+            _fail(f"单位“{unit_name}”不存在。")
+    if password and (problem := password_problem(password, username)):
+        _fail(f"密码不符合要求：{problem}")
+    try:
+        user, initial = create_user(session, None, username=username, display_name=display_name,
+                                    role=role, unit=unit, password=password)
+    except Refusal as e:
+        _fail(f"{e.message}（错误代码 {e.code}）")
+    session.commit()
+    click.echo(f"已创建账号 {user.username}（{role}），初始密码：{initial}（首次登录须修改）")
+
+
+@click.command("import-roster")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_roster_command(path: Path) -> None:
+    """Imports units and accounts from an .xlsx or .csv roster; prints initial passwords."""
+    from essays.roster import import_roster, parse_roster
+
+    _require_schema()
+    session = db()
+    try:
+        parsed = parse_roster(path.name, path.read_bytes())
+        created = import_roster(session, None, parsed)
+    except Refusal as e:
+        for line, problem in getattr(locals().get("parsed"), "errors", []):
+            click.echo(f"第 {line} 行：{problem}", err=True)
+        _fail(f"{e.message}（错误代码 {e.code}）")
+    session.commit()
+    click.echo("单位\t账号\t姓名\t初始密码")
+    for user, password in created:
+        click.echo(f"{user.unit.name if user.unit else ''}\t{user.username}\t{user.display_name}\t{password}")
+
+
+@click.command("demo")
+@click.option("--password", default=DEFAULT_DEMO_PASSWORD, show_default=True,
+              help="所有演示账号的密码")
+@click.option("--phase", type=click.Choice(["open", "review", "ranked"]), default="open",
+              show_default=True)
+def demo_command(password: str, phase: str) -> None:
+    """Fills an empty database with a demo competition built on the seed notice."""
+    from essays.demo import build_demo
+    from essays.web import now
+
+    _require_schema()
+    session = db()
+    files_dir = Path(current_app.root_path) / "demo-files"
+    try:
+        report = build_demo(session, password=password, phase=phase, now=now(), files_dir=files_dir)
+    except Refusal as e:
+        _fail(f"{e.message}（错误代码 {e.code}）")
+    except ValueError as e:
+        _fail(str(e))
+    session.commit()
+    for line in report.lines():
+        click.echo(line)
+
+
+@click.command("audit-verify")
+def audit_verify_command() -> None:
+    """Recomputes the audit log's hash chain."""
+    from essays.audit import verify_chain
+
+    _require_schema()
+    intact, bad = verify_chain(db())
+    if not intact:
+        _fail(f"审计日志哈希链在第 {bad} 条处断开：日志可能被篡改。")
+    click.echo("审计日志完整。")
+
+
+def register_cli(app: Flask) -> None:
+    for command in (init_db, create_user_command, import_roster_command, demo_command,
+                    audit_verify_command):
+        app.cli.add_command(command)

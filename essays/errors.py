@@ -1,0 +1,73 @@
+"""Stable error codes with their Chinese messages.
+
+Each refusal the app can give has a code that never changes (users quote it on the
+phone, tests assert it) and a message that says what to do. README.md lists them all;
+`tests/test_errors.py` checks that the list there and this table agree.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+# code: (HTTP status, message template)
+CODES: dict[str, tuple[int, object]] = {
+    "LOGIN_FAILED": (401, _l("用户名或密码不正确。")),
+    "ACCOUNT_LOCKED": (403, _l("该账号因连续登录失败已被锁定，请在 %(until)s 之后再试，或请政工科解锁。")),
+    "ACCOUNT_DISABLED": (403, _l("该账号已停用，请联系政工科。")),
+    "LOGIN_RATE_LIMITED": (429, _l("登录尝试过于频繁，请稍等一分钟后再试。")),
+    "RATE_LIMITED": (429, _l("操作过于频繁，请稍后再试。")),
+    "CSRF_FAILED": (400, _l("页面已过期或表单来源无法验证，请刷新页面后重新提交。")),
+    "FORM_INVALID": (400, _l("表单填写有误，请按提示修改后重新提交。")),
+    "PASSWORD_WRONG": (400, _l("当前密码不正确。")),
+    "PASSWORD_WEAK": (400, _l("新密码不符合要求：%(reason)s")),
+    "PASSWORD_MISMATCH": (400, _l("两次输入的新密码不一致。")),
+    "USERNAME_TAKEN": (409, _l("账号“%(username)s”已存在，请换一个。")),
+    "UNIT_NAME_TAKEN": (409, _l("单位“%(name)s”已存在。")),
+    "UNIT_REQUIRED": (400, _l("单位账号必须指定所属单位。")),
+    "ORGANISER_TAKEN": (409, _l("已有主办单位“%(name)s”，一次只能指定一个主办单位。")),
+    "ROSTER_FILE_TYPE": (400, _l("名单文件须为 .xlsx 或 .csv（UTF-8 或 GBK 编码）。")),
+    "ROSTER_INVALID": (400, _l("名单中有 %(count)s 行有误，未导入任何内容。请改正后重新上传。")),
+    "ROSTER_EMPTY": (400, _l("名单文件中没有数据行。")),
+    "PHASE_REFUSED": (409, _l("不能进入“%(target)s”阶段：%(reason)s")),
+    "PHASE_STALE": (409, _l("活动阶段已被他人改变（现为“%(current)s”），请刷新页面后再操作。")),
+    "COMPETITION_LOCKED": (409, _l("活动已进入“%(phase)s”阶段，不能再修改这些设置。")),
+    "THEMES_COUNT": (400, _l("主题须为 1 至 3 个，每行一个。")),
+    "DEADLINE_INVALID": (400, _l("截止时间格式不正确，请填写如 2027-05-20 的日期。")),
+    "EXTENSION_INVALID": (400, _l("延期截止时间必须晚于活动截止时间。")),
+    "NOT_OPEN": (409, _l("本活动当前不在收稿阶段，不能提交或替换文章。")),
+    "DEADLINE_PASSED": (409, _l("已过截止时间（%(deadline)s），不能再提交或替换。如有特殊情况请联系政工科申请延期。")),
+    "QUOTA_FULL": (409, _l("本单位在本活动中最多提交 %(max)s 篇，已达上限。如需更换，请替换已提交的文章。")),
+    "UPLOAD_MISSING": (400, _l("请选择要上传的 .docx 文件。")),
+    "UPLOAD_EMPTY": (400, _l("上传的文件是空的（0 字节），请检查后重新上传。")),
+    "UPLOAD_TOO_LARGE": (413, _l("文件太大，不能超过 %(limit)s。请删除文中的大图片后再上传。")),
+    "UPLOAD_NOT_DOCX": (400, _l("只接受 Word 的 .docx 文件。请在 Word 或 WPS 中“另存为” .docx 后再上传。")),
+    "UPLOAD_OLD_DOC": (400, _l("这是旧版 .doc 文件（或加了密码的文件）。请在 Word 或 WPS 中“另存为” .docx，并去掉打开密码后再上传。")),
+    "UPLOAD_PDF": (400, _l("这是 PDF 文件，不是 Word 文档。请上传 .docx 原文件。")),
+    "UPLOAD_BROKEN": (400, _l("文件已损坏或不是有效的 .docx，无法读取。请在 Word 或 WPS 中打开确认后重新保存再上传。")),
+    "UPLOAD_NO_TEXT": (400, _l("文件中没有读到正文文字。请确认正文不是图片或扫描件。")),
+    "OVER_LIMIT": (400, _l("正文 %(count)s 字，超过了 %(limit)s 字的上限，未能提交。请删减后重新上传。")),
+    "FORBIDDEN": (403, _l("您没有权限访问此页面。")),
+    "NOT_FOUND": (404, _l("页面或对象不存在。")),
+    "REQUEST_TOO_LARGE": (413, _l("提交的内容太大。")),
+    "SERVER_ERROR": (500, _l("服务器内部错误，您的操作未被保存。请稍后重试；如多次出现，请联系政工科。")),
+    "DB_UNAVAILABLE": (503, _l("数据库暂时无法连接，您的操作未被保存。请稍后重试。")),
+}
+
+
+class Refusal(Exception):
+    """A refused action: a stable code, its HTTP status and a Chinese message."""
+
+    def __init__(self, code: str, **params):
+        status, template = CODES[code]
+        self.code = code
+        self.status = status
+        self.params = params
+        super().__init__(code)
+        self._template = template
+
+    @property
+    def message(self) -> str:
+        return str(self._template) % self.params if self.params else str(self._template)
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}"

@@ -1,0 +1,57 @@
+"""Error pages in Chinese, each with its stable code."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from essays.errors import Refusal
+
+
+def error_page(code: str, **params):
+    refusal = Refusal(code, **params)
+    return render_template("error.html", refusal=refusal, bare=code == "DB_UNAVAILABLE"), refusal.status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(Refusal)
+    def _refusal(e: Refusal):
+        return render_template("error.html", refusal=e), e.status
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_e):
+        return error_page("CSRF_FAILED")
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate(_e):
+        from flask import request
+
+        if request.endpoint == "auth.login":
+            return error_page("LOGIN_RATE_LIMITED")
+        return error_page("RATE_LIMITED")
+
+    @app.errorhandler(403)
+    def _forbidden(_e):
+        return error_page("FORBIDDEN")
+
+    @app.errorhandler(404)
+    def _not_found(_e):
+        return error_page("NOT_FOUND")
+
+    @app.errorhandler(413)
+    def _too_large(_e):
+        return error_page("REQUEST_TOO_LARGE")
+
+    @app.errorhandler(OperationalError)
+    def _db_down(e):
+        app.logger.error("database unavailable: %s", e)
+        return error_page("DB_UNAVAILABLE")
+
+    @app.errorhandler(500)
+    def _server_error(e):
+        original = getattr(e, "original_exception", None)
+        if isinstance(original, DBAPIError) and original.connection_invalidated:
+            return error_page("DB_UNAVAILABLE")
+        return error_page("SERVER_ERROR")

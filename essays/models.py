@@ -1,0 +1,277 @@
+"""The base data model: units, accounts, competitions, submissions, announcements.
+
+Invariants live in the schema as named constraints as well as in the domain functions,
+so that a bug in a view cannot store what the rules forbid.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from essays.db import Base, UTCDateTime, utcnow
+
+ROLES = ("admin", "unit", "judge")
+
+# The phases of a competition, in order. Their Chinese names live in essays.phases.
+PHASES = ("draft", "open", "intake_closed", "review", "ranked", "published", "closed")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Unit(Base):
+    """A unit (中队、科室) of the brigade. At most one unit is the organiser (the 大队)."""
+
+    __tablename__ = "unit"
+    __table_args__ = (
+        Index(
+            "uq_unit_one_organiser",
+            "is_organiser",
+            unique=True,
+            sqlite_where=text("is_organiser"),
+            postgresql_where=text("is_organiser"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    short_name: Mapped[str] = mapped_column(String(50), default="")
+    # Other names the unit is known by (used to spot self-identification in essays).
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    contact_name: Mapped[str] = mapped_column(String(50), default="")
+    contact_phone: Mapped[str] = mapped_column(String(30), default="")
+    is_organiser: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id])
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.id} {self.name}>"
+
+
+class User(UserMixin, Base):
+    """An account. Unit accounts belong to a unit; judges may (for conflicts of interest)."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="role_known"),
+        CheckConstraint("role != 'unit' OR unit_id IS NOT NULL", name="unit_account_has_unit"),
+        CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    display_name: Mapped[str] = mapped_column(String(50))
+    role: Mapped[str] = mapped_column(String(10))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped on every password change or reset: it is part of the session id, so
+    # sessions opened with an old password stop working everywhere at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    unit: Mapped[Unit | None] = relationship()
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+
+class Competition(Base):
+    """An essay competition (征文活动).
+
+    `deadline` is an exclusive instant: "5月20日 24:00" Asia/Shanghai is stored as
+    5月21日 00:00 Asia/Shanghai (16:00 UTC on 20 May); an upload is on time when it
+    arrives strictly before it.
+    """
+
+    __tablename__ = "competition"
+    __table_args__ = (
+        CheckConstraint(_in("phase", PHASES), name="phase_known"),
+        CheckConstraint("char_limit > 0", name="char_limit_positive"),
+        CheckConstraint("min_per_unit >= 1", name="min_per_unit_at_least_one"),
+        CheckConstraint("max_per_unit >= min_per_unit", name="max_not_below_min"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    notice_text: Mapped[str] = mapped_column(Text, default="")
+    char_limit: Mapped[int] = mapped_column(Integer, default=3000)
+    # True: 以内/不超过, an over-limit upload is refused. False: 左右/为宜, flagged.
+    limit_is_hard: Mapped[bool] = mapped_column(Boolean, default=True)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    min_per_unit: Mapped[int] = mapped_column(Integer, default=1)
+    max_per_unit: Mapped[int] = mapped_column(Integer, default=1)
+    phase: Mapped[str] = mapped_column(String(20), default="draft")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    themes: Mapped[list[Theme]] = relationship(
+        back_populates="competition", order_by="Theme.position", cascade="all, delete-orphan"
+    )
+    extensions: Mapped[list[Extension]] = relationship(
+        back_populates="competition", cascade="all, delete-orphan"
+    )
+
+
+class Theme(Base):
+    """One of the competition's 1-3 themes (主题)."""
+
+    __tablename__ = "theme"
+    __table_args__ = (
+        UniqueConstraint("competition_id", "position", name="uq_theme_position"),
+        CheckConstraint("position BETWEEN 1 AND 3", name="at_most_three"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competition.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+
+    competition: Mapped[Competition] = relationship(back_populates="themes")
+
+
+class Extension(Base):
+    """A later deadline (延期) granted to one unit; `until` is exclusive like the deadline."""
+
+    __tablename__ = "extension"
+    __table_args__ = (UniqueConstraint("competition_id", "unit_id", name="uq_extension_unit"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competition.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    competition: Mapped[Competition] = relationship(back_populates="extensions")
+    unit: Mapped[Unit] = relationship()
+
+
+class Submission(Base):
+    """A unit's entry in a competition; its file lives in its versions, newest last."""
+
+    __tablename__ = "submission"
+    __table_args__ = (Index("ix_submission_competition_unit", "competition_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competition.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    theme_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    contact_phone: Mapped[str] = mapped_column(String(30), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    competition: Mapped[Competition] = relationship()
+    unit: Mapped[Unit] = relationship()
+    theme: Mapped[Theme | None] = relationship()
+    versions: Mapped[list[SubmissionVersion]] = relationship(
+        back_populates="submission", order_by="SubmissionVersion.number",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def current(self) -> SubmissionVersion | None:
+        return self.versions[-1] if self.versions else None
+
+
+class SubmissionVersion(Base):
+    """One uploaded file of a submission, stored in the database with its SHA-256."""
+
+    __tablename__ = "submission_version"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "number", name="uq_version_number"),
+        CheckConstraint("number >= 1", name="number_positive"),
+        CheckConstraint("size > 0", name="size_positive"),
+        CheckConstraint("length(sha256) = 64", name="sha256_hex"),
+        CheckConstraint("char_count >= 0", name="char_count_not_negative"),
+        Index("ix_submission_version_sha256", "sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    file_bytes: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    original_filename: Mapped[str] = mapped_column(String(255))
+    uploader_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Whether it arrived after the competition deadline (only possible under an extension).
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str] = mapped_column(Text, default="")
+    char_count: Mapped[int] = mapped_column(Integer, default=0)  # 字数, as Word counts
+    counts: Mapped[dict] = mapped_column(JSON, default=dict)  # the other figures of 字数统计
+
+    submission: Mapped[Submission] = relationship(back_populates="versions")
+    uploader: Mapped[User] = relationship()
+
+
+AUDIENCES = ("all_units", "some_units", "judges", "everyone")
+
+
+class Announcement(Base):
+    """A message (通知) from the admin, shown on its readers' home page until read."""
+
+    __tablename__ = "announcement"
+    __table_args__ = (CheckConstraint(_in("audience", AUDIENCES), name="audience_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(String(20))
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    units: Mapped[list[Unit]] = relationship(secondary="announcement_unit")
+
+
+class AnnouncementUnit(Base):
+    __tablename__ = "announcement_unit"
+
+    announcement_id: Mapped[int] = mapped_column(
+        ForeignKey("announcement.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), primary_key=True)
+
+
+class AnnouncementRead(Base):
+    __tablename__ = "announcement_read"
+
+    announcement_id: Mapped[int] = mapped_column(
+        ForeignKey("announcement.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
