@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, session
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
@@ -17,15 +17,20 @@ from essays import db as database
 from essays import errors_web, security
 from essays.cli import register_cli
 from essays.config import load_secret_key
+from essays.phases import PHASE_NAMES
+from essays.rules import STATUS_NAMES
+from essays.timeutil import format_deadline, format_time
 
 LOCALES = ("zh", "en")
 
 
 def select_locale() -> str:
-    chosen = session.get("lang")
-    if chosen in LOCALES:
-        return chosen
-    return request.accept_languages.best_match(LOCALES, default="zh") if request else "zh"
+    """Chinese, unless the user picked English in the page footer. The browser's
+    Accept-Language is not consulted: offices run English-language browsers too, and
+    everyone there expects the Chinese UI."""
+    if has_request_context() and session.get("lang") in LOCALES:
+        return session["lang"]
+    return "zh"
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -60,7 +65,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     database.init_app(app)
     CSRFProtect(app)
     Babel(app, locale_selector=select_locale)
-    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals.update(
+        get_locale=get_locale, format_time=format_time, format_deadline=format_deadline,
+        PHASE_NAMES=PHASE_NAMES, STATUS_NAMES=STATUS_NAMES,
+    )
     security.init_app(app)
     errors_web.init_app(app)
 

@@ -27,12 +27,19 @@ from essays.models import ROLES, Unit, User
 LOCKOUT_THRESHOLD = 5
 LOCKOUT_MINUTES = 15
 MIN_PASSWORD_LENGTH = 10
+# werkzeug's default (scrypt). The test suite swaps in a cheap method to stay fast;
+# check_password_hash reads the method from each stored hash, so both verify.
+HASH_METHOD = "scrypt"
 # No 0/O, 1/l/I: initial passwords are read off paper and typed by hand.
 _ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 # A hash to compare against when the username does not exist, so that the time a
 # failed login takes does not tell whether the account exists.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def _hash(password: str) -> str:
+    return generate_password_hash(password, method=HASH_METHOD)
 
 
 def password_problem(password: str, username: str = "") -> str | None:
@@ -109,7 +116,7 @@ def create_user(session: Session, actor: User | None, *, username: str, display_
         raise Refusal("USERNAME_TAKEN", username=username)
     initial = password or generate_password()
     user = User(username=username, display_name=display_name.strip() or username, role=role,
-                unit=unit, password_hash=generate_password_hash(initial),
+                unit=unit, password_hash=_hash(initial),
                 must_change_password=must_change, active=True, failed_logins=0,
                 session_version=1)
     session.add(user)
@@ -129,7 +136,7 @@ def change_password(session: Session, user: User, current: str, new: str, confir
         raise Refusal("PASSWORD_WEAK", reason=problem)
     if check_password_hash(user.password_hash, new):
         raise Refusal("PASSWORD_WEAK", reason=str(_l("不能与当前密码相同")))
-    user.password_hash = generate_password_hash(new)
+    user.password_hash = _hash(new)
     user.must_change_password = False
     user.session_version += 1
     record(session, "user.password_change", actor=user, obj=user)
@@ -138,7 +145,7 @@ def change_password(session: Session, user: User, current: str, new: str, confir
 def reset_password(session: Session, actor: User, user: User) -> str:
     """Sets a new initial password (shown once to the admin) and unlocks the account."""
     initial = generate_password()
-    user.password_hash = generate_password_hash(initial)
+    user.password_hash = _hash(initial)
     user.must_change_password = True
     user.failed_logins = 0
     user.locked_until = None

@@ -18,7 +18,7 @@ from essays.phases import NEXT, PHASE_NAMES
 from essays.rules import STATUS_NAMES
 from essays.security import roles
 from essays.timeutil import deadline_day, format_deadline, local, parse_local
-from essays.web import get_or_404, now, refuse
+from essays.web import get_or_404, invalid, now, refuse
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -59,7 +59,7 @@ def competition_new():
         form.themes.data = "解放思想与城管工作改革创新"
         return render_template("admin/competition_form.html", form=form, competition=None)
     if not form.validate_on_submit():
-        return render_template("admin/competition_form.html", form=form, competition=None), 400
+        return invalid("admin/competition_form.html", form=form, competition=None)
     try:
         competition = comps.create_competition(db(), current_user, _settings(form))
     except Refusal as e:
@@ -79,8 +79,8 @@ def competition_edit(competition_id: int):
         form.deadline.data = _deadline_text(competition.deadline)
         return render_template("admin/competition_form.html", form=form, competition=competition)
     if not form.validate_on_submit():
-        return render_template("admin/competition_form.html", form=form,
-                               competition=competition), 400
+        return invalid("admin/competition_form.html", form=form,
+                               competition=competition)
     try:
         comps.update_competition(db(), current_user, competition, _settings(form))
     except Refusal as e:

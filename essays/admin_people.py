@@ -19,7 +19,7 @@ from essays.roster import COLUMNS, import_roster, parse_roster
 from essays.security import roles
 from essays.timeutil import format_time
 from essays.units import UnitFields, save_unit, split_aliases
-from essays.web import get_or_404, limit_request_size, now, refuse
+from essays.web import get_or_404, invalid, limit_request_size, now, refuse
 
 
 def _units() -> list[Unit]:
@@ -45,7 +45,7 @@ def unit_form(unit_id: int | None):
             form.parent_id.data = unit.parent_id or 0
         return render_template("admin/unit_form.html", form=form, unit=unit)
     if not form.validate_on_submit():
-        return render_template("admin/unit_form.html", form=form, unit=unit), 400
+        return invalid("admin/unit_form.html", form=form, unit=unit)
     fields = UnitFields(
         name=form.name.data, short_name=form.short_name.data or "",
         aliases=split_aliases(form.aliases.data or ""), parent_id=form.parent_id.data or None,
@@ -79,7 +79,7 @@ def user_new():
     if request.method == "GET":
         return render_template("admin/user_form.html", form=form)
     if not form.validate_on_submit():
-        return render_template("admin/user_form.html", form=form), 400
+        return invalid("admin/user_form.html", form=form)
     unit = db().get(Unit, form.unit_id.data) if form.unit_id.data else None
     try:
         user, initial = accounts.create_user(db(), current_user, username=form.username.data,
@@ -155,7 +155,7 @@ def announcements():
     if request.method == "GET":
         return render_template("admin/announcements.html", **context)
     if not form.validate_on_submit():
-        return render_template("admin/announcements.html", **context), 400
+        return invalid("admin/announcements.html", **context)
     chosen = [u for u in _units() if u.id in (form.unit_ids.data or [])]
     try:
         post(db(), current_user, form.title.data, form.body.data, form.audience.data, chosen)

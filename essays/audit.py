@@ -85,8 +85,8 @@ def record(session: Session, action: str, *, actor: User | None = None, obj=None
     result = session.execute(update(AuditHead).where(AuditHead.id == 1)
                              .values(seq=AuditHead.seq + 1))
     if result.rowcount == 0:
-        session.add(AuditHead(id=1, seq=1, last_hash=GENESIS))
-        session.flush()
+        # The migration creates the head row; creating it here would race.
+        raise RuntimeError("audit_head row missing: run `flask --app app init-db`")
     head = session.execute(
         select(AuditHead).where(AuditHead.id == 1).execution_options(populate_existing=True)
     ).scalar_one()

@@ -12,7 +12,7 @@ from essays import accounts, announcements
 from essays.db import db
 from essays.errors import Refusal
 from essays.security import limiter, login_key, public, roles
-from essays.web import client_ip, now, refuse
+from essays.web import client_ip, invalid, now, refuse
 
 bp = Blueprint("auth", __name__)
 
@@ -53,7 +53,7 @@ def login():
     if request.method == "GET":
         return render_template("login.html", form=form)
     if not form.validate_on_submit():
-        return render_template("login.html", form=form), 400
+        return invalid("login.html", form=form)
     try:
         user = accounts.authenticate(db(), form.username.data, form.password.data, now(),
                                      ip=client_ip())
@@ -87,7 +87,7 @@ def change_password():
     if request.method == "GET":
         return render_template("password.html", form=form)
     if not form.validate_on_submit():
-        return render_template("password.html", form=form), 400
+        return invalid("password.html", form=form)
     try:
         accounts.change_password(db(), current_user, form.current.data, form.new.data,
                                  form.confirm.data)

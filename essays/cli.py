@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import inspect
 
 from essays.config import load_secret_key
-from essays.db import database, db
+from essays.db import db
 from essays.errors import Refusal
 
 DEFAULT_DEMO_PASSWORD = "zhengwen2027"  # noqa: S105  (demo accounts only, printed)
@@ -22,6 +23,7 @@ def _fail(message: str) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db() -> None:
     """Creates instance/ with its SECRET_KEY file and brings the database schema up to date."""
     from essays.migrate import upgrade
@@ -32,11 +34,12 @@ def init_db() -> None:
 
 
 def _require_schema() -> None:
-    if not inspect(database().engine).has_table("user_account"):
+    if not inspect(db().connection()).has_table("user_account"):
         _fail("数据库尚未初始化，请先运行：flask --app app init-db")
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--role", type=click.Choice(["admin", "unit", "judge"]), default="admin")
 @click.option("--name", "display_name", default="", help="显示姓名")
@@ -68,6 +71,7 @@ def create_user_command(username, role, display_name, unit_name, password) -> No
 
 
 @click.command("import-roster")
+@with_appcontext
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_roster_command(path: Path) -> None:
     """Imports units and accounts from an .xlsx or .csv roster; prints initial passwords."""
@@ -89,6 +93,7 @@ def import_roster_command(path: Path) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--password", default=DEFAULT_DEMO_PASSWORD, show_default=True,
               help="所有演示账号的密码")
 @click.option("--phase", type=click.Choice(["open", "review", "ranked"]), default="open",
@@ -113,6 +118,7 @@ def demo_command(password: str, phase: str) -> None:
 
 
 @click.command("audit-verify")
+@with_appcontext
 def audit_verify_command() -> None:
     """Recomputes the audit log's hash chain."""
     from essays.audit import verify_chain

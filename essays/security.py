@@ -23,7 +23,10 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = None  # the login page says why on its own
 
 # Storage comes from RATELIMIT_STORAGE_URI: memory:// for one process, redis://... when
-# several workers must share the counts.
+# several workers must share the counts. The Limiter is module-level because the login
+# view's decorator needs it at import time; init_app rebinds its storage and switches, so
+# with several apps in one process (only the tests do that) the last one created wins:
+# tests change LOGIN_RATE_LIMIT, which is read per request, never RATELIMIT_ENABLED.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

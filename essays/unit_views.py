@@ -23,7 +23,7 @@ from essays.phases import PHASE_NAMES
 from essays.rules import STATUS_NAMES, effective_deadline, unit_status
 from essays.security import roles
 from essays.timeutil import format_deadline, format_time
-from essays.web import get_or_404, limit_request_size, now, refuse
+from essays.web import get_or_404, invalid, limit_request_size, now, refuse
 
 bp = Blueprint("unit", __name__, url_prefix="/unit")
 VISIBLE_PHASES = ("open", "intake_closed", "review", "ranked", "published", "closed")
@@ -60,7 +60,8 @@ def home():
             status=unit_status(len(subs), competition.min_per_unit, moment, competition.deadline, until),
         ))
     return render_template("unit/home.html", items=items,
-                           unread=announcements.unread_for(session, current_user), STATUS_NAMES=STATUS_NAMES, PHASE_NAMES=PHASE_NAMES,
+                           unread=announcements.unread_for(session, current_user),
+                           STATUS_NAMES=STATUS_NAMES, PHASE_NAMES=PHASE_NAMES,
                            format_deadline=format_deadline, format_time=format_time, now=moment)
 
 
@@ -83,7 +84,7 @@ def _upload(competition: Competition, submission: Submission | None):
     if request.method == "GET":
         return render_template("unit/submit.html", **context)
     if not form.validate_on_submit():
-        return render_template("unit/submit.html", **context), 400
+        return invalid("unit/submit.html", **context)
     upload = request.files.get("file")
     try:
         if upload is None or not upload.filename:

@@ -28,6 +28,11 @@ def refuse(refusal: Refusal, template: str, **context):
     return render_template(template, **context), refusal.status
 
 
+def invalid(template: str, **context):
+    """A form that failed validation: the fields show what is wrong, the code is FORM_INVALID."""
+    return refuse(Refusal("FORM_INVALID"), template, **context)
+
+
 def get_or_404(model, ident):
     from flask import abort
 

@@ -26,6 +26,10 @@ def upgrade() -> None:
     sa.Column('last_hash', sa.String(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_head'))
     )
+    # The chain's head: one row, created here so that writers only ever UPDATE it.
+    op.bulk_insert(sa.table('audit_head', sa.column('id', sa.Integer), sa.column('seq', sa.Integer),
+                            sa.column('last_hash', sa.String)),
+                   [{'id': 1, 'seq': 0, 'last_hash': '0' * 64}])
     op.create_table('competition',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),

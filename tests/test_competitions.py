@@ -1,0 +1,152 @@
+"""Competition setup, phases, extensions and the roster of unit statuses (admin pages)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from essays.audit import AuditLog
+from essays.models import Competition, Extension
+from tests.factories import DEADLINE
+
+FORM = {"title": "解放思想大讨论征文", "themes": "主题一\n主题二", "char_limit": 3000,
+        "limit_is_hard": "hard", "deadline": "2027-05-20", "min_per_unit": 1, "max_per_unit": 1,
+        "notice_text": "各单位须有1篇3000字以内的论文，于5月20日交政工科。"}
+
+
+@pytest.fixture
+def admin(client, auth, make):
+    user = make.user("admin", username="zgk1")
+    auth.login("zgk1")
+    return user
+
+
+def actions(session):
+    return [a for (a,) in session.execute(select(AuditLog.action).order_by(AuditLog.seq))]
+
+
+def test_create_competition(client, admin, session):
+    response = client.post("/admin/competitions/new", data=FORM)
+    assert response.status_code == 302
+    competition = session.execute(select(Competition)).scalar_one()
+    assert competition.phase == "draft"
+    assert competition.deadline == DEADLINE
+    assert [t.title for t in competition.themes] == ["主题一", "主题二"]
+    page = client.get(response.location).get_data(as_text=True)
+    assert "2027年5月20日 24:00" in page and "草稿" in page
+    assert "competition.create" in actions(session)
+
+
+@pytest.mark.parametrize(("change", "code", "message"), [
+    ({"themes": "一\n二\n三\n四"}, "THEMES_COUNT", "主题须为 1 至 3 个"),
+    ({"themes": "  \n "}, "FORM_INVALID", "此项必填"),
+    ({"deadline": "5月20日"}, "DEADLINE_INVALID", "截止时间格式不正确"),
+    ({"min_per_unit": 2, "max_per_unit": 1}, "FORM_INVALID", "表单填写有误"),
+])
+def test_bad_settings_are_refused_and_nothing_stored(client, admin, session, change, code, message):
+    response = client.post("/admin/competitions/new", data={**FORM, **change})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert code in page and message in page
+    assert session.execute(select(func.count(Competition.id))).scalar_one() == 0
+
+
+def test_edit_only_while_draft_or_open(client, admin, make, session):
+    competition = make.competition(phase="open")
+    response = client.post(f"/admin/competitions/{competition.id}/edit",
+                           data={**FORM, "title": "新名称", "deadline": "2027-05-25T18:00"})
+    assert response.status_code == 302
+    session.refresh(competition)
+    assert competition.title == "新名称"
+    competition.phase = "review"
+    session.flush()
+    response = client.post(f"/admin/competitions/{competition.id}/edit", data={**FORM, "title": "再改"})
+    assert response.status_code == 409 and "COMPETITION_LOCKED" in response.get_data(as_text=True)
+    session.refresh(competition)
+    assert competition.title == "新名称"
+
+
+def test_phase_moves_with_confirmation(client, admin, make, session, clock):
+    competition = make.competition(phase="draft")
+    page = client.get(f"/admin/competitions/{competition.id}/phase?target=open").get_data(as_text=True)
+    assert "确认进入“收稿中”阶段" in page
+    response = client.post(f"/admin/competitions/{competition.id}/phase",
+                           data={"target": "open", "expected": "draft"})
+    assert response.status_code == 302
+    session.refresh(competition)
+    assert competition.phase == "open"
+    entry = session.execute(select(AuditLog).where(AuditLog.action == "competition.phase")).scalar_one()
+    assert entry.before == {"phase": "draft"} and entry.after == {"phase": "open"}
+
+
+def test_closing_intake_before_the_deadline_is_refused(client, admin, make, session):
+    competition = make.competition(phase="open")
+    response = client.post(f"/admin/competitions/{competition.id}/phase",
+                           data={"target": "intake_closed", "expected": "open"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "PHASE_REFUSED" in page and "不能进入“收稿截止”阶段：尚未到截止时间。" in page
+    session.refresh(competition)
+    assert competition.phase == "open"
+    assert "competition.phase" not in actions(session)
+
+
+def test_running_extension_blocks_closing_intake(client, admin, make, session, clock):
+    competition = make.competition(phase="open")
+    unit = make.unit()
+    client.post(f"/admin/competitions/{competition.id}/extensions",
+                data={"unit_id": unit.id, "until": "2027-05-27", "reason": "执勤任务"})
+    clock.set(DEADLINE + timedelta(hours=1))
+    response = client.post(f"/admin/competitions/{competition.id}/phase",
+                           data={"target": "intake_closed", "expected": "open"})
+    assert response.status_code == 409
+    assert "还有 1 个单位的延期尚未到期" in response.get_data(as_text=True)
+    clock.set(DEADLINE + timedelta(days=8))
+    response = client.post(f"/admin/competitions/{competition.id}/phase",
+                           data={"target": "intake_closed", "expected": "open"})
+    assert response.status_code == 302
+
+
+def test_stale_phase_move_is_refused(client, admin, make, session):
+    competition = make.competition(phase="open")
+    response = client.post(f"/admin/competitions/{competition.id}/phase",
+                           data={"target": "open", "expected": "draft"})
+    assert response.status_code == 409 and "PHASE_STALE" in response.get_data(as_text=True)
+
+
+def test_later_phases_wait_for_their_features(client, admin, make, session):
+    competition = make.competition(phase="review")
+    response = client.post(f"/admin/competitions/{competition.id}/phase",
+                           data={"target": "ranked", "expected": "review"})
+    assert response.status_code == 409 and "尚未启用" in response.get_data(as_text=True)
+
+
+def test_extension_must_be_after_the_deadline(client, admin, make, session):
+    competition = make.competition(phase="open")
+    unit = make.unit()
+    response = client.post(f"/admin/competitions/{competition.id}/extensions",
+                           data={"unit_id": unit.id, "until": "2027-05-19", "reason": "x"})
+    assert response.status_code == 400 and "EXTENSION_INVALID" in response.get_data(as_text=True)
+    assert session.execute(select(func.count(Extension.id))).scalar_one() == 0
+
+
+def test_roster_shows_each_status_and_missing_contacts(client, admin, make, session, clock):
+    competition = make.competition(phase="open")
+    done = make.unit("已交中队")
+    make.submission(competition, done)
+    make.unit("未交中队", contact_name="周联络", contact_phone="0731-12345678")
+    late = make.unit("延期中队")
+    make.unit("大队本级", is_organiser=True)
+    client.post(f"/admin/competitions/{competition.id}/extensions",
+                data={"unit_id": late.id, "until": "2027-05-27", "reason": "执勤"})
+    clock.set(DEADLINE + timedelta(days=1))
+    page = client.get(f"/admin/competitions/{competition.id}").get_data(as_text=True)
+    roster = page.split('id="roster"')[1].split("</table>")[0]
+    assert "已交中队" in roster and "已提交" in roster
+    assert "延期中" in roster and "逾期" in roster
+    assert "大队本级" not in roster  # the organiser collects; it does not submit
+    missing = page.split('id="missing"')[1].split("</table>")[0]
+    assert "未交中队" in missing and "周联络" in missing and "0731-12345678" in missing
+    assert "已交中队" not in missing

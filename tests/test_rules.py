@@ -1,0 +1,165 @@
+"""Pure rules: deadlines, statuses, phases, counting, passwords, lockout."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from essays.accounts import generate_password, lockout_after_failure, password_problem
+from essays.counting import count
+from essays.phases import PhaseFacts, refusal_reason
+from essays.rules import effective_deadline, is_on_time, unit_status
+from essays.timeutil import (
+    deadline_day,
+    end_of_day,
+    format_deadline,
+    format_time,
+    next_may_20,
+    parse_local,
+)
+
+UTC = UTC
+DEADLINE = end_of_day(date(2027, 5, 20))
+
+
+def test_end_of_day_is_next_midnight_in_shanghai():
+    assert DEADLINE == datetime(2027, 5, 20, 16, 0, tzinfo=UTC)
+    assert format_deadline(DEADLINE) == "2027年5月20日 24:00"
+    assert format_deadline(DEADLINE, with_year=False) == "5月20日 24:00"
+    assert deadline_day(DEADLINE) == date(2027, 5, 20)
+
+
+def test_exact_times_are_shown_as_they_are():
+    moment = parse_local("2027-05-20T17:30")
+    assert moment == datetime(2027, 5, 20, 9, 30, tzinfo=UTC)
+    assert format_deadline(moment) == "2027年5月20日 17:30"
+    assert format_time(moment) == "2027-05-20 17:30"
+
+
+@pytest.mark.parametrize("text", ["", "2027/05/20", "明天", "2027-13-01", "2027-05-20T25:00",
+                                  "2027-05-20T10:00+08:00"])
+def test_parse_local_refuses_nonsense(text):
+    with pytest.raises(ValueError):
+        parse_local(text)
+
+
+@pytest.mark.parametrize(("now", "expected"), [
+    (datetime(2026, 11, 26, tzinfo=UTC), end_of_day(date(2027, 5, 20))),
+    (datetime(2027, 5, 20, 15, 59, tzinfo=UTC), end_of_day(date(2027, 5, 20))),
+    (datetime(2027, 5, 20, 16, 0, tzinfo=UTC), end_of_day(date(2028, 5, 20))),
+    (datetime(2027, 1, 1, tzinfo=UTC), end_of_day(date(2027, 5, 20))),
+])
+def test_next_may_20(now, expected):
+    assert next_may_20(now) == expected
+
+
+def test_deadline_is_exclusive():
+    assert is_on_time(DEADLINE - timedelta(microseconds=1), DEADLINE, None)
+    assert not is_on_time(DEADLINE, DEADLINE, None)
+    later = DEADLINE + timedelta(days=7)
+    assert is_on_time(DEADLINE + timedelta(days=1), DEADLINE, later)
+    assert effective_deadline(DEADLINE, DEADLINE - timedelta(days=1)) == DEADLINE
+
+
+@pytest.mark.parametrize(("submitted", "now", "extension", "status"), [
+    (1, DEADLINE - timedelta(days=1), None, "submitted"),
+    (1, DEADLINE + timedelta(days=1), None, "submitted"),
+    (0, DEADLINE - timedelta(days=1), None, "missing"),
+    (0, DEADLINE, None, "overdue"),
+    (0, DEADLINE + timedelta(days=1), DEADLINE + timedelta(days=7), "extended"),
+    (0, DEADLINE - timedelta(days=1), DEADLINE + timedelta(days=7), "extended"),
+    (0, DEADLINE + timedelta(days=8), DEADLINE + timedelta(days=7), "overdue"),
+    (1, DEADLINE + timedelta(days=8), DEADLINE + timedelta(days=7), "submitted"),
+])
+def test_unit_status(submitted, now, extension, status):
+    assert unit_status(submitted, 1, now, DEADLINE, extension) == status
+
+
+def test_unit_status_needs_the_minimum():
+    assert unit_status(1, 2, DEADLINE - timedelta(days=1), DEADLINE, None) == "missing"
+
+
+def facts(**overrides):
+    values = dict(now=DEADLINE - timedelta(days=10), deadline=DEADLINE, theme_count=1,
+                  notice_text="通知", running_extensions=0, submission_count=3, active_judges=2)
+    values.update(overrides)
+    return PhaseFacts(**values)
+
+
+@pytest.mark.parametrize(("current", "target", "overrides", "reason"), [
+    ("draft", "open", {}, None),
+    ("draft", "open", {"theme_count": 0}, "须先设置 1 至 3 个主题"),
+    ("draft", "open", {"theme_count": 4}, "须先设置 1 至 3 个主题"),
+    ("draft", "open", {"notice_text": "  "}, "须先填写活动通知"),
+    ("draft", "open", {"now": DEADLINE}, "截止时间已过"),
+    ("draft", "review", {}, "只能按顺序进入下一阶段"),
+    ("open", "draft", {}, "只能按顺序进入下一阶段"),
+    ("open", "intake_closed", {}, "尚未到截止时间"),
+    ("open", "intake_closed", {"now": DEADLINE}, None),
+    ("open", "intake_closed", {"now": DEADLINE, "running_extensions": 2}, "还有 2 个单位的延期尚未到期"),
+    ("intake_closed", "review", {"now": DEADLINE}, None),
+    ("intake_closed", "review", {"submission_count": 0}, "没有任何来稿"),
+    ("intake_closed", "review", {"active_judges": 0}, "还没有可用的评委账号"),
+    ("review", "ranked", {}, "尚未启用"),
+])
+def test_phase_rules(current, target, overrides, reason):
+    got = refusal_reason(current, target, facts(**overrides))
+    if reason is None:
+        assert got is None
+    else:
+        assert got is not None and reason in got
+
+
+@pytest.mark.parametrize(("paragraphs", "words"), [
+    (["2008年"], 2),
+    (["3.14"], 1),
+    (["Hello、World。"], 4),
+    (["①②③④⑤"], 1),
+    (["ＡＢＣＤＥ"], 5),
+    (["😀😀😀"], 1),
+    (["ab\u200bcd"], 1),
+    (["城管 执法", "abc", "def"], 6),
+    (["a b\tc"], 3),
+    (["“城管”"], 4),
+    ([""], 0),
+])
+def test_word_count_like_word(paragraphs, words):
+    assert count(paragraphs).words == words
+
+
+def test_other_figures_of_the_count():
+    counts = count(["城管 work 2027年"])
+    assert counts.east_asian == 3
+    assert counts.non_east_asian_words == 2
+    assert counts.chars_no_spaces == 11
+    assert counts.chars_with_spaces == 13
+
+
+@pytest.mark.parametrize(("password", "ok"), [
+    ("short1", False), ("abcdefghijk", False), ("12345678901", False),
+    ("abc12345678", True), ("unit1abc9999", True),
+])
+def test_password_policy(password, ok):
+    assert (password_problem(password, "someone") is None) is ok
+
+
+def test_password_may_not_be_the_username():
+    assert password_problem("judge12345", "JUDGE12345") is not None
+
+
+def test_generated_passwords_pass_the_policy_and_differ():
+    passwords = {generate_password() for _ in range(50)}
+    assert len(passwords) == 50
+    assert all(password_problem(p) is None for p in passwords)
+    assert not any(c in p for p in passwords for c in "0O1lI")
+
+
+def test_lockout_after_five_failures():
+    now = datetime(2027, 5, 1, tzinfo=UTC)
+    failed, locked = 0, None
+    for _ in range(4):
+        failed, locked = lockout_after_failure(failed, now)
+        assert locked is None
+    failed, locked = lockout_after_failure(failed, now)
+    assert failed == 5 and locked == now + timedelta(minutes=15)

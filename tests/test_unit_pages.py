@@ -1,0 +1,212 @@
+"""A unit's pages: uploading, replacing, receipts, refusals, and nothing of other units."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from essays.models import Submission, SubmissionVersion
+from tests.factories import DEADLINE, docx_bytes
+
+
+@pytest.fixture
+def setup(client, auth, make):
+    competition = make.competition(phase="open")
+    unit = make.unit("第一中队")
+    user = make.user("unit", unit=unit, username="yizhongdui")
+    auth.login("yizhongdui")
+    return competition, unit, user
+
+
+def form(competition, data: bytes, filename="论文.docx", **extra):
+    values = {"theme_id": competition.themes[0].id, "title": "解放思想 推动城管改革",
+              "authors": "张三、李四", "contact_phone": "13800001111",
+              "file": (io.BytesIO(data), filename)}
+    values.update(extra)
+    return values
+
+
+def post(client, url, values):
+    return client.post(url, data=values, content_type="multipart/form-data")
+
+
+def versions(session):
+    return session.execute(select(func.count(SubmissionVersion.id))).scalar_one()
+
+
+def test_upload_gives_a_receipt(client, setup, session):
+    competition, unit, user = setup
+    response = post(client, f"/unit/competitions/{competition.id}/submit",
+                    form(competition, docx_bytes(["城管工作要解放思想。"])))
+    assert response.status_code == 302
+    submission = session.execute(select(Submission)).scalar_one()
+    assert submission.authors == ["张三", "李四"] and submission.unit is unit
+    version = submission.current
+    assert version.sha256 and version.size > 0 and version.char_count > 0
+    page = client.get(response.location).get_data(as_text=True)
+    assert "提交回执" in page and version.sha256 in page and "已收到您的文章（第 1 版）" in page
+    download = client.get(f"/unit/submissions/{submission.id}/versions/1/file")
+    assert download.data == version.file_bytes
+
+
+def test_replace_before_deadline_keeps_history(client, setup, make, session):
+    competition, unit, user = setup
+    submission = make.submission(competition, unit, user)
+    response = post(client, f"/unit/submissions/{submission.id}/replace",
+                    form(competition, docx_bytes(["新的一版正文。"]), title="新题目"))
+    assert response.status_code == 302
+    session.refresh(submission)
+    assert [v.number for v in submission.versions] == [1, 2]
+    assert submission.title == "新题目"
+
+
+def test_same_file_twice_is_stored_once(client, setup, make, session):
+    competition, unit, user = setup
+    data = docx_bytes(["重复提交的正文。"])
+    submission = make.submission(competition, unit, user, data=data)
+    response = post(client, f"/unit/submissions/{submission.id}/replace", form(competition, data))
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    assert "完全相同，未重复保存" in page
+    assert versions(session) == 1
+
+
+def test_quota_is_enforced(client, setup, make, session):
+    competition, unit, user = setup
+    make.submission(competition, unit, user)
+    response = post(client, f"/unit/competitions/{competition.id}/submit",
+                    form(competition, docx_bytes()))
+    assert response.status_code == 409
+    assert "QUOTA_FULL" in response.get_data(as_text=True)
+    assert versions(session) == 1
+
+
+def test_deadline_is_enforced_and_extension_allows_late(client, setup, make, session, clock):
+    competition, unit, user = setup
+    clock.set(DEADLINE)
+    response = post(client, f"/unit/competitions/{competition.id}/submit", form(competition, docx_bytes()))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "DEADLINE_PASSED" in page and "2027年5月20日 24:00" in page
+    from essays.competitions import grant_extension
+
+    grant_extension(session, make.admin(), competition, unit, DEADLINE + timedelta(days=7), "执勤")
+    response = post(client, f"/unit/competitions/{competition.id}/submit", form(competition, docx_bytes()))
+    assert response.status_code == 302
+    assert session.execute(select(SubmissionVersion)).scalar_one().late
+
+
+def test_closed_competition_refuses(client, setup, session):
+    competition, _, _ = setup
+    competition.phase = "intake_closed"
+    session.flush()
+    response = post(client, f"/unit/competitions/{competition.id}/submit", form(competition, docx_bytes()))
+    assert response.status_code == 409 and "NOT_OPEN" in response.get_data(as_text=True)
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+BAD_FILES = [
+    ("论文.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "UPLOAD_OLD_DOC", "旧版 .doc 文件"),
+    ("论文.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "UPLOAD_OLD_DOC", "去掉打开密码"),
+    ("论文.pdf", b"%PDF-1.7\n...", "UPLOAD_PDF", "这是 PDF 文件"),
+    ("论文.docx", b"%PDF-1.7\n...", "UPLOAD_PDF", "这是 PDF 文件"),
+    ("论文.docx", b"", "UPLOAD_EMPTY", "空的（0 字节）"),
+    ("论文.docx", b"PK\x03\x04garbage", "UPLOAD_BROKEN", "文件已损坏"),
+    ("论文.docx", _zip({"a.txt": b"x"}), "UPLOAD_NOT_DOCX", "只接受 Word 的 .docx 文件"),
+    ("论文.docx", _zip({"word/document.xml": b"<w:document"}), "UPLOAD_BROKEN", "文件已损坏"),
+    ("论文.txt", "纯文本".encode(), "UPLOAD_NOT_DOCX", "另存为"),
+    ("论文.wps", b"anything", "UPLOAD_OLD_DOC", "另存为” .docx"),
+    ("论文.docx", docx_bytes([""], title=""), "UPLOAD_NO_TEXT", "没有读到正文文字"),
+]
+
+
+@pytest.mark.parametrize(("filename", "data", "code", "message"), BAD_FILES)
+def test_bad_files_get_clear_messages_and_store_nothing(client, setup, session, filename, data,
+                                                        code, message):
+    competition, _, _ = setup
+    response = post(client, f"/unit/competitions/{competition.id}/submit",
+                    form(competition, data, filename=filename))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert code in page and message in page
+    assert versions(session) == 0
+
+
+def test_bad_replacement_keeps_the_stored_version(client, setup, make, session):
+    competition, unit, user = setup
+    submission = make.submission(competition, unit, user)
+    stored = submission.current.sha256
+    response = post(client, f"/unit/submissions/{submission.id}/replace",
+                    form(competition, b"PK\x03\x04broken"))
+    assert response.status_code == 400
+    session.refresh(submission)
+    assert len(submission.versions) == 1 and submission.current.sha256 == stored
+
+
+def test_over_the_hard_limit_is_refused(client, setup, session):
+    competition, _, _ = setup
+    long_text = ["城" * 1600, "管" * 1600]
+    response = post(client, f"/unit/competitions/{competition.id}/submit",
+                    form(competition, docx_bytes(long_text, title="")))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "OVER_LIMIT" in page and "正文 3200 字，超过了 3000 字的上限" in page
+    assert versions(session) == 0
+
+
+def test_soft_limit_accepts_and_flags(client, setup, session):
+    competition, _, _ = setup
+    competition.limit_is_hard = False
+    session.flush()
+    response = post(client, f"/unit/competitions/{competition.id}/submit",
+                    form(competition, docx_bytes(["城" * 3200], title="")))
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    assert "超过 3000 字" in page
+
+
+def test_missing_file_and_bad_fields(client, setup, session):
+    competition, _, _ = setup
+    values = form(competition, b"")
+    values.pop("file")
+    response = post(client, f"/unit/competitions/{competition.id}/submit", values)
+    assert response.status_code == 400 and "UPLOAD_MISSING" in response.get_data(as_text=True)
+    response = post(client, f"/unit/competitions/{competition.id}/submit",
+                    form(competition, docx_bytes(), contact_phone="abc"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "FORM_INVALID" in page and "电话号码格式不正确" in page
+
+
+def test_too_large_upload(app, client, setup):
+    competition, _, _ = setup
+    app.config["UPLOAD_MAX_BYTES"] = 2000
+    response = post(client, f"/unit/competitions/{competition.id}/submit",
+                    form(competition, b"PK" + b"x" * 5000))
+    assert response.status_code == 413 and "REQUEST_TOO_LARGE" in response.get_data(as_text=True)
+
+
+def test_other_units_submissions_are_invisible(client, setup, make, session):
+    competition, _, _ = setup
+    other = make.submission(competition, make.unit("第二中队"))
+    for url in (f"/unit/submissions/{other.id}", f"/unit/submissions/{other.id}/replace",
+                f"/unit/submissions/{other.id}/versions/1/file"):
+        assert client.get(url).status_code == 404
+    page = client.get("/unit/").get_data(as_text=True)
+    assert "第二中队" not in page
+
+
+def test_draft_competitions_are_hidden_from_units(client, setup, make):
+    draft = make.competition(phase="draft", title="筹备中的活动")
+    assert "筹备中的活动" not in client.get("/unit/").get_data(as_text=True)
+    assert client.get(f"/unit/competitions/{draft.id}/submit").status_code == 404
