@@ -98,13 +98,21 @@ def import_roster_command(path: Path) -> None:
               help="所有演示账号的密码")
 @click.option("--phase", type=click.Choice(["open", "review", "ranked"]), default="open",
               show_default=True)
-def demo_command(password: str, phase: str) -> None:
+@click.option("--keep-existing", is_flag=True,
+              help="数据库已有数据时不报错，直接保留（make run 用）")
+def demo_command(password: str, phase: str, keep_existing: bool) -> None:
     """Fills an empty database with a demo competition built on the seed notice."""
+    from sqlalchemy import select
+
     from essays.demo import build_demo
+    from essays.models import User
     from essays.web import now
 
     _require_schema()
     session = db()
+    if keep_existing and session.execute(select(User.id).limit(1)).first() is not None:
+        click.echo("数据库中已有数据，保留现有数据，不再装入演示数据。")
+        return
     files_dir = Path(current_app.root_path) / "demo-files"
     try:
         report = build_demo(session, password=password, phase=phase, now=now(), files_dir=files_dir)

@@ -1,0 +1,57 @@
+# Zhengwen: two commands for a fresh machine (see README.md).
+#   make run   installs, prepares a SQLite database with demo data, serves http://127.0.0.1:5000
+#   make test  installs what the tests need (and, as root, Debian's chromium and CJK fonts), runs the suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app app
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test test-only lint system-packages translations clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements.txt requirements-test.txt | $(BIN)/python
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-test.txt
+	touch $(VENV)/.installed $@
+
+run: $(VENV)/.installed
+	$(FLASK) init-db
+	$(FLASK) demo --keep-existing
+	$(BIN)/gunicorn --workers 1 --threads 8 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
+
+# Browser tests drive Debian's Chromium; CJK fonts make the screenshots legible.
+system-packages:
+	@missing=""; \
+	for p in chromium chromium-driver fonts-noto-cjk; do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "缺少系统软件包:$$missing —— 请以 root 运行 make test，或先执行 sudo apt-get install$$missing"; exit 1; \
+	  fi; \
+	fi
+
+test: $(VENV)/.installed-test system-packages test-only
+
+test-only: lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+
+translations: $(VENV)/.installed-test
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations
+	$(BIN)/pybabel compile -d translations
+
+clean:
+	rm -rf $(VENV) instance demo-files test-artifacts
