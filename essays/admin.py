@@ -6,6 +6,7 @@ Thin views: they read forms and call essays.competitions; the request commits on
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -64,7 +65,7 @@ def competition_new():
         competition = comps.create_competition(db(), current_user, _settings(form))
     except Refusal as e:
         return refuse(e, "admin/competition_form.html", form=form, competition=None)
-    flash(f"已创建征文活动“{competition.title}”（草稿）。", "success")
+    flash(_("已创建征文活动“%(title)s”（草稿）。", title=competition.title), "success")
     return redirect(url_for("admin.competition", competition_id=competition.id))
 
 
@@ -124,7 +125,7 @@ def competition_phase(competition_id: int):
                          target, now())
     except Refusal as e:
         return refuse(e, "admin/phase_confirm.html", **context)
-    flash(f"活动已进入“{PHASE_NAMES[target]}”阶段。", "success")
+    flash(_("活动已进入“%(phase)s”阶段。", phase=PHASE_NAMES[target]), "success")
     return redirect(url_for("admin.competition", competition_id=competition.id))
 
 
@@ -142,5 +143,6 @@ def competition_extension(competition_id: int):
     except ValueError:
         raise Refusal("DEADLINE_INVALID") from None
     comps.grant_extension(db(), current_user, competition, unit, until, form.reason.data)
-    flash(f"已为“{unit.name}”延期至 {format_deadline(until)}。", "success")
+    flash(_("已为“%(unit)s”延期至 %(until)s。", unit=unit.name, until=format_deadline(until)),
+          "success")
     return redirect(url_for("admin.competition", competition_id=competition.id))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -18,14 +20,14 @@ bp = Blueprint("auth", __name__)
 
 
 class LoginForm(FlaskForm):
-    username = StringField("账号", validators=[DataRequired(message="请填写账号"), Length(max=50)])
-    password = PasswordField("密码", validators=[DataRequired(message="请填写密码"), Length(max=200)])
+    username = StringField(_l("账号"), validators=[DataRequired(message=_l("请填写账号")), Length(max=50)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(message=_l("请填写密码")), Length(max=200)])
 
 
 class PasswordForm(FlaskForm):
-    current = PasswordField("当前密码", validators=[DataRequired(message="请填写当前密码")])
-    new = PasswordField("新密码", validators=[DataRequired(message="请填写新密码"), Length(max=200)])
-    confirm = PasswordField("再次输入新密码", validators=[DataRequired(message="请再次输入新密码")])
+    current = PasswordField(_l("当前密码"), validators=[DataRequired(message=_l("请填写当前密码"))])
+    new = PasswordField(_l("新密码"), validators=[DataRequired(message=_l("请填写新密码")), Length(max=200)])
+    confirm = PasswordField(_l("再次输入新密码"), validators=[DataRequired(message=_l("请再次输入新密码"))])
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -95,9 +97,7 @@ def change_password():
         return refuse(e, "password.html", form=form)
     # The session id holds the password version: log in again under the new one.
     login_user(current_user._get_current_object())
-    from flask import flash
-
-    flash("密码已修改。", "success")
+    flash(_("密码已修改。"), "success")
     return redirect(url_for("auth.index"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app, flash, render_template, request
+from flask_babel import gettext as _
 
 from essays.db import db, utcnow
 from essays.errors import Refusal
@@ -24,7 +25,7 @@ def refuse(refusal: Refusal, template: str, **context):
     """Shows `template` again with the refusal's message, answering with its status.
 
     The non-2xx status makes the request roll back (essays.db), so nothing is stored."""
-    flash(f"{refusal.message}（错误代码 {refusal.code}）", "error")
+    flash(_("%(message)s（错误代码 %(code)s）", message=refusal.message, code=refusal.code), "error")
     return render_template(template, **context), refusal.status
 
 
