@@ -20,6 +20,7 @@ import hashlib
 import json
 from datetime import datetime
 
+from flask import has_request_context, request
 from sqlalchemy import JSON, ForeignKey, Integer, String, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -73,7 +74,11 @@ def entry_hash(prev_hash: str, seq: int, created_at: datetime, actor_id: int | N
 def record(session: Session, action: str, *, actor: User | None = None, obj=None,
            object_type: str = "", object_id: str | int = "",
            before: dict | None = None, after: dict | None = None, ip: str = "") -> AuditLog:
-    """Appends one entry to the chain, in the caller's transaction."""
+    """Appends one entry to the chain, in the caller's transaction.
+
+    The client's address is taken from the current request when the caller gives none."""
+    if not ip and has_request_context():
+        ip = request.remote_addr or ""
     if obj is not None:
         object_type = object_type or obj.__tablename__
         session.flush()
