@@ -49,9 +49,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
 translations: $(VENV)/.installed-test
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations
-	$(BIN)/pybabel compile -d translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l --project=Zhengwen --version=1.0 \
+	  --ignore-dirs=".* _* instance demo-files test-artifacts tests migrations bench" \
+	  -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --ignore-obsolete
+	$(BIN)/pybabel compile -d translations --statistics
 
 clean:
 	rm -rf $(VENV) instance demo-files test-artifacts

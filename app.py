@@ -6,6 +6,7 @@ the CLI. It never touches the database, so CLI commands that need none still run
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -65,8 +66,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     database.init_app(app)
     CSRFProtect(app)
     Babel(app, locale_selector=select_locale)
+    app.jinja_env.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False)
     app.jinja_env.globals.update(
-        get_locale=get_locale, format_time=format_time, format_deadline=format_deadline,
+        get_locale=get_locale, format_time=format_time,
+        format_deadline=lambda d, **kw: format_deadline(d, lang=str(get_locale())[:2], **kw),
         PHASE_NAMES=PHASE_NAMES, STATUS_NAMES=STATUS_NAMES,
     )
     security.init_app(app)

@@ -16,7 +16,6 @@ from essays.errors import Refusal
 from essays.forms import CompetitionForm, ExtensionForm
 from essays.models import Competition, Submission, Unit
 from essays.phases import NEXT, PHASE_NAMES
-from essays.rules import STATUS_NAMES
 from essays.security import roles
 from essays.timeutil import deadline_day, format_deadline, local, parse_local
 from essays.web import get_or_404, invalid, now, refuse
@@ -48,8 +47,7 @@ def _deadline_text(deadline) -> str:
 @roles("admin")
 def home():
     items = db().execute(select(Competition).order_by(Competition.id.desc())).scalars().all()
-    return render_template("admin/home.html", competitions=items, PHASE_NAMES=PHASE_NAMES,
-                           format_deadline=format_deadline)
+    return render_template("admin/home.html", competitions=items)
 
 
 @bp.route("/competitions/new", methods=["GET", "POST"])
@@ -80,13 +78,12 @@ def competition_edit(competition_id: int):
         form.deadline.data = _deadline_text(competition.deadline)
         return render_template("admin/competition_form.html", form=form, competition=competition)
     if not form.validate_on_submit():
-        return invalid("admin/competition_form.html", form=form,
-                               competition=competition)
+        return invalid("admin/competition_form.html", form=form, competition=competition)
     try:
         comps.update_competition(db(), current_user, competition, _settings(form))
     except Refusal as e:
         return refuse(e, "admin/competition_form.html", form=form, competition=competition)
-    flash("活动设置已保存。", "success")
+    flash(_("活动设置已保存。"), "success")
     return redirect(url_for("admin.competition", competition_id=competition.id))
 
 
@@ -104,8 +101,7 @@ def competition(competition_id: int):
     return render_template(
         "admin/competition.html", competition=competition, rows=rows,
         missing=[r for r in rows if r.status != "submitted"], submissions=submissions,
-        STATUS_NAMES=STATUS_NAMES, PHASE_NAMES=PHASE_NAMES, next_phase=NEXT.get(competition.phase),
-        format_deadline=format_deadline, extension_form=form, now=moment,
+        next_phase=NEXT.get(competition.phase), extension_form=form, now=moment,
     )
 
 
@@ -117,14 +113,14 @@ def competition_phase(competition_id: int):
     target = request.values.get("target", "")
     if target not in PHASE_NAMES:
         raise Refusal("FORM_INVALID")
-    context = dict(competition=competition, target=target, PHASE_NAMES=PHASE_NAMES)
+    context = dict(competition=competition, target=target)
     if request.method == "GET":
         return render_template("admin/phase_confirm.html", **context)
     try:
         comps.move_phase(db(), current_user, competition, request.form.get("expected", ""),
                          target, now())
     except Refusal as e:
-        return refuse(e, "admin/phase_confirm.html", **context)
+        return refuse(e, "admin/phase_confirm.html", refused=True, **context)
     flash(_("活动已进入“%(phase)s”阶段。", phase=PHASE_NAMES[target]), "success")
     return redirect(url_for("admin.competition", competition_id=competition.id))
 

@@ -17,7 +17,6 @@ from essays.forms import AnnouncementForm, RosterForm, UnitForm, UserForm
 from essays.models import Unit, User
 from essays.roster import COLUMNS, import_roster, parse_roster
 from essays.security import roles
-from essays.timeutil import format_time
 from essays.units import UnitFields, save_unit, split_aliases
 from essays.web import get_or_404, invalid, limit_request_size, now, refuse
 
@@ -63,7 +62,7 @@ def unit_form(unit_id: int | None):
 @roles("admin")
 def users():
     items = db().execute(select(User).order_by(User.role, User.username)).scalars().all()
-    return render_template("admin/users.html", users=items, now=now(), format_time=format_time)
+    return render_template("admin/users.html", users=items, now=now())
 
 
 def _user_form() -> UserForm:
@@ -117,8 +116,10 @@ def user_active(user_id: int):
         raise Refusal("FORBIDDEN")
     active = request.form.get("active") == "1"
     accounts.set_active(db(), current_user, user, active)
-    flash(_("账号 %(u)s 已%(state)s。", u=user.username, state=_("启用") if active else _("停用")),
-          "success")
+    if active:
+        flash(_("账号 %(u)s 已启用。", u=user.username), "success")
+    else:
+        flash(_("账号 %(u)s 已停用。", u=user.username), "success")
     return redirect(url_for("admin.users"))
 
 
@@ -151,7 +152,7 @@ def roster():
 def announcements():
     form = AnnouncementForm()
     form.unit_ids.choices = [(u.id, u.name) for u in _units()]
-    context = dict(form=form, items=all_announcements(db()), format_time=format_time)
+    context = dict(form=form, items=all_announcements(db()))
     if request.method == "GET":
         return render_template("admin/announcements.html", **context)
     if not form.validate_on_submit():
@@ -170,5 +171,4 @@ def announcements():
 def audit():
     entries = db().execute(select(AuditLog).order_by(AuditLog.seq.desc()).limit(300)).scalars().all()
     intact, bad = verify_chain(db())
-    return render_template("admin/audit.html", entries=entries, intact=intact, bad=bad,
-                           format_time=format_time)
+    return render_template("admin/audit.html", entries=entries, intact=intact, bad=bad)

@@ -31,13 +31,21 @@ def deadline_day(deadline: datetime) -> date:
     return shown.date()
 
 
-def format_deadline(deadline: datetime, with_year: bool = True) -> str:
-    """`2027年5月20日 24:00` for an end-of-day deadline, otherwise the exact local time."""
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_deadline(deadline: datetime, with_year: bool = True, lang: str = "zh") -> str:
+    """`2027年5月20日 24:00` for an end-of-day deadline, otherwise the exact local time.
+
+    In English: `20 May 2027, 24:00`."""
     shown = local(deadline)
     if shown.time() == time(0, 0):
         day, clock = shown.date() - timedelta(days=1), "24:00"
     else:
         day, clock = shown.date(), shown.strftime("%H:%M")
+    if lang == "en":
+        year = f" {day.year}" if with_year else ""
+        return f"{day.day} {MONTHS_EN[day.month - 1]}{year}, {clock}"
     prefix = f"{day.year}年" if with_year else ""
     return f"{prefix}{day.month}月{day.day}日 {clock}"
 

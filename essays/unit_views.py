@@ -19,10 +19,8 @@ from essays.errors import Refusal
 from essays.forms import SubmissionForm, split_names
 from essays.intake import EssayForm, extension_for, receive, unit_submissions
 from essays.models import Competition, Submission
-from essays.phases import PHASE_NAMES
-from essays.rules import STATUS_NAMES, effective_deadline, unit_status
+from essays.rules import effective_deadline, unit_status
 from essays.security import roles
-from essays.timeutil import format_deadline, format_time
 from essays.web import get_or_404, invalid, limit_request_size, now, refuse
 
 bp = Blueprint("unit", __name__, url_prefix="/unit")
@@ -60,9 +58,7 @@ def home():
             status=unit_status(len(subs), competition.min_per_unit, moment, competition.deadline, until),
         ))
     return render_template("unit/home.html", items=items,
-                           unread=announcements.unread_for(session, current_user),
-                           STATUS_NAMES=STATUS_NAMES, PHASE_NAMES=PHASE_NAMES,
-                           format_deadline=format_deadline, format_time=format_time, now=moment)
+                           unread=announcements.unread_for(session, current_user), now=moment)
 
 
 def _form(competition: Competition, submission: Submission | None) -> SubmissionForm:
@@ -79,8 +75,7 @@ def _form(competition: Competition, submission: Submission | None) -> Submission
 def _upload(competition: Competition, submission: Submission | None):
     limit_request_size("UPLOAD_MAX_BYTES")
     form = _form(competition, submission)
-    context = dict(form=form, competition=competition, submission=submission,
-                   format_deadline=format_deadline)
+    context = dict(form=form, competition=competition, submission=submission)
     if request.method == "GET":
         return render_template("unit/submit.html", **context)
     if not form.validate_on_submit():
@@ -122,9 +117,7 @@ def replace(submission_id: int):
 def submission(submission_id: int):
     submission = _own_submission(submission_id)
     competition = submission.competition
-    return render_template("unit/submission.html", submission=submission, competition=competition,
-                           format_time=format_time, format_deadline=format_deadline,
-                           PHASE_NAMES=PHASE_NAMES)
+    return render_template("unit/submission.html", submission=submission, competition=competition)
 
 
 @bp.route("/submissions/<int:submission_id>/versions/<int:number>/file", methods=["GET"])

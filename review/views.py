@@ -10,7 +10,6 @@ from sqlalchemy import select
 from essays import announcements
 from essays.db import db
 from essays.models import Competition
-from essays.phases import PHASE_NAMES
 from essays.security import roles
 
 bp = Blueprint("judge", __name__, url_prefix="/judge")
@@ -23,5 +22,4 @@ def home():
         select(Competition).where(Competition.phase == "review").order_by(Competition.id)
     ).scalars().all()
     return render_template("judge/home.html", competitions=in_review,
-                           unread=announcements.unread_for(db(), current_user),
-                           PHASE_NAMES=PHASE_NAMES)
+                           unread=announcements.unread_for(db(), current_user))
