@@ -1,81 +1,234 @@
-"""Reading an uploaded .docx: recognise what the file really is, extract its body text.
+"""Reading an uploaded .docx into DocxContent: every story Word has, each in reading order.
 
-The container is read with zipfile and lxml directly rather than python-docx's
-Document(), which loads every part of the package; we need word/document.xml only.
-Errors are Refusals with codes that tell the user what to do (old .doc, PDF, broken).
+The package is checked and inflated by essays.docx_safety (what the file really is,
+zip bombs, DOCTYPEs, macros) and read with lxml directly: python-docx's Document() loads
+and wraps every part and costs several times as much. What is text inside a story is
+decided by essays.docx_walk; this module decides which stories there are:
+- body: word/document.xml (the officeDocument relationship's target), never the
+  glossary part (building blocks, word/glossary/document.xml), never SmartArt
+  (word/diagrams) or charts, which Word does not count either;
+- textboxes: every w:txbxContent anchored in the body (or in a text box), once each;
+- notes: the footnotes, then the endnotes, that the body or a text box refers to, in
+  order of first reference (separator "notes" are not notes);
+- headers, footers: one string per non-empty paragraph (text boxes in them included) of
+  each header/footer part the sections refer to, in order, each distinct string once;
+- comments: one string per comment (its paragraphs joined by newlines), in file order;
+- properties: core.xml title, subject, creator, last_modified_by, keywords, description
+  and app.xml company, manager, template, present when not empty; plus, for the blind
+  review, comment_authors and revision_authors (distinct w:author names of comments and
+  of tracked changes, joined by "、") when there are any;
+- stored_words: app.xml <Words> as stored, for display only (stale or 0 in many files);
+- include_subdocs: False when settings.xml has w:doNotIncludeSubdocsInStats (Word's
+  "include text boxes, footnotes and endnotes" box unticked), else True, Word's default;
+- title: see `detect_title`.
+Strict OOXML files (purl.oclc.org namespaces) are read by mapping their namespaces to
+the transitional ones.
 """
 
 from __future__ import annotations
 
-import io
-import zipfile
-from dataclasses import dataclass
-
 from lxml import etree
 
+from essays.docx_content import DocxContent, Paragraph
+from essays.docx_safety import BROKEN_ERRORS, Package, open_package, parse_xml, sniff
+from essays.docx_styles import StyleSheet
+from essays.docx_walk import M, Story, W, is_on, w
 from essays.errors import Refusal
 
-W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-_P, _T, _TAB, _BR, _DEL = (f"{{{W}}}p", f"{{{W}}}t", f"{{{W}}}tab", f"{{{W}}}br", f"{{{W}}}del")
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .doc, and encrypted .docx
-MAX_XML_BYTES = 50 * 1024 * 1024  # a zip bomb stops here, not in memory
+__all__ = ["detect_title", "read_docx", "sniff"]
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
-
-
-@dataclass(frozen=True)
-class DocxText:
-    paragraphs: list[str]
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.paragraphs)
-
-
-def sniff(data: bytes) -> None:
-    """Refuses what is not a .docx container, naming what it is instead."""
-    if not data:
-        raise Refusal("UPLOAD_EMPTY")
-    if data.startswith(OLE_MAGIC):
-        raise Refusal("UPLOAD_OLD_DOC")
-    if data.lstrip()[:5] == b"%PDF-":
-        raise Refusal("UPLOAD_PDF")
-    if not data.startswith(b"PK"):
-        raise Refusal("UPLOAD_NOT_DOCX")
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_STRICT = (
+    (b"http://purl.oclc.org/ooxml/wordprocessingml/main", W.encode()),
+    (b"http://purl.oclc.org/ooxml/officeDocument/relationships", R.encode()),
+    (b"http://purl.oclc.org/ooxml/officeDocument/math", M.encode()),
+)
+_CORE = {"title": "title", "subject": "subject", "creator": "creator", "lastModifiedBy": "last_modified_by",
+         "keywords": "keywords", "description": "description"}
+_APP = {"Company": "company", "Manager": "manager", "Template": "template"}
+TITLE_STYLES = {"title", "标题", "主标题"}
+HEADING_STYLES = {"heading 1", "标题 1", "标题1"}
+TITLE_WINDOW = 5  # the title is among the first five non-empty paragraphs
+TITLE_MAX_CHARS = 60
 
 
-def read_docx(data: bytes) -> DocxText:
-    """The body paragraphs of a .docx, in reading order, tracked deletions left out."""
-    sniff(data)
+def read_docx(data: bytes) -> DocxContent:
+    """Every part of a .docx as DocxContent; raises Refusal for what cannot be read safely."""
+    package = open_package(data)
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            if "word/document.xml" not in names:
-                raise Refusal("UPLOAD_NOT_DOCX")
-            info = archive.getinfo("word/document.xml")
-            if info.file_size > MAX_XML_BYTES:
-                raise Refusal("UPLOAD_BROKEN")
-            xml = archive.read(info)
-        root = etree.fromstring(xml, _PARSER)
-    except Refusal:
-        raise
-    except (zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, ValueError, OSError,
-            NotImplementedError, RuntimeError):
+        return _read(package)
+    except BROKEN_ERRORS:
         raise Refusal("UPLOAD_BROKEN") from None
-    paragraphs = []
-    for p in root.iter(_P):
-        parts = []
-        for node in p.iter(_T, _TAB, _BR):
-            if any(a.tag == _DEL for a in node.iterancestors()):
-                continue
-            if node.tag == _T:
-                parts.append(node.text or "")
-            elif node.tag == _TAB:
-                parts.append("\t")
-            else:
-                parts.append("\n")
-        # A paragraph nested in another (a text box) is also visited on its own.
-        if any(a.tag == _P for a in p.iterancestors()):
+
+
+def _parse(raw: bytes) -> etree._Element:
+    if b"purl.oclc.org/ooxml" in raw:
+        for strict, transitional in _STRICT:
+            raw = raw.replace(strict, transitional)
+    return parse_xml(raw)
+
+
+def _part(package: Package, name: str | None) -> etree._Element | None:
+    raw = package.raw(name)
+    return None if raw is None else _parse(raw)
+
+
+def _read(package: Package) -> DocxContent:
+    rels = package.rels(package.main)
+    targets = {rel_id: target for rel_id, _, target in rels}
+    first = {}
+    for _, kind, target in rels:
+        first.setdefault(kind, target)
+    styles = StyleSheet(package.chunks(first.get("styles")), parse=_parse)
+    root = _part(package, package.main)
+    body_element = root.find(w("body")) if root is not None else None
+    textboxes: list[Paragraph] = []
+    refs: list[tuple[str, str]] = []
+    story = Story(styles.paragraph_format, textboxes, refs)
+    if body_element is not None:
+        story.block(body_element)
+    body = story.paragraphs
+    properties, stored_words = _properties(package)
+    comments, comment_authors = _comments(package, first.get("comments"), styles)
+    authors = {"comment_authors": comment_authors,
+               "revision_authors": _revision_authors(package.raw(package.main), root)}
+    properties.update({key: "、".join(names) for key, names in authors.items() if names})
+    headers, footers = _headers_footers(body_element, targets, package, styles)
+    title, title_index = detect_title(body, styles)
+    return DocxContent(
+        body=body,
+        textboxes=textboxes,
+        notes=_notes(package, first, refs, styles),
+        headers=headers,
+        footers=footers,
+        comments=comments,
+        properties=properties,
+        stored_words=stored_words,
+        include_subdocs=_include_subdocs(package.raw(first.get("settings"))),
+        title=title,
+        title_index=title_index,
+    )
+
+
+def _notes(package: Package, first: dict[str, str], refs: list[tuple[str, str]],
+           styles: StyleSheet) -> list[Paragraph]:
+    notes: list[Paragraph] = []
+    for kind in ("footnote", "endnote"):
+        wanted = list(dict.fromkeys(note_id for ref_kind, note_id in refs if ref_kind == kind))
+        root = _part(package, first.get(kind + "s")) if wanted else None
+        if root is None:
             continue
-        paragraphs.append("".join(parts))
-    return DocxText(paragraphs)
+        by_id = {note.get(w("id")): note for note in root.iter(w(kind))
+                 if note.get(w("type")) in (None, "normal")}
+        for note_id in wanted:
+            if note_id in by_id:
+                boxes: list[Paragraph] = []  # a note's text boxes come after its text
+                story = Story(styles.paragraph_format, boxes, [])
+                story.block(by_id[note_id])
+                notes.extend([*story.paragraphs, *boxes])
+    return notes
+
+
+def _comments(package: Package, name: str | None, styles: StyleSheet) -> tuple[list[str], list[str]]:
+    root = _part(package, name)
+    if root is None:
+        return [], []
+    comments, authors = [], []
+    for comment in root.iter(w("comment")):
+        boxes: list[Paragraph] = []
+        story = Story(styles.paragraph_format, boxes, [])
+        story.block(comment)
+        text = "\n".join(p.text for p in [*story.paragraphs, *boxes]).strip()
+        if text:
+            comments.append(text)
+        authors.append((comment.get(w("author")) or "").strip())
+    return comments, [a for a in dict.fromkeys(authors) if a]
+
+
+def _revision_authors(raw: bytes, root: etree._Element | None) -> list[str]:
+    """Authors of tracked changes in the body (w:ins, w:del, w:rPrChange... @w:author)."""
+    if root is None or b"author=" not in raw:
+        return []
+    names = root.xpath("//@w:author", namespaces={"w": W})
+    return [n for n in dict.fromkeys(str(name).strip() for name in names) if n]
+
+
+def _headers_footers(body: etree._Element | None, targets: dict[str, str], package: Package,
+                     styles: StyleSheet) -> tuple[list[str], list[str]]:
+    """The headers and footers the sections refer to, in order of reference."""
+    found: dict[str, list[str]] = {"header": [], "footer": []}
+    seen: set[str] = set()
+    for section in body.iter(w("sectPr")) if body is not None else ():
+        for reference in section:
+            kind = {w("headerReference"): "header", w("footerReference"): "footer"}.get(reference.tag)
+            name = targets.get(reference.get(f"{{{R}}}id") or "")
+            if kind is None or name is None or name in seen:
+                continue
+            seen.add(name)
+            root = _part(package, name)
+            if root is None:
+                continue
+            boxes: list[Paragraph] = []
+            story = Story(styles.paragraph_format, boxes, [])
+            story.block(root)
+            for paragraph in [*story.paragraphs, *boxes]:
+                text = paragraph.text.strip()
+                if text and text not in found[kind]:
+                    found[kind].append(text)
+    return found["header"], found["footer"]
+
+
+def _properties(package: Package) -> tuple[dict[str, str], int | None]:
+    properties: dict[str, str] = {}
+    stored_words = None
+    for _, kind, target in package.rels(""):
+        if kind not in ("core-properties", "extended-properties"):
+            continue
+        root = _part(package, target)
+        if root is None:
+            continue
+        names = _CORE if kind == "core-properties" else _APP
+        for child in root:
+            if not isinstance(child.tag, str):
+                continue
+            local = etree.QName(child).localname
+            value = (child.text or "").strip()
+            if local in names and value:
+                properties[names[local]] = value
+            elif local == "Words" and kind == "extended-properties" and value.isdigit():
+                stored_words = int(value)
+    return properties, stored_words
+
+
+def _include_subdocs(raw: bytes | None) -> bool:
+    """False when settings.xml turns off counting text boxes, footnotes and endnotes."""
+    if not raw or b"doNotIncludeSubdocsInStats" not in raw:
+        return True
+    return not is_on(_parse(raw).find(w("doNotIncludeSubdocsInStats")))
+
+
+def detect_title(body: list[Paragraph], styles: StyleSheet | None = None) -> tuple[str, int | None]:
+    """The document's title and its index in `body` ("" and None when there is none).
+
+    Among the first five non-empty body paragraphs: the first one styled Title (by style
+    name, so Word's localised ids such as "a3" and WPS's numeric ids work too); else the
+    first short one (at most 60 characters) that is centred or styled Heading 1."""
+    candidates = []
+    for index, paragraph in enumerate(body):
+        text = paragraph.text.strip()
+        if text:
+            candidates.append((index, text, _style_name(paragraph.style, styles)))
+        if len(candidates) == TITLE_WINDOW:
+            break
+    for index, text, name in candidates:
+        if name in TITLE_STYLES:
+            return text, index
+    for index, text, name in candidates:
+        if len(text) <= TITLE_MAX_CHARS and (body[index].centred or name in HEADING_STYLES):
+            return text, index
+    return "", None
+
+
+def _style_name(style_id: str, styles: StyleSheet | None) -> str:
+    name = styles.name(style_id) if styles is not None and style_id else ""
+    return (name or style_id).strip().lower()

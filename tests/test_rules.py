@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from essays.accounts import generate_password, lockout_after_failure, password_problem
-from essays.counting import count
 from essays.phases import PhaseFacts, refusal_reason
 from essays.rules import effective_deadline, is_on_time, unit_status
 from essays.timeutil import (
@@ -109,31 +108,6 @@ def test_phase_rules(current, target, overrides, reason):
         assert got is None
     else:
         assert got is not None and reason in got
-
-
-@pytest.mark.parametrize(("paragraphs", "words"), [
-    (["2008年"], 2),
-    (["3.14"], 1),
-    (["Hello、World。"], 4),
-    (["①②③④⑤"], 1),
-    (["ＡＢＣＤＥ"], 5),
-    (["😀😀😀"], 1),
-    (["ab\u200bcd"], 1),
-    (["城管 执法", "abc", "def"], 6),
-    (["a b\tc"], 3),
-    (["“城管”"], 4),
-    ([""], 0),
-])
-def test_word_count_like_word(paragraphs, words):
-    assert count(paragraphs).words == words
-
-
-def test_other_figures_of_the_count():
-    counts = count(["城管 work 2027年"])
-    assert counts.east_asian == 3
-    assert counts.non_east_asian_words == 2
-    assert counts.chars_no_spaces == 11
-    assert counts.chars_with_spaces == 13
 
 
 @pytest.mark.parametrize(("password", "ok"), [
