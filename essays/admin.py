@@ -32,6 +32,7 @@ def _settings(form: CompetitionForm):
         title=form.title.data, notice_text=form.notice_text.data or "",
         themes=(form.themes.data or "").splitlines(), char_limit=form.char_limit.data,
         limit_is_hard=form.limit_is_hard.data == "hard", deadline=deadline,
+        count_title=form.count_title.data != "body",
         min_per_unit=form.min_per_unit.data, max_per_unit=form.max_per_unit.data,
     )
 
@@ -75,6 +76,7 @@ def competition_edit(competition_id: int):
     if request.method == "GET":
         form.themes.data = "\n".join(t.title for t in competition.themes)
         form.limit_is_hard.data = "hard" if competition.limit_is_hard else "soft"
+        form.count_title.data = "whole" if competition.count_title else "body"
         form.deadline.data = _deadline_text(competition.deadline)
         return render_template("admin/competition_form.html", form=form, competition=competition)
     if not form.validate_on_submit():

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from essays import accounts
 from essays.admin import bp
 from essays.announcements import all_announcements, post
-from essays.audit import AuditLog, verify_chain
+from essays.audit import ACTION_NAMES, AuditLog, verify_chain
 from essays.db import db
 from essays.errors import Refusal
 from essays.forms import AnnouncementForm, RosterForm, UnitForm, UserForm
@@ -171,4 +171,5 @@ def announcements():
 def audit():
     entries = db().execute(select(AuditLog).order_by(AuditLog.seq.desc()).limit(300)).scalars().all()
     intact, bad = verify_chain(db())
-    return render_template("admin/audit.html", entries=entries, intact=intact, bad=bad)
+    return render_template("admin/audit.html", entries=entries, intact=intact, bad=bad,
+                           ACTION_NAMES=ACTION_NAMES)

@@ -21,6 +21,7 @@ import json
 from datetime import datetime
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Integer, String, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -28,6 +29,21 @@ from essays.db import Base, UTCDateTime, utcnow
 from essays.models import User
 
 GENESIS = "0" * 64
+
+# Chinese names of the actions, for the audit page; unknown actions show as they are.
+ACTION_NAMES = {
+    "login": _l("登录"), "login.failed": _l("登录失败"), "account.locked": _l("账号锁定"),
+    "user.create": _l("创建账号"), "user.password_change": _l("修改密码"),
+    "user.password_reset": _l("重置密码"), "user.unlock": _l("解锁账号"),
+    "user.activate": _l("启用账号"), "user.deactivate": _l("停用账号"),
+    "unit.create": _l("新增单位"), "unit.update": _l("修改单位"), "roster.import": _l("导入名单"),
+    "competition.create": _l("创建征文活动"), "competition.update": _l("修改活动设置"),
+    "competition.phase": _l("变更活动阶段"), "extension.grant": _l("批准延期"),
+    "submission.create": _l("提交论文"), "submission.replace": _l("替换论文"),
+    "submission.details": _l("修改论文信息"), "announcement.post": _l("发布通知"),
+    "announcement.read": _l("阅读通知"), "batch.upload": _l("上传批量导入包"),
+    "batch.import": _l("批量导入"), "batch.cancel": _l("取消批量导入"),
+}
 
 
 class AuditHead(Base):

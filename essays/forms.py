@@ -32,6 +32,10 @@ class CompetitionForm(FlaskForm):
     deadline = StringField(_l("截止日期"), validators=[DataRequired(REQUIRED)],
                            description=_l("填写日期如 2027-05-20，表示当天 24:00 截止；"
                                           "也可写具体时刻如 2027-05-20T17:30（北京时间）。"))
+    count_title = SelectField(_l("计字范围"), choices=[
+        ("whole", _l("全文（与 Word“字数统计”一致，含标题）")),
+        ("body", _l("正文（不含标题）")),
+    ], default="whole")
     min_per_unit = IntegerField(_l("每单位至少篇数"), default=1,
                                 validators=[DataRequired(REQUIRED), NumberRange(min=1, max=50)])
     max_per_unit = IntegerField(_l("每单位至多篇数"), default=1,
@@ -79,12 +83,16 @@ class AnnouncementForm(FlaskForm):
     unit_ids = SelectMultipleField(_l("单位（选择“部分单位”时）"), coerce=int)
 
 
-class SubmissionForm(FlaskForm):
+class DetailsForm(FlaskForm):
     theme_id = SelectField(_l("主题"), coerce=int)
-    title = StringField(_l("文章题目"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    title = StringField(_l("文章题目"), validators=[Optional(), Length(max=200)],
+                        description=_l("留空则使用文中检测到的标题，上传后可修改。"))
     authors = StringField(_l("作者（多人用顿号分隔）"), validators=[DataRequired(REQUIRED), Length(max=200)])
     contact_phone = StringField(_l("联系电话"), validators=[
         DataRequired(REQUIRED), Length(max=30), Regexp(PHONE_RE, message=_l("电话号码格式不正确"))])
+
+
+class SubmissionForm(DetailsForm):
     file = FileField(_l("论文文件（.docx）"))
 
 

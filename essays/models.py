@@ -20,7 +20,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
+)
+from sqlalchemy import (
+    text as sql_text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -45,8 +47,8 @@ class Unit(Base):
             "uq_unit_one_organiser",
             "is_organiser",
             unique=True,
-            sqlite_where=text("is_organiser"),
-            postgresql_where=text("is_organiser"),
+            sqlite_where=sql_text("is_organiser"),
+            postgresql_where=sql_text("is_organiser"),
         ),
     )
 
@@ -131,6 +133,8 @@ class Competition(Base):
     deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     min_per_unit: Mapped[int] = mapped_column(Integer, default=1)
     max_per_unit: Mapped[int] = mapped_column(Integer, default=1)
+    # Word's 字数统计 counts the whole document; some notices count the body only.
+    count_title: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sql_text("true"))
     phase: Mapped[str] = mapped_column(String(20), default="draft")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -223,7 +227,8 @@ class SubmissionVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
-    file_bytes: Mapped[bytes] = mapped_column(LargeBinary)
+    # Deferred: lists of submissions must not pull every file out of the database.
+    file_bytes: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     original_filename: Mapped[str] = mapped_column(String(255))
@@ -234,6 +239,8 @@ class SubmissionVersion(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     char_count: Mapped[int] = mapped_column(Integer, default=0)  # 字数, as Word counts
     counts: Mapped[dict] = mapped_column(JSON, default=dict)  # the other figures of 字数统计
+    # The intake checks at upload: limit verdict, count range, warnings shown to the unit.
+    checks: Mapped[dict] = mapped_column(JSON, default=dict, server_default=sql_text("'{}'"))
 
     submission: Mapped[Submission] = relationship(back_populates="versions")
     uploader: Mapped[User] = relationship()

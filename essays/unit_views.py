@@ -16,8 +16,8 @@ from sqlalchemy import select
 from essays import announcements
 from essays.db import db
 from essays.errors import Refusal
-from essays.forms import SubmissionForm, split_names
-from essays.intake import EssayForm, extension_for, receive, unit_submissions
+from essays.forms import DetailsForm, SubmissionForm, split_names
+from essays.intake import EssayForm, extension_for, receive, unit_submissions, update_details
 from essays.models import Competition, Submission
 from essays.rules import effective_deadline, unit_status
 from essays.security import roles
@@ -61,8 +61,8 @@ def home():
                            unread=announcements.unread_for(session, current_user), now=moment)
 
 
-def _form(competition: Competition, submission: Submission | None) -> SubmissionForm:
-    form = SubmissionForm()
+def _form(competition: Competition, submission: Submission | None, cls=SubmissionForm):
+    form = cls()
     form.theme_id.choices = [(t.id, t.title) for t in competition.themes]
     if request.method == "GET" and submission is not None:
         form.theme_id.data = submission.theme_id
@@ -75,7 +75,8 @@ def _form(competition: Competition, submission: Submission | None) -> Submission
 def _upload(competition: Competition, submission: Submission | None):
     limit_request_size("UPLOAD_MAX_BYTES")
     form = _form(competition, submission)
-    context = dict(form=form, competition=competition, submission=submission)
+    context = dict(form=form, competition=competition, submission=submission,
+                   deadline=_deadline_for(competition), now=now())
     if request.method == "GET":
         return render_template("unit/submit.html", **context)
     if not form.validate_on_submit():
@@ -85,7 +86,7 @@ def _upload(competition: Competition, submission: Submission | None):
         if upload is None or not upload.filename:
             raise Refusal("UPLOAD_MISSING")
         data = upload.read()
-        essay = EssayForm(theme_id=form.theme_id.data, title=form.title.data.strip(),
+        essay = EssayForm(theme_id=form.theme_id.data, title=(form.title.data or "").strip(),
                           authors=split_names(form.authors.data),
                           contact_phone=form.contact_phone.data.strip())
         saved, version, is_new = receive(db(), competition, current_user.unit, current_user, essay,
@@ -97,6 +98,11 @@ def _upload(competition: Competition, submission: Submission | None):
     else:
         flash(_("这个文件与已提交的最新版本完全相同，未重复保存。"), "info")
     return redirect(url_for("unit.submission", submission_id=saved.id))
+
+
+def _deadline_for(competition: Competition):
+    extension = extension_for(db(), competition, current_user.unit)
+    return effective_deadline(competition.deadline, extension.until if extension else None)
 
 
 @bp.route("/competitions/<int:competition_id>/submit", methods=["GET", "POST"])
@@ -117,7 +123,29 @@ def replace(submission_id: int):
 def submission(submission_id: int):
     submission = _own_submission(submission_id)
     competition = submission.competition
-    return render_template("unit/submission.html", submission=submission, competition=competition)
+    form = _form(competition, submission, DetailsForm)
+    return render_template("unit/submission.html", submission=submission, competition=competition,
+                           details=form, deadline=_deadline_for(competition), now=now())
+
+
+@bp.route("/submissions/<int:submission_id>/details", methods=["POST"])
+@roles("unit")
+def details(submission_id: int):
+    submission = _own_submission(submission_id)
+    competition = submission.competition
+    form = _form(competition, submission, DetailsForm)
+    context = dict(submission=submission, competition=competition, details=form,
+                   deadline=_deadline_for(competition), now=now())
+    if not form.validate_on_submit():
+        return invalid("unit/submission.html", **context)
+    essay = EssayForm(theme_id=form.theme_id.data, title=(form.title.data or "").strip(),
+                      authors=split_names(form.authors.data), contact_phone=form.contact_phone.data.strip())
+    try:
+        update_details(db(), current_user, submission, essay, now())
+    except Refusal as e:
+        return refuse(e, "unit/submission.html", **context)
+    flash(_("题目、作者和联系电话已更新。"), "success")
+    return redirect(url_for("unit.submission", submission_id=submission.id))
 
 
 @bp.route("/submissions/<int:submission_id>/versions/<int:number>/file", methods=["GET"])

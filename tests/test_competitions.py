@@ -12,7 +12,7 @@ from essays.models import Competition, Extension
 from tests.factories import DEADLINE
 
 FORM = {"title": "解放思想大讨论征文", "themes": "主题一\n主题二", "char_limit": 3000,
-        "limit_is_hard": "hard", "deadline": "2027-05-20", "min_per_unit": 1, "max_per_unit": 1,
+        "limit_is_hard": "hard", "count_title": "whole", "deadline": "2027-05-20", "min_per_unit": 1, "max_per_unit": 1,
         "notice_text": "各单位须有1篇3000字以内的论文，于5月20日交政工科。"}
 
 

@@ -127,7 +127,7 @@ def test_demo_submissions_missing_units_and_extension(session, demo):
     for submission in submissions:
         version = submission.current
         assert 1500 <= version.char_count < 3000, (submission.unit.name, version.char_count)
-        assert version.char_count == count(read_docx(version.file_bytes).paragraphs).words
+        assert version.char_count == count(read_docx(version.file_bytes).counted()).words
         assert submission.title and submission.authors and submission.contact_phone
         assert submission.theme is not None
         assert version.original_filename.startswith(f"{submission.unit.name}-")
@@ -226,7 +226,7 @@ def test_demo_files_carry_real_metadata(session, demo):
 
 def test_demo_over_limit_sample_is_refused_and_not_stored(session, demo):
     data = (demo.files_dir / "超字数示例.docx").read_bytes()
-    words = count(read_docx(data).paragraphs).words
+    words = count(read_docx(data).counted()).words
     assert 3200 < words < 3700
     readme = (demo.files_dir / "README.txt").read_text(encoding="utf-8")
     for name in demo.files:

@@ -126,7 +126,10 @@ BAD_FILES = [
     ("论文.docx", _zip({"a.txt": b"x"}), "UPLOAD_NOT_DOCX", "只接受 Word 的 .docx 文件"),
     ("论文.docx", _zip({"word/document.xml": b"<w:document"}), "UPLOAD_BROKEN", "文件已损坏"),
     ("论文.txt", "纯文本".encode(), "UPLOAD_NOT_DOCX", "另存为"),
-    ("论文.wps", b"anything", "UPLOAD_OLD_DOC", "另存为” .docx"),
+    ("论文.wps", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "UPLOAD_OLD_DOC", "另存为” .docx"),
+    ("论文.docx", b"anything at all", "UPLOAD_NOT_DOCX", "只接受 Word 的 .docx 文件"),
+    ("论文.docx", b"{\\rtf1\\ansi hello}", "UPLOAD_NOT_DOCX", "另存为"),
+    ("论文.docx", b"<!DOCTYPE html><html><body>x</body></html>", "UPLOAD_NOT_DOCX", "另存为"),
     ("论文.docx", docx_bytes([""], title=""), "UPLOAD_NO_TEXT", "没有读到正文文字"),
 ]
 
@@ -161,7 +164,8 @@ def test_over_the_hard_limit_is_refused(client, setup, session):
                     form(competition, docx_bytes(long_text, title="")))
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "OVER_LIMIT" in page and "正文 3200 字，超过了 3000 字的上限" in page
+    assert "OVER_LIMIT" in page
+    assert "正文 3200 字，超过了 3000 字的上限，未能提交。请至少删减 200 字后重新上传。" in page
     assert versions(session) == 0
 
 
@@ -210,3 +214,52 @@ def test_draft_competitions_are_hidden_from_units(client, setup, make):
     draft = make.competition(phase="draft", title="筹备中的活动")
     assert "筹备中的活动" not in client.get("/unit/").get_data(as_text=True)
     assert client.get(f"/unit/competitions/{draft.id}/submit").status_code == 404
+
+
+def test_content_decides_not_the_extension(client, setup, session):
+    competition, _, _ = setup
+    response = post(client, f"/unit/competitions/{competition.id}/submit",
+                    form(competition, docx_bytes(), filename="论文.doc"))
+    assert response.status_code == 302
+    assert session.execute(select(SubmissionVersion)).scalar_one().original_filename == "论文.doc"
+
+
+def test_empty_title_takes_the_detected_one_and_can_be_edited(client, setup, session):
+    competition, _, _ = setup
+    response = post(client, f"/unit/competitions/{competition.id}/submit",
+                    form(competition, docx_bytes(["正文。"], title="论精细化管理"), title=""))
+    assert response.status_code == 302
+    submission = session.execute(select(Submission)).scalar_one()
+    assert submission.title == "论精细化管理"
+    assert submission.current.checks["detected_title"] == "论精细化管理"
+    response = client.post(f"/unit/submissions/{submission.id}/details",
+                           data={"theme_id": competition.themes[0].id, "title": "论城市精细化管理",
+                                 "authors": "王五", "contact_phone": "0731-1234567"})
+    assert response.status_code == 302
+    session.refresh(submission)
+    assert submission.title == "论城市精细化管理" and submission.authors == ["王五"]
+    assert len(submission.versions) == 1
+
+
+def test_details_cannot_change_after_the_deadline(client, setup, make, session, clock):
+    competition, unit, user = setup
+    submission = make.submission(competition, unit, user)
+    clock.set(DEADLINE)
+    response = client.post(f"/unit/submissions/{submission.id}/details",
+                           data={"theme_id": competition.themes[0].id, "title": "迟到的修改",
+                                 "authors": "王五", "contact_phone": "0731-1234567"})
+    assert response.status_code == 409 and "DEADLINE_PASSED" in response.get_data(as_text=True)
+    session.refresh(submission)
+    assert submission.title != "迟到的修改"
+
+
+def test_receipt_shows_breakdown_and_warnings(client, setup, session):
+    competition, _, _ = setup
+    competition.limit_is_hard = False
+    session.flush()
+    response = post(client, f"/unit/competitions/{competition.id}/submit",
+                    form(competition, docx_bytes(["城" * 3100], title="")))
+    page = client.get(response.location).get_data(as_text=True)
+    assert "中文字符 3100" in page and "按时提交" in page and "北京时间" in page
+    assert "超过了 3000 字的要求（参考值），已接收并标记" in page
+    assert "距截止还有" in page

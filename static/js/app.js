@@ -1,12 +1,104 @@
 // Progressive enhancement only: every page works without JavaScript.
-document.addEventListener("click", function (event) {
-  var button = event.target.closest("[data-confirm]");
-  if (button && !window.confirm(button.getAttribute("data-confirm"))) {
-    event.preventDefault();
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-confirm]");
+    if (button && !window.confirm(button.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
+    var print = event.target.closest("[data-print]");
+    if (print) {
+      event.preventDefault();
+      window.print();
+    }
+  });
+
+  // Countdown to the deadline. The server's clock is the only clock: the page carries the
+  // server time it was rendered at, and we only add the time elapsed since then.
+  function startCountdowns() {
+    var nodes = document.querySelectorAll(".countdown[data-deadline]");
+    if (!nodes.length) { return; }
+    var loadedAt = Date.now();
+    function tick() {
+      nodes.forEach(function (node) {
+        var serverNow = Date.parse(node.getAttribute("data-now")) + (Date.now() - loadedAt);
+        var left = Date.parse(node.getAttribute("data-deadline")) - serverNow;
+        var value = node.querySelector(".countdown-value");
+        if (!value) { return; }
+        if (left <= 0) {
+          value.textContent = node.getAttribute("data-closed");
+          return;
+        }
+        var minutes = Math.floor(left / 60000);
+        value.textContent = node.getAttribute("data-format")
+          .replace("{d}", Math.floor(minutes / 1440))
+          .replace("{h}", Math.floor((minutes % 1440) / 60))
+          .replace("{m}", minutes % 60);
+        node.classList.toggle("soon", left <= 86400000);
+      });
+    }
+    tick();
+    window.setInterval(tick, 15000);
   }
-  var print = event.target.closest("[data-print]");
-  if (print) {
-    event.preventDefault();
-    window.print();
+
+  // Drag and drop onto the file field, and an upload progress bar.
+  function enhanceUploads() {
+    document.querySelectorAll("[data-dropzone]").forEach(function (zone) {
+      var input = zone.querySelector("input[type=file]");
+      if (!input) { return; }
+      ["dragenter", "dragover"].forEach(function (name) {
+        zone.addEventListener(name, function (event) {
+          event.preventDefault();
+          zone.classList.add("dragover");
+        });
+      });
+      ["dragleave", "drop"].forEach(function (name) {
+        zone.addEventListener(name, function () { zone.classList.remove("dragover"); });
+      });
+      zone.addEventListener("drop", function (event) {
+        event.preventDefault();
+        if (event.dataTransfer && event.dataTransfer.files.length) {
+          input.files = event.dataTransfer.files;
+        }
+      });
+    });
+    document.querySelectorAll("form[data-upload]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.XMLHttpRequest || !window.FormData) { return; }
+        event.preventDefault();
+        var bar = form.querySelector(".upload-progress");
+        var button = form.querySelector("button[type=submit]");
+        if (button) { button.disabled = true; }  // no double submit while uploading
+        if (bar) { bar.hidden = false; bar.value = 0; }
+        var xhr = new XMLHttpRequest();
+        xhr.open("POST", form.action || window.location.href);
+        xhr.upload.addEventListener("progress", function (e) {
+          if (bar && e.lengthComputable) { bar.value = Math.round(e.loaded * 100 / e.total); }
+        });
+        xhr.addEventListener("load", function () {
+          // Show what the server answered: the receipt after its redirect (the XHR already
+          // followed it and consumed the one-time message, so we must not load it again),
+          // or the form with the server's message.
+          if (xhr.responseURL && xhr.responseURL !== window.location.href) {
+            window.history.replaceState(null, "", xhr.responseURL);
+          }
+          document.open();
+          document.write(xhr.responseText);
+          document.close();
+        });
+        xhr.addEventListener("error", function () {
+          if (button) { button.disabled = false; }
+          if (bar) { bar.hidden = true; }
+          form.submit();  // fall back to a plain upload
+        });
+        xhr.send(new FormData(form));
+      });
+    });
   }
-});
+
+  document.addEventListener("DOMContentLoaded", function () {
+    startCountdowns();
+    enhanceUploads();
+  });
+}());
