@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import inspect
 
+from essays.cli_essays import essays_cli
 from essays.config import load_secret_key
 from essays.db import db
 from essays.errors import Refusal
@@ -142,3 +143,4 @@ def register_cli(app: Flask) -> None:
     for command in (init_db, create_user_command, import_roster_command, demo_command,
                     audit_verify_command):
         app.cli.add_command(command)
+    app.cli.add_command(essays_cli)

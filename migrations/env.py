@@ -9,6 +9,7 @@ from pathlib import Path
 from alembic import context
 
 import essays.audit
+import essays.batch  # (tables)
 import essays.models  # noqa: F401  (tables)
 from essays.db import Base, make_engine
 

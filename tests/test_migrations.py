@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import essays.audit
+import essays.batch
 import essays.models  # noqa: F401  (tables)
 from essays.db import Base
 

@@ -1,0 +1,204 @@
+"""Admin pages for the essays received: every submission with its counts and flags, the
+original files, and the batch import of essays that units e-mailed (essays.batch).
+
+The batch import takes two requests: the upload stores the zip in `batch_import` and shows
+the preview (`/admin/batches/<id>`); the confirmation imports it. Nothing is kept in memory.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import select
+from sqlalchemy.orm import defer, selectinload
+
+from essays import batch as batches
+from essays.admin import bp
+from essays.competitions import participating_units, roster
+from essays.db import db
+from essays.errors import Refusal
+from essays.models import Competition, Extension, Submission, SubmissionVersion, Unit
+from essays.security import roles
+from essays.web import get_or_404, invalid, now, refuse
+
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+OUTCOME_NAMES = {"imported": _l("已导入"), "refused": _l("拒收"), "skipped": _l("跳过"), "doubtful": _l("待确认")}
+OUTCOME_CLASSES = {"imported": "status-submitted", "refused": "status-overdue", "skipped": "status-missing",
+                   "doubtful": "status-extended"}
+
+
+class BatchForm(FlaskForm):
+    file = FileField(_l("压缩包（.zip，内含各单位的 .docx 文件）"))
+
+
+def _max_file_bytes() -> int:
+    return current_app.config["UPLOAD_MAX_BYTES"]
+
+
+# --- submissions -----------------------------------------------------------------------
+
+
+@dataclass
+class SubmissionRow:
+    submission: Submission
+    version: SubmissionVersion
+    status: str
+    extension: Extension | None
+    flags: list[tuple[str, str]]  # (badge class, label)
+    words_range: tuple[int, int] | None
+
+
+def flags_for(competition: Competition, version: SubmissionVersion, extension: Extension | None) -> list:
+    """The badges of a version. Versions stored before the intake checks have checks = {}."""
+    checks = version.checks or {}
+    flags = []
+    if checks.get("within") is False or (not checks and version.char_count > competition.char_limit):
+        flags.append(("status-overdue", _("超字数")))
+    if checks.get("straddles"):
+        flags.append(("status-extended", _("字数范围跨越上限")))
+    elif checks.get("flag") and checks.get("within") is not False:
+        flags.append(("status-extended", _("待复核")))
+    if version.late:
+        flags.append(("status-extended", _("延期提交") if extension else _("逾期提交")))
+    if extension is not None:
+        flags.append(("status-missing", _("已获延期")))
+    if version.uploader is not None and version.uploader.role == "admin":
+        flags.append(("status-missing", _("政工科代为导入")))
+    return flags
+
+
+@bp.route("/competitions/<int:competition_id>/submissions", methods=["GET"])
+@roles("admin")
+def submissions(competition_id: int):
+    competition = get_or_404(Competition, competition_id)
+    by_unit = {r.unit.id: r for r in roster(db(), competition, now())}
+    items = db().execute(
+        select(Submission).where(Submission.competition_id == competition.id)
+        .options(selectinload(Submission.versions).options(
+            defer(SubmissionVersion.file_bytes), defer(SubmissionVersion.text),
+            selectinload(SubmissionVersion.uploader)), selectinload(Submission.unit))
+        .order_by(Submission.unit_id, Submission.id)).scalars().all()
+    rows = []
+    for s in items:
+        version, unit_row = s.current, by_unit.get(s.unit_id)
+        extension = unit_row.extension if unit_row else None
+        checks = version.checks or {}
+        low, high = checks.get("words_min", version.char_count), checks.get("words_max", version.char_count)
+        rows.append(SubmissionRow(s, version, unit_row.status if unit_row else "submitted", extension,
+                                  flags_for(competition, version, extension), (low, high) if low != high else None))
+    missing = sum(1 for r in by_unit.values() if r.status != "submitted")
+    return render_template("admin/submissions.html", competition=competition, rows=rows, missing=missing)
+
+
+@bp.route("/submissions/<int:submission_id>/versions/<int:number>/file", methods=["GET"])
+@roles("admin")
+def submission_file(submission_id: int, number: int):
+    version = db().execute(select(SubmissionVersion).where(
+        SubmissionVersion.submission_id == submission_id, SubmissionVersion.number == number)).scalar_one_or_none()
+    if version is None:
+        raise Refusal("NOT_FOUND")
+    return send_file(io.BytesIO(version.file_bytes), as_attachment=True, mimetype=DOCX_MIME,
+                     download_name=version.original_filename)
+
+
+# --- batch import ----------------------------------------------------------------------
+
+
+def _pending(competition: Competition) -> list[batches.BatchImport]:
+    return list(db().execute(
+        select(batches.BatchImport).where(batches.BatchImport.competition_id == competition.id,
+                                          batches.BatchImport.status == "pending")
+        .options(defer(batches.BatchImport.data)).order_by(batches.BatchImport.id)).scalars())
+
+
+def _as_zip(filename: str, data: bytes) -> bytes:
+    """A single e-mailed .docx becomes a batch of one."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(batches.basename(filename), data)
+    return buffer.getvalue()
+
+
+@bp.route("/competitions/<int:competition_id>/import", methods=["GET", "POST"])
+@roles("admin")
+def batch_import(competition_id: int):
+    # A zip of essays is larger than one upload: its own limit, set before the form is read.
+    request.max_content_length = current_app.config.get("BATCH_MAX_BYTES", 50 * 1024 * 1024)
+    competition = get_or_404(Competition, competition_id)
+    form = BatchForm()
+    context = dict(competition=competition, form=form, pending=_pending(competition), batch=None)
+    if request.method == "GET":
+        return render_template("admin/batch_import.html", **context)
+    if not form.validate_on_submit():
+        raise Refusal("FORM_INVALID")
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        form.file.errors = [_("请选择要导入的 .zip 压缩包。")]
+        return invalid("admin/batch_import.html", **context)
+    data = upload.read()
+    if upload.filename.lower().endswith(".docx"):
+        data = _as_zip(upload.filename, data)
+    try:
+        batch = batches.upload(db(), current_user, competition, upload.filename, data, _max_file_bytes())
+    except batches.NotAZip:
+        return refuse(Refusal("BATCH_NOT_ZIP"), "admin/batch_import.html", **context)
+    except Refusal as e:
+        return refuse(e, "admin/batch_import.html", **context)
+    flash(_("已上传“%(name)s”。请核对每个文件对应的单位，再确认导入。", name=batch.filename), "info")
+    return redirect(url_for("admin.batch", batch_id=batch.id))
+
+
+def _choices(units: list[Unit]) -> dict[int, Unit | None]:
+    """The unit chosen for each file (form fields unit-<index>; empty means do not import)."""
+    by_id = {str(u.id): u for u in units}
+    choices = {}
+    for key, value in request.form.items():
+        if not key.startswith("unit-"):
+            continue
+        index = key.removeprefix("unit-")
+        if not index.isdigit() or (value and value not in by_id):
+            raise Refusal("FORM_INVALID")
+        choices[int(index)] = by_id.get(value)
+    return choices
+
+
+@bp.route("/batches/<int:batch_id>", methods=["GET", "POST"])
+@roles("admin")
+def batch(batch_id: int):
+    """GET: the preview (pending) or the outcome report; POST: confirm and import."""
+    item = get_or_404(batches.BatchImport, batch_id)
+    competition, units = item.competition, participating_units(db())
+    if request.method == "POST":
+        outcomes = batches.confirm(db(), current_user, item, _choices(units), units, now(), _max_file_bytes())
+        if outcomes is None:
+            flash(_("这批文件已经处理过，未重复导入。"), "info")
+        else:
+            counts = batches.tally(outcomes)
+            flash(_("导入完成：已导入 %(imported)s 篇，拒收 %(refused)s 个，跳过 %(skipped)s 个，"
+                    "未确认单位 %(doubtful)s 个。", **counts), "success")
+        return redirect(url_for("admin.batch", batch_id=item.id))
+    planned = []
+    if item.status == "pending":
+        planned = batches.plan(batches.read_zip(item.data, _max_file_bytes()), units, competition,
+                               batches.known_hashes(db(), competition))
+    return render_template("admin/batch_import.html", competition=competition, batch=item, planned=planned,
+                           units=units, outcome_names=OUTCOME_NAMES, outcome_classes=OUTCOME_CLASSES)
+
+
+@bp.route("/batches/<int:batch_id>/cancel", methods=["POST"])
+@roles("admin")
+def batch_cancel(batch_id: int):
+    item = get_or_404(batches.BatchImport, batch_id)
+    if batches.cancel(db(), current_user, item):
+        flash(_("已取消这批导入，未导入任何文件。"), "success")
+    else:
+        flash(_("这批文件已经处理过，无法取消。"), "info")
+    return redirect(url_for("admin.batch_import", competition_id=item.competition_id))
