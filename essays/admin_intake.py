@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
 
 from essays import batch as batches
+from essays import batch_files
 from essays.admin import bp
 from essays.competitions import participating_units, roster
 from essays.db import db
@@ -148,7 +149,7 @@ def batch_import(competition_id: int):
         data = _as_zip(upload.filename, data)
     try:
         batch = batches.upload(db(), current_user, competition, upload.filename, data, _max_file_bytes())
-    except batches.NotAZip:
+    except batch_files.NotAZip:
         return refuse(Refusal("BATCH_NOT_ZIP"), "admin/batch_import.html", **context)
     except Refusal as e:
         return refuse(e, "admin/batch_import.html", **context)
@@ -187,7 +188,7 @@ def batch(batch_id: int):
         return redirect(url_for("admin.batch", batch_id=item.id))
     planned = []
     if item.status == "pending":
-        planned = batches.plan(batches.read_zip(item.data, _max_file_bytes()), units, competition,
+        planned = batches.plan(batch_files.read_zip(item.data, _max_file_bytes()), units, competition,
                                batches.known_hashes(db(), competition))
     return render_template("admin/batch_import.html", competition=competition, batch=item, planned=planned,
                            units=units, outcome_names=OUTCOME_NAMES, outcome_classes=OUTCOME_CLASSES)

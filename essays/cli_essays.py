@@ -16,6 +16,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from essays import batch as batches
+from essays import batch_files
 from essays.errors import Refusal
 from essays.inspection import Inspection, IntakeRules, inspect_file
 
@@ -134,15 +135,15 @@ def _importer(session, username: str):
     return admins[0]
 
 
-def _read_source(source: Path) -> list[batches.BatchFile]:
+def _read_source(source: Path) -> list[batch_files.BatchFile]:
     max_file = current_app.config.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
     if source.is_dir():
-        return batches.read_folder(source, max_file)
+        return batch_files.read_folder(source, max_file)
     if source.stat().st_size > current_app.config.get("BATCH_MAX_BYTES", 50 * 1024 * 1024):
         _fail("压缩包太大，请分批导入。")
     try:
-        return batches.read_zip(source.read_bytes(), max_file)
-    except batches.NotAZip:
+        return batch_files.read_zip(source.read_bytes(), max_file)
+    except batch_files.NotAZip:
         _fail(f"{source} 不是有效的 .zip 压缩包，也不是文件夹。")
 
 

@@ -11,9 +11,9 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from essays import batch
+from essays import batch, batch_files
 from essays.audit import AuditLog, verify_chain
-from essays.batch import BatchFile, NotAZip, match_unit, parse_filename, read_folder, read_zip, split_authors
+from essays.batch_files import BatchFile, NotAZip, match_unit, parse_filename, read_folder, read_zip, split_authors
 from essays.errors import Refusal
 from essays.models import Submission, SubmissionVersion
 from tests.factories import DEADLINE, docx_bytes
@@ -163,12 +163,12 @@ def test_read_zip_refuses_oversize_members_one_by_one():
 
 def test_read_zip_limits_members_and_total_size(monkeypatch):
     data = make_zip({f"{i}.docx": b"x" for i in range(5)})
-    monkeypatch.setattr(batch, "MAX_ENTRIES", 4)
+    monkeypatch.setattr(batch_files, "MAX_ENTRIES", 4)
     with pytest.raises(Refusal) as e:
         read_zip(data, 1000)
     assert e.value.code == "BATCH_TOO_LARGE"
-    monkeypatch.setattr(batch, "MAX_ENTRIES", 100)
-    monkeypatch.setattr(batch, "MAX_TOTAL_BYTES", 4)
+    monkeypatch.setattr(batch_files, "MAX_ENTRIES", 100)
+    monkeypatch.setattr(batch_files, "MAX_TOTAL_BYTES", 4)
     with pytest.raises(Refusal) as e:
         read_zip(data, 1000)
     assert e.value.code == "BATCH_TOO_LARGE"
