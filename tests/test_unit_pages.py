@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from essays.models import Submission, SubmissionVersion
 from tests.factories import DEADLINE, docx_bytes
+from tests.test_reader import BAD_INPUTS
 
 
 @pytest.fixture
@@ -263,3 +264,25 @@ def test_receipt_shows_breakdown_and_warnings(client, setup, session):
     assert "中文字符 3100" in page and "按时提交" in page and "北京时间" in page
     assert "超过了 3000 字的要求（参考值），已接收并标记" in page
     assert "距截止还有" in page
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_INPUTS))
+def test_every_bad_input_kind_through_the_page(client, setup, make, session, kind):
+    """Each kind the reader refuses, sent as a replacement: the code and its Chinese message
+    are shown, and the stored version (and the audit log) stay exactly as they were."""
+    from essays.audit import AuditLog
+    from essays.errors import Refusal
+
+    data, code = BAD_INPUTS[kind]
+    competition, unit, user = setup
+    submission = make.submission(competition, unit, user)
+    stored = submission.current.sha256
+    entries = session.execute(select(func.count(AuditLog.id))).scalar_one()
+    response = post(client, f"/unit/submissions/{submission.id}/replace", form(competition, data))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert code in page
+    assert Refusal(code).message.split("%")[0][:20] in page
+    session.refresh(submission)
+    assert [v.sha256 for v in submission.versions] == [stored]
+    assert session.execute(select(func.count(AuditLog.id))).scalar_one() == entries
