@@ -38,7 +38,7 @@ from essays.models import Competition, Submission, SubmissionVersion, Unit, User
 
 STATUSES = ("pending", "done", "cancelled")
 IMPORT_PHASES = ("open", "intake_closed")  # where intake.receive(by_admin=True) accepts files
-SKIP_DUPLICATE = _l("与已收到的文件完全相同，未重复导入")
+SKIP_DUPLICATE = _l("与该单位已收到的文件完全相同，未重复导入")
 SKIP_NO_UNIT = _l("选择了不导入")
 DOUBTFUL = _l("无法确定是哪个单位，未导入")
 
@@ -95,12 +95,16 @@ class Outcome:
     candidates: list[str] = field(default_factory=list)
 
 
-def known_hashes(session: Session, competition: Competition) -> set[str]:
-    return set(session.execute(select(SubmissionVersion.sha256).join(Submission)
-                               .where(Submission.competition_id == competition.id)).scalars())
+def known_hashes(session: Session, competition: Competition) -> set[tuple[str, int]]:
+    """(SHA-256, unit id) of every version received: a unit that both uploaded and e-mailed
+    its essay is not imported twice. The same file from another unit is imported, so that
+    copy detection sees it, rather than skipped."""
+    return set(session.execute(select(SubmissionVersion.sha256, Submission.unit_id).join(Submission)
+                               .where(Submission.competition_id == competition.id)).tuples())
 
 
-def plan(files: list[BatchFile], units: list[Unit], competition: Competition, known: set[str]) -> list[Planned]:
+def plan(files: list[BatchFile], units: list[Unit], competition: Competition,
+         known: set[tuple[str, int]]) -> list[Planned]:
     """What would happen to each file: parsed name, unit match, inspection, duplicates."""
     seen, planned = set(known), []
     for index, f in enumerate(files):
@@ -110,11 +114,11 @@ def plan(files: list[BatchFile], units: list[Unit], competition: Competition, kn
             continue
         p.unit_text, p.authors, p.title = parse_filename(f.name)
         p.match = match_unit(p.unit_text, units)
-        digest = hashlib.sha256(f.data).hexdigest()
-        if digest in seen:
+        key = (hashlib.sha256(f.data).hexdigest(), p.match.unit.id if p.match.unit else None)
+        if key in seen:
             p.skipped = str(SKIP_DUPLICATE)
             continue
-        seen.add(digest)
+        seen.add(key)
         try:
             p.inspection = inspect_file(f.data, rules_for(competition))
         except Refusal as e:
