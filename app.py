@@ -18,6 +18,7 @@ from essays import db as database
 from essays import errors_web, security
 from essays.cli import register_cli
 from essays.config import load_secret_key
+from essays.format_rules import describe_rules
 from essays.phases import PHASE_NAMES
 from essays.rules import STATUS_NAMES
 from essays.timeutil import format_deadline, format_time
@@ -67,6 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     CSRFProtect(app)
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False)
+    app.jinja_env.filters["format_rules_text"] = describe_rules
     app.jinja_env.globals.update(
         get_locale=get_locale, format_time=format_time,
         format_deadline=lambda d, **kw: format_deadline(d, lang=str(get_locale())[:2], **kw),

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from essays import competitions as comps
 from essays.db import db
 from essays.errors import Refusal
+from essays.format_rules import FIELDS as FORMAT_FIELDS
+from essays.format_rules import clean_rules
 from essays.forms import CompetitionForm, ExtensionForm
 from essays.models import Competition, Submission, Unit
 from essays.phases import NEXT, PHASE_NAMES
@@ -28,11 +30,16 @@ def _settings(form: CompetitionForm):
         deadline = parse_local(form.deadline.data)
     except ValueError:
         raise Refusal("DEADLINE_INVALID") from None
+    try:
+        format_rules = clean_rules({name: getattr(form, f"format_{name}").data for name in FORMAT_FIELDS})
+    except ValueError as e:
+        getattr(form, f"format_{e.args[0]}").errors = [_("字号应写作“三号”“小四”或“16磅”。")]
+        raise Refusal("FORM_INVALID") from None
     return comps.CompetitionSettings(
         title=form.title.data, notice_text=form.notice_text.data or "",
         themes=(form.themes.data or "").splitlines(), char_limit=form.char_limit.data,
         limit_is_hard=form.limit_is_hard.data == "hard", deadline=deadline,
-        count_title=form.count_title.data != "body",
+        count_title=form.count_title.data != "body", format_rules=format_rules,
         min_per_unit=form.min_per_unit.data, max_per_unit=form.max_per_unit.data,
     )
 
@@ -77,6 +84,8 @@ def competition_edit(competition_id: int):
         form.themes.data = "\n".join(t.title for t in competition.themes)
         form.limit_is_hard.data = "hard" if competition.limit_is_hard else "soft"
         form.count_title.data = "whole" if competition.count_title else "body"
+        for name in FORMAT_FIELDS:
+            getattr(form, f"format_{name}").data = (competition.format_rules or {}).get(name, "")
         form.deadline.data = _deadline_text(competition.deadline)
         return render_template("admin/competition_form.html", form=form, competition=competition)
     if not form.validate_on_submit():

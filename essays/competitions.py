@@ -10,7 +10,7 @@ Rules:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -36,13 +36,14 @@ class CompetitionSettings:
     min_per_unit: int
     max_per_unit: int
     count_title: bool = True
+    format_rules: dict = field(default_factory=dict)
 
 
 def _snapshot(c: Competition) -> dict:
     return {"title": c.title, "themes": [t.title for t in c.themes], "char_limit": c.char_limit,
             "limit_is_hard": c.limit_is_hard, "deadline": c.deadline.isoformat(),
             "min_per_unit": c.min_per_unit, "max_per_unit": c.max_per_unit,
-            "count_title": c.count_title, "phase": c.phase}
+            "count_title": c.count_title, "format_rules": dict(c.format_rules or {}), "phase": c.phase}
 
 
 def _validate(settings: CompetitionSettings) -> None:
@@ -77,7 +78,8 @@ def create_competition(session: Session, actor: User, settings: CompetitionSetti
         title=settings.title.strip(), notice_text=settings.notice_text,
         char_limit=settings.char_limit, limit_is_hard=settings.limit_is_hard,
         deadline=settings.deadline, min_per_unit=settings.min_per_unit,
-        max_per_unit=settings.max_per_unit, count_title=settings.count_title, phase="draft",
+        max_per_unit=settings.max_per_unit, count_title=settings.count_title,
+        format_rules=settings.format_rules, phase="draft",
     )
     session.add(competition)
     _apply_themes(session, competition, settings.themes)
@@ -100,6 +102,7 @@ def update_competition(session: Session, actor: User, competition: Competition,
     competition.min_per_unit = settings.min_per_unit
     competition.max_per_unit = settings.max_per_unit
     competition.count_title = settings.count_title
+    competition.format_rules = settings.format_rules
     _apply_themes(session, competition, settings.themes)
     session.flush()
     record(session, "competition.update", actor=actor, obj=competition, before=before,

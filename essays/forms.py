@@ -36,6 +36,16 @@ class CompetitionForm(FlaskForm):
         ("whole", _l("全文（与 Word“字数统计”一致，含标题）")),
         ("body", _l("正文（不含标题）")),
     ], default="whole")
+    format_paper = SelectField(_l("纸张"), choices=[("", _l("不要求"))] + [(p, p) for p in
+                                                   ("A4", "A3", "A5", "B5", "16开", "Letter")], default="")
+    format_body_font = StringField(_l("正文字体"), validators=[Optional(), Length(max=50)],
+                                   description=_l("如 仿宋_GB2312；留空则不检查"))
+    format_body_size = StringField(_l("正文字号"), validators=[Optional(), Length(max=20)],
+                                   description=_l("如 三号 或 16磅"))
+    format_title_font = StringField(_l("标题字体"), validators=[Optional(), Length(max=50)],
+                                    description=_l("如 方正小标宋简体"))
+    format_title_size = StringField(_l("标题字号"), validators=[Optional(), Length(max=20)],
+                                    description=_l("如 二号"))
     min_per_unit = IntegerField(_l("每单位至少篇数"), default=1,
                                 validators=[DataRequired(REQUIRED), NumberRange(min=1, max=50)])
     max_per_unit = IntegerField(_l("每单位至多篇数"), default=1,

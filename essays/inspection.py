@@ -15,7 +15,9 @@ from flask_babel import lazy_gettext as _l
 
 from essays.counting import Counts, count
 from essays.docx_content import DocxContent
+from essays.docx_format import format_facts
 from essays.errors import Refusal
+from essays.format_rules import format_warnings
 from essays.reader import read_docx
 
 
@@ -26,6 +28,7 @@ class IntakeRules:
     char_limit: int = 3000
     limit_is_hard: bool = True  # 以内/不超过: refuse; 左右/为宜: accept and flag
     include_title: bool = True  # Word counts the whole document, title included
+    format_rules: tuple[tuple[str, str], ...] = ()  # what the notice prescribes (essays.format_rules)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ def inspect_file(data: bytes, rules: IntakeRules) -> Inspection:
     if counts.chars_no_spaces == 0:
         raise Refusal("UPLOAD_NO_TEXT")
     verdict = limit_verdict(counts, rules.char_limit, rules.limit_is_hard)
+    warnings = warnings_for(content, counts, verdict, rules.char_limit)
+    if rules.format_rules:  # read the format only when the notice prescribes one
+        warnings += format_warnings(format_facts(data), dict(rules.format_rules))
     return Inspection(content=content, counts=counts, verdict=verdict, limit=rules.char_limit,
-                      sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-                      warnings=warnings_for(content, counts, verdict, rules.char_limit))
+                      sha256=hashlib.sha256(data).hexdigest(), size=len(data), warnings=warnings)

@@ -41,7 +41,8 @@ class EssayForm:
 
 def rules_for(competition: Competition) -> IntakeRules:
     return IntakeRules(char_limit=competition.char_limit, limit_is_hard=competition.limit_is_hard,
-                       include_title=competition.count_title)
+                       include_title=competition.count_title,
+                       format_rules=tuple(sorted((competition.format_rules or {}).items())))
 
 
 def extension_for(session: Session, competition: Competition, unit: Unit) -> Extension | None:

@@ -135,6 +135,10 @@ class Competition(Base):
     max_per_unit: Mapped[int] = mapped_column(Integer, default=1)
     # Word's 字数统计 counts the whole document; some notices count the body only.
     count_title: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sql_text("true"))
+    # Format the notice prescribes, for hints at upload (never refusals): keys paper,
+    # body_font, body_size, title_font, title_size, e.g. {"paper": "A4", "body_font":
+    # "仿宋_GB2312", "body_size": "三号"}. Empty: no hints.
+    format_rules: Mapped[dict] = mapped_column(JSON, default=dict, server_default=sql_text("'{}'"))
     phase: Mapped[str] = mapped_column(String(20), default="draft")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
