@@ -15,7 +15,7 @@ from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
 from essays import db as database
-from essays import errors_web, security
+from essays import errors_web, security, web
 from essays.cli import register_cli
 from essays.config import load_secret_key
 from essays.format_rules import describe_rules
@@ -50,8 +50,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE") == "1",
         SESSION_COOKIE_NAME="zhengwen_session",
         PERMANENT_SESSION_LIFETIME=8 * 3600,
-        MAX_CONTENT_LENGTH=25 * 1024 * 1024,  # per-route limits are tighter (essays.web)
+        MAX_CONTENT_LENGTH=1024 * 1024,  # forms; uploads have their own limits (essays.web.upload_limit)
         UPLOAD_MAX_BYTES=20 * 1024 * 1024,
+        BATCH_MAX_BYTES=50 * 1024 * 1024,
         ROSTER_MAX_BYTES=2 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=8 * 3600,
         BABEL_DEFAULT_LOCALE="zh",
@@ -65,6 +66,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or load_secret_key(app.instance_path)
 
     database.init_app(app)
+    web.init_app(app)  # per-route request size limits: before CSRFProtect reads the form
     CSRFProtect(app)
     Babel(app, locale_selector=select_locale)
     app.jinja_env.filters["json_text"] = lambda value: json.dumps(value, ensure_ascii=False)

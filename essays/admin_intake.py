@@ -28,7 +28,7 @@ from essays.db import db
 from essays.errors import Refusal
 from essays.models import Competition, Extension, Submission, SubmissionVersion, Unit
 from essays.security import roles
-from essays.web import get_or_404, invalid, now, refuse
+from essays.web import get_or_404, invalid, now, refuse, upload_limit
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 OUTCOME_NAMES = {"imported": _l("已导入"), "refused": _l("拒收"), "skipped": _l("跳过"), "doubtful": _l("待确认")}
@@ -130,9 +130,8 @@ def _as_zip(filename: str, data: bytes) -> bytes:
 
 @bp.route("/competitions/<int:competition_id>/import", methods=["GET", "POST"])
 @roles("admin")
+@upload_limit("BATCH_MAX_BYTES")  # a zip of essays is larger than one upload
 def batch_import(competition_id: int):
-    # A zip of essays is larger than one upload: its own limit, set before the form is read.
-    request.max_content_length = current_app.config.get("BATCH_MAX_BYTES", 50 * 1024 * 1024)
     competition = get_or_404(Competition, competition_id)
     form = BatchForm()
     context = dict(competition=competition, form=form, pending=_pending(competition), batch=None)

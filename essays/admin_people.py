@@ -18,7 +18,7 @@ from essays.models import Unit, User
 from essays.roster import COLUMNS, import_roster, parse_roster
 from essays.security import roles
 from essays.units import UnitFields, save_unit, split_aliases
-from essays.web import get_or_404, invalid, limit_request_size, now, refuse
+from essays.web import get_or_404, invalid, now, refuse, upload_limit
 
 
 def _units() -> list[Unit]:
@@ -125,8 +125,8 @@ def user_active(user_id: int):
 
 @bp.route("/roster", methods=["GET", "POST"])
 @roles("admin")
+@upload_limit("ROSTER_MAX_BYTES")
 def roster():
-    limit_request_size("ROSTER_MAX_BYTES")
     form = RosterForm()
     context = dict(form=form, columns=COLUMNS, errors=[])
     if request.method == "GET":

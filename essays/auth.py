@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -30,9 +32,14 @@ class PasswordForm(FlaskForm):
     confirm = PasswordField(_l("再次输入新密码"), validators=[DataRequired(message=_l("请再次输入新密码"))])
 
 
+_LOCAL_PATH = re.compile(r"/(?![/\\])[^\s\\\x00-\x1f\x7f]*")
+
+
 def _safe_next(target: str | None) -> str | None:
-    """Only local paths: an open redirect would let a phishing link borrow our login page."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """Only local paths: an open redirect would let a phishing link borrow our login page.
+    No whitespace or control characters either: browsers and Werkzeug drop a tab or a
+    newline, which turns "/\t/evil.example" into "//evil.example"."""
+    if target and _LOCAL_PATH.fullmatch(target):
         return target
     return None
 

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from essays.errors import Refusal
+
+
+def _discard_session() -> None:
+    """After a database error the request's session is unusable (PendingRollbackError):
+    roll it back so that the error page itself, which loads the current user, renders."""
+    session = g.get("db_session")
+    if session is not None:
+        try:
+            session.rollback()
+        except Exception:  # the connection itself may be gone; the page must still render
+            g.pop("db_session", None)
 
 
 def error_page(code: str, **params):
@@ -26,8 +37,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RateLimitExceeded)
     def _rate(_e):
-        from flask import request
-
         if request.endpoint == "auth.login":
             return error_page("LOGIN_RATE_LIMITED")
         return error_page("RATE_LIMITED")
@@ -42,15 +51,21 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(413)
     def _too_large(_e):
+        view = app.view_functions.get(request.endpoint or "")
+        key = getattr(view, "upload_limit", None)
+        if key is not None:  # an upload: say what the limit is
+            return error_page("UPLOAD_TOO_LARGE", limit=f"{app.config[key] // (1024 * 1024)} MB")
         return error_page("REQUEST_TOO_LARGE")
 
     @app.errorhandler(OperationalError)
     def _db_down(e):
         app.logger.error("database unavailable: %s", e)
+        _discard_session()
         return error_page("DB_UNAVAILABLE")
 
     @app.errorhandler(500)
     def _server_error(e):
+        _discard_session()
         original = getattr(e, "original_exception", None)
         if isinstance(original, DBAPIError) and original.connection_invalidated:
             return error_page("DB_UNAVAILABLE")

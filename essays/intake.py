@@ -87,7 +87,20 @@ def receive(session: Session, competition: Competition, unit: Unit, user: User,
             by_admin: bool = False) -> tuple[Submission, SubmissionVersion, bool]:
     """Stores an upload. Returns (submission, version, is_new_version)."""
     check_can_upload(session, competition, unit, now, by_admin)
+    inspection = inspect_file(data, rules_for(competition))  # pure: before taking the lock
+    # Uploads of one unit are serialised on its row: two workers handling a double click
+    # must not both pass the quota check, nor both take the same version number. On
+    # PostgreSQL this is a row lock held to the end of the transaction; SQLite's writers
+    # are serialised already (BEGIN IMMEDIATE, essays.db).
+    session.execute(select(Unit.id).where(Unit.id == unit.id).with_for_update()).one()
+    if submission is not None:
+        session.refresh(submission)  # versions as they are now that we hold the lock
     if submission is None:
+        # The same bytes as a submission's newest version (a double click on the first
+        # upload, a retry after a timeout): the same receipt, nothing stored.
+        for existing in unit_submissions(session, competition, unit):
+            if existing.current is not None and existing.current.sha256 == inspection.sha256:
+                return existing, existing.current, False
         existing = session.execute(
             select(func.count(Submission.id)).where(Submission.competition_id == competition.id,
                                                     Submission.unit_id == unit.id)
@@ -96,7 +109,6 @@ def receive(session: Session, competition: Competition, unit: Unit, user: User,
             raise Refusal("QUOTA_FULL", max=competition.max_per_unit)
     elif submission.unit_id != unit.id or submission.competition_id != competition.id:
         raise Refusal("NOT_FOUND")
-    inspection = inspect_file(data, rules_for(competition))
     if inspection.verdict.refuse:
         raise Refusal("OVER_LIMIT", count=inspection.counts.words, limit=competition.char_limit,
                       cut=inspection.verdict.cut)

@@ -21,7 +21,7 @@ from essays.intake import EssayForm, extension_for, receive, unit_submissions, u
 from essays.models import Competition, Submission
 from essays.rules import effective_deadline, unit_status
 from essays.security import roles
-from essays.web import get_or_404, invalid, limit_request_size, now, refuse
+from essays.web import get_or_404, invalid, now, refuse, upload_limit
 
 bp = Blueprint("unit", __name__, url_prefix="/unit")
 VISIBLE_PHASES = ("open", "intake_closed", "review", "ranked", "published", "closed")
@@ -73,7 +73,6 @@ def _form(competition: Competition, submission: Submission | None, cls=Submissio
 
 
 def _upload(competition: Competition, submission: Submission | None):
-    limit_request_size("UPLOAD_MAX_BYTES")
     form = _form(competition, submission)
     context = dict(form=form, competition=competition, submission=submission,
                    deadline=_deadline_for(competition), now=now())
@@ -107,12 +106,14 @@ def _deadline_for(competition: Competition):
 
 @bp.route("/competitions/<int:competition_id>/submit", methods=["GET", "POST"])
 @roles("unit")
+@upload_limit("UPLOAD_MAX_BYTES")
 def submit(competition_id: int):
     return _upload(_visible_competition(competition_id), None)
 
 
 @bp.route("/submissions/<int:submission_id>/replace", methods=["GET", "POST"])
 @roles("unit")
+@upload_limit("UPLOAD_MAX_BYTES")
 def replace(submission_id: int):
     submission = _own_submission(submission_id)
     return _upload(submission.competition, submission)

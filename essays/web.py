@@ -43,6 +43,24 @@ def get_or_404(model, ident):
     return obj
 
 
-def limit_request_size(config_key: str) -> None:
-    """Per-route upload size: set before the form is read (Flask 3.1 per-request limit)."""
-    request.max_content_length = current_app.config[config_key]
+def upload_limit(config_key: str):
+    """Marks a view's request size limit (a config key). The limit is applied by the hook
+    in `init_app`, which must run before CSRFProtect's: that hook reads the form, and
+    Werkzeug takes the size limit in force at the first read of the body."""
+
+    def decorate(view):
+        view.upload_limit = config_key
+        return view
+
+    return decorate
+
+
+def init_app(app) -> None:
+    """Registers the request size hook; call it before CSRFProtect(app)."""
+
+    @app.before_request
+    def _request_size_limit():
+        view = app.view_functions.get(request.endpoint or "")
+        key = getattr(view, "upload_limit", None)
+        if key is not None:
+            request.max_content_length = current_app.config[key]

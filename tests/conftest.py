@@ -150,7 +150,7 @@ def make(session):
 
 
 @pytest.fixture
-def committed_app(database_url, tmp_path, clock):
+def committed_app(engine, database_url, tmp_path, clock):
     """An app whose requests commit for real (for live servers and concurrency tests).
 
     Empties every table afterwards, so the rolled-back tests keep a clean database."""

@@ -181,7 +181,7 @@ def test_batch_size_limit_has_its_own_config(app, client, world):
     assert upload(client, competition, data).status_code == 302
     app.config["BATCH_MAX_BYTES"] = 1000
     response = upload(client, competition, data)
-    assert response.status_code == 413 and "REQUEST_TOO_LARGE" in response.get_data(as_text=True)
+    assert response.status_code == 413 and "UPLOAD_TOO_LARGE" in response.get_data(as_text=True)
 
 
 def test_unknown_unit_in_the_confirmation_is_refused(client, world, session):

@@ -107,7 +107,7 @@ def test_request_size_limit(app, client, auth, make):
                                                            "r.csv")},
                            content_type="multipart/form-data")
     assert response.status_code == 413
-    assert "REQUEST_TOO_LARGE" in response.get_data(as_text=True)
+    assert "UPLOAD_TOO_LARGE" in response.get_data(as_text=True)
 
 
 def test_unknown_page_is_a_chinese_404(client):
@@ -140,3 +140,31 @@ def test_database_down_gives_a_chinese_retry_page(tmp_path):
     assert response.status_code == 503
     page = response.get_data(as_text=True)
     assert "DB_UNAVAILABLE" in page and "数据库暂时无法连接" in page and "请稍后重试" in page
+
+
+@pytest.mark.csrf
+def test_upload_limits_hold_with_csrf_on(app, client, make, session):
+    """CSRFProtect reads the form before the view runs: the per-route limit must already be set."""
+    import io
+
+    competition = make.competition(phase="open")
+    make.user("unit", username="bigupload")
+    token = _token(client, "/login")
+    client.post("/login", data={"username": "bigupload", "password": PASSWORD, "csrf_token": token})
+    app.config["UPLOAD_MAX_BYTES"] = 50_000
+    token = _token(client, f"/unit/competitions/{competition.id}/submit")
+    response = client.post(f"/unit/competitions/{competition.id}/submit", content_type="multipart/form-data",
+                           data={"csrf_token": token, "theme_id": competition.themes[0].id, "title": "x",
+                                 "authors": "张三", "contact_phone": "13800000000",
+                                 "file": (io.BytesIO(b"PK" + b"x" * 100_000), "big.docx")})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "UPLOAD_TOO_LARGE" in page and "文件太大" in page
+
+
+@pytest.mark.parametrize("target", ["//evil.example", "/\t/evil.example", "/\n", "/\r/evil.example",
+                                    "/\\evil.example", "https://evil.example/"])
+def test_next_refuses_anything_but_a_local_path(client, make, target):
+    make.user("admin", username=f"nx{abs(hash(target)) % 10000}")
+    response = client.get("/lang/en", query_string={"next": target})
+    assert response.status_code == 302 and response.location == "/"

@@ -80,10 +80,24 @@ def test_quota_is_enforced(client, setup, make, session):
     competition, unit, user = setup
     make.submission(competition, unit, user)
     response = post(client, f"/unit/competitions/{competition.id}/submit",
-                    form(competition, docx_bytes()))
+                    form(competition, docx_bytes(["另一篇文章。"])))
     assert response.status_code == 409
     assert "QUOTA_FULL" in response.get_data(as_text=True)
     assert versions(session) == 1
+
+
+def test_double_click_on_the_first_upload_gives_one_receipt(client, setup, session):
+    """The same bytes posted twice to "submit" (a double click, a retry): one submission."""
+    competition, _, _ = setup
+    competition.max_per_unit = 2
+    session.flush()
+    data = docx_bytes(["双击提交的正文。"])
+    first = post(client, f"/unit/competitions/{competition.id}/submit", form(competition, data))
+    second = post(client, f"/unit/competitions/{competition.id}/submit", form(competition, data))
+    assert first.status_code == second.status_code == 302
+    assert first.location == second.location
+    assert session.execute(select(func.count(Submission.id))).scalar_one() == 1
+    assert "完全相同，未重复保存" in client.get(second.location).get_data(as_text=True)
 
 
 def test_deadline_is_enforced_and_extension_allows_late(client, setup, make, session, clock):
@@ -198,7 +212,7 @@ def test_too_large_upload(app, client, setup):
     app.config["UPLOAD_MAX_BYTES"] = 2000
     response = post(client, f"/unit/competitions/{competition.id}/submit",
                     form(competition, b"PK" + b"x" * 5000))
-    assert response.status_code == 413 and "REQUEST_TOO_LARGE" in response.get_data(as_text=True)
+    assert response.status_code == 413 and "UPLOAD_TOO_LARGE" in response.get_data(as_text=True)
 
 
 def test_other_units_submissions_are_invisible(client, setup, make, session):
