@@ -13,6 +13,7 @@ from pathlib import Path
 from flask import Flask, has_request_context, session
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from essays import db as database
 from essays import errors_web, security, web
@@ -65,6 +66,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or load_secret_key(app.instance_path)
 
+    proxies = int(os.environ.get("PROXY_COUNT", "0"))
+    if proxies:  # behind the office's reverse proxy: the client address and scheme it saw
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     database.init_app(app)
     web.init_app(app)  # per-route request size limits: before CSRFProtect reads the form
     CSRFProtect(app)

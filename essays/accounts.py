@@ -23,6 +23,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from essays.audit import record
 from essays.errors import Refusal
 from essays.models import ROLES, Unit, User
+from essays.timeutil import format_time
 
 LOCKOUT_THRESHOLD = 5
 LOCKOUT_MINUTES = 15
@@ -81,9 +82,11 @@ def authenticate(session: Session, username: str, password: str, now: datetime,
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         raise Refusal("LOGIN_FAILED")
-    if user.locked_until is not None and user.locked_until > now:
-        from essays.timeutil import format_time
-        raise Refusal("ACCOUNT_LOCKED", until=format_time(user.locked_until))
+    if user.locked_until is not None:
+        if user.locked_until > now:
+            raise Refusal("ACCOUNT_LOCKED", until=format_time(user.locked_until))
+        # The lock has run out: start counting afresh, or one typo would lock it again.
+        user.failed_logins, user.locked_until = 0, None
     if not check_password_hash(user.password_hash, password):
         user.failed_logins, locked = lockout_after_failure(user.failed_logins, now)
         if locked is not None:

@@ -77,11 +77,12 @@ class AuditLog(Base):
 
 def entry_hash(prev_hash: str, seq: int, created_at: datetime, actor_id: int | None,
                action: str, object_type: str, object_id: str,
-               before: dict | None, after: dict | None) -> str:
-    """SHA-256 of the entry's content in a canonical JSON form, chained to `prev_hash`."""
+               before: dict | None, after: dict | None, ip: str = "") -> str:
+    """SHA-256 of the entry's content (every column but the hashes) in a canonical JSON
+    form, chained to `prev_hash`."""
     payload = json.dumps(
         [prev_hash, seq, created_at.strftime("%Y-%m-%dT%H:%M:%S.%f"), actor_id, action,
-         object_type, object_id, before, after],
+         object_type, object_id, before, after, ip],
         ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str,
     )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
@@ -114,7 +115,7 @@ def record(session: Session, action: str, *, actor: User | None = None, obj=None
     now = utcnow()
     actor_id = actor.id if actor is not None else None
     digest = entry_hash(head.last_hash, head.seq, now, actor_id, action, object_type,
-                        str(object_id), before, after)
+                        str(object_id), before, after, ip)
     entry = AuditLog(seq=head.seq, created_at=now, actor_id=actor_id, action=action,
                      object_type=object_type, object_id=str(object_id), before=before,
                      after=after, ip=ip, prev_hash=head.last_hash, hash=digest)
@@ -130,7 +131,7 @@ def verify_chain(session: Session) -> tuple[bool, int | None]:
     expected_seq = 1
     for entry in session.execute(select(AuditLog).order_by(AuditLog.seq)).scalars():
         digest = entry_hash(prev, entry.seq, entry.created_at, entry.actor_id, entry.action,
-                            entry.object_type, entry.object_id, entry.before, entry.after)
+                            entry.object_type, entry.object_id, entry.before, entry.after, entry.ip)
         if entry.seq != expected_seq or entry.prev_hash != prev or entry.hash != digest:
             return False, entry.seq
         prev = entry.hash

@@ -212,7 +212,10 @@ def _claim(session: Session, batch: BatchImport, status: str) -> bool:
 
 def confirm(session: Session, user: User, batch: BatchImport, choices: dict[int, Unit | None], units: list[Unit],
             now: datetime, max_file_bytes: int) -> list[Outcome] | None:
-    """Imports a pending batch with the admin's choices; None when it was not pending."""
+    """Imports a pending batch with the admin's choices; None when it was not pending.
+    Refused (and the batch kept) when the competition no longer takes essays."""
+    if batch.competition.phase not in IMPORT_PHASES:
+        raise Refusal("NOT_OPEN")
     if not _claim(session, batch, "done"):
         return None
     competition = batch.competition

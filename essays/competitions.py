@@ -127,7 +127,12 @@ def phase_facts(session: Session, competition: Competition, now: datetime) -> Ph
 
 def move_phase(session: Session, actor: User, competition: Competition, expected: str,
                target: str, now: datetime) -> None:
-    """Moves the competition one phase forward, or refuses with the reason."""
+    """Moves the competition one phase forward, or refuses with the reason.
+
+    The competition's row is locked first (PostgreSQL; SQLite serialises writers anyway):
+    two admins confirming at once cannot both move it, and an upload in flight (which
+    holds a share lock on the row, essays.intake) finishes before intake closes."""
+    session.refresh(competition, with_for_update=True)
     if competition.phase != expected:
         raise Refusal("PHASE_STALE", current=PHASE_NAMES[competition.phase])
     if target not in PHASE_NAMES:

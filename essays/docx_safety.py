@@ -19,8 +19,13 @@ The decision is made on the bytes, never on the file name. Rules, in the order a
   `<!` declaration) before its root element -> UPLOAD_XML_DOCTYPE (XXE, billion laughs).
   Office never writes one. Every XML part is checked, not only those we parse: the
   stored file is opened again later by other tools. Only the prolog is inflated, which
-  is exact (a DOCTYPE is only valid there); UTF-16/32 parts are searched whole. Parsing
+  is exact (a DOCTYPE is only valid there); UTF-16 parts are searched whole. Parsing
   is safe regardless: no entity expansion, no DTD loading, no network.
+- Any XML part not in UTF-8 or UTF-16, the only encodings OPC allows (a declaration
+  naming another, like UTF-7, or a start other than `<`, a UTF-8/UTF-16 BOM, or
+  whitespace then `<`, like EBCDIC or UTF-32), or with anything but markup and
+  whitespace before its root -> UPLOAD_BROKEN: the DOCTYPE check could not see a
+  DOCTYPE written in such an encoding (`+ADw-!DOCTYPE` in UTF-7).
 - No main document part (the officeDocument relationship, else word/document.xml), or a
   main part of another kind (.xlsx, .pptx renamed) -> UPLOAD_NOT_DOCX.
 - A macro-enabled document or a template (.docm, .dotx, .dotm main content types), or a
@@ -31,6 +36,7 @@ from __future__ import annotations
 
 import io
 import posixpath
+import re
 import struct
 import zipfile
 import zlib
@@ -57,6 +63,7 @@ MACRO_OR_TEMPLATE_MAIN = {
 }
 VBA_CONTENT_TYPE = "application/vnd.ms-office.vbaproject"
 XML_EXTENSIONS = (".xml", ".rels", ".vml")
+_DECLARED_ENCODING = re.compile(rb'encoding\s*=\s*(["\'])utf-(?:8|16)\1', re.IGNORECASE)
 _DOCTYPES = tuple("<!DOCTYPE".encode(codec) for codec in
                   ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
 
@@ -213,12 +220,21 @@ def _content_types(root: etree._Element | None) -> tuple[dict[str, str], dict[st
 
 
 def check_prolog(data: bytes, info: zipfile.ZipInfo) -> None:
-    """Refuses a part whose prolog holds a DOCTYPE, inflating only as far as the root tag.
+    """Refuses a part whose prolog holds a DOCTYPE, inflating only as far as the root tag,
+    and a part in an encoding other than UTF-8 or UTF-16, in which the check could not see one.
 
     A document type declaration is only allowed before the root element (XML 1.0
     [22] prolog), so reading up to the root start is exact, however long a prolog of
     comments an attacker writes. Any other `<!` declaration there is refused the same
-    way. UTF-16/32 parts (a BOM or NULs up front) are inflated whole and searched."""
+    way. UTF-16 parts (a BOM or NULs up front) are inflated whole and searched, then
+    their prolog is read like a UTF-8 one.
+
+    OPC allows only UTF-8 and UTF-16 (ECMA-376 part 2, M1.17), and only there does a
+    DOCTYPE read as `<!DOCTYPE` in the bytes: `+ADw-!DOCTYPE` is one in UTF-7, and EBCDIC
+    or UTF-32 hide it too. So a part whose first character (after a UTF-8 or UTF-16 BOM
+    and whitespace) is not `<`, whose prolog holds anything but markup and whitespace, or
+    whose XML declaration names another encoding is refused as UPLOAD_BROKEN: no Office
+    application writes one, and Word would not open it either."""
     inflate = _inflater(data, info, 512)  # Office writes the root tag within the first 100 bytes
     head = b""
     for chunk in inflate:
@@ -227,35 +243,62 @@ def check_prolog(data: bytes, info: zipfile.ZipInfo) -> None:
             head += b"".join(inflate)
             if any(marker in head for marker in _DOCTYPES):
                 raise Refusal("UPLOAD_XML_DOCTYPE")
-            return
-        verdict = _prolog_doctype(head)
+            verdict = _utf16_prolog(head)
+        else:
+            verdict = _prolog_verdict(head)
         if verdict is not None:
             if verdict:
-                raise Refusal("UPLOAD_XML_DOCTYPE")
+                raise Refusal(verdict)
             return
 
 
-def _prolog_doctype(head: bytes) -> bool | None:
-    """True: a declaration before the root; False: the root (or no XML) comes first;
-    None: the bytes so far end inside the prolog."""
+def _utf16_prolog(head: bytes) -> str | None:
+    """_prolog_verdict of a whole UTF-16 part (a BOM, else `<` then NUL as libxml2 reads
+    UTF-16LE); anything else with NULs up front (UTF-32, UTF-16BE without BOM) is broken."""
+    codec = {b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be", b"<\0": "utf-16-le"}.get(head[:2])
+    try:
+        text = head.decode(codec) if codec else "\0"
+    except UnicodeDecodeError:
+        return "UPLOAD_BROKEN"
+    if "\0" in text:  # never in XML: UTF-32 read as UTF-16
+        return "UPLOAD_BROKEN"
+    text, size = text.removeprefix("\ufeff"), 4096
+    while (verdict := _prolog_verdict(text[:size].encode())) is None and size < len(text):
+        size *= 4
+    return verdict
+
+
+def _prolog_verdict(head: bytes) -> str | None:
+    """The refusal a part's start calls for: "UPLOAD_XML_DOCTYPE" for a declaration before the
+    root, "UPLOAD_BROKEN" for a start that is not UTF-8 or UTF-16 XML (check_prolog); ""
+    when the root comes first; None when the bytes so far end inside the prolog."""
     at = 3 if head.startswith(b"\xef\xbb\xbf") else 0
     while True:
         while at < len(head) and head[at] in b" \t\r\n":
             at += 1
+        if at < len(head) and head[at] != ord("<"):
+            return "UPLOAD_BROKEN"  # not markup: another encoding (EBCDIC, UTF-7), or not XML
         if len(head) - at < 4:
             return None
-        if head[at] != ord("<"):
-            return False
         if head.startswith(b"<?", at):
             end = head.find(b"?>", at + 2)
+            if end >= 0 and not _encoding_allowed(head[at:end]):
+                return "UPLOAD_BROKEN"
             at = end + 2
         elif head.startswith(b"<!--", at):
             end = head.find(b"-->", at + 4)
             at = end + 3
         else:
-            return head.startswith(b"<!", at)
+            return "UPLOAD_XML_DOCTYPE" if head.startswith(b"<!", at) else ""
         if end < 0:
             return None
+
+
+def _encoding_allowed(instruction: bytes) -> bool:
+    """False for an XML declaration (`<?xml ...`) naming an encoding other than UTF-8 or UTF-16."""
+    if instruction[2:5].lower() != b"xml" or not instruction[5:6].isspace():
+        return True  # another processing instruction
+    return instruction.lower().count(b"encoding") == len(_DECLARED_ENCODING.findall(instruction))
 
 
 def _inflater(data: bytes, info: zipfile.ZipInfo, chunk: int = 4096):

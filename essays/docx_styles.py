@@ -6,7 +6,9 @@ A document uses a handful of paragraph styles, so each one is looked up in the r
 when first needed, through its w:basedOn chain, and the part is inflated only as far as
 the styles looked up (the common ones come first). When the bytes do not have the usual
 shape (no prefix bound to the WordprocessingML namespace in the root tag), the part is
-inflated and parsed whole.
+inflated and parsed whole. So is it once a lookup misses (the part is then inflated whole
+anyway) or after _MAX_SCANS lookups: each scan may read the whole part, and a crafted
+file naming thousands of styles would otherwise cost thousands of passes over it.
 
 Rules: a paragraph is centred when its own w:pPr/w:jc says "center", else when its
 style's (or a style it is based on) does; a paragraph without w:pStyle has the default
@@ -26,6 +28,7 @@ from essays.docx_walk import PPR, W, w
 _PREFIX_RE = re.compile(rb'xmlns:([A-Za-z_][\w.-]*)="' + re.escape(W.encode()) + b'"')
 _PSTYLE, _JC, _VAL = w("pStyle"), w("jc"), w("val")
 _MAX_CHAIN = 12  # w:basedOn loops are possible in broken files
+_MAX_SCANS = 32  # styles looked up in the bytes before the part is parsed whole (essays use 1-3)
 
 
 class StyleSheet:
@@ -41,15 +44,20 @@ class StyleSheet:
         found = _PREFIX_RE.search(self.raw[:8192])
         self._parsed: dict[str, tuple[str, str | None, str]] | None = None
         self._p: bytes | None = None  # the prefix of the WordprocessingML namespace
+        self._parse = parse
         self.default = ""
         if self.raw and found is None and parse is not None:
-            while self._more():
-                pass
-            self._parsed = _parse_all(parse(self.raw))
-            self.default = self._parsed.pop("", ("", None, ""))[2]
+            self.default = self._parse_whole()
         elif found is not None:
             self._p = found.group(1)
             self.default = self._find_default()
+
+    def _parse_whole(self) -> str:
+        """Inflates and parses the whole part; its default paragraph style id."""
+        while self._more():
+            pass
+        self._parsed = _parse_all(self._parse(self.raw))
+        return self._parsed.pop("", ("", None, ""))[2]
 
     def _more(self) -> bool:
         """Inflates the next chunk; False when the part is all there."""
@@ -107,16 +115,26 @@ class StyleSheet:
         if self._p is None:  # no styles part
             return "", None, ""
         if style_id not in self._cache:
-            self._cache[style_id] = self._scan(style_id)
+            if len(self._cache) >= _MAX_SCANS and self._parse is not None:
+                self._parse_whole()  # the default found in the bytes stands
+                return self._style(style_id)
+            found = self._scan(style_id)
+            if found is None and self._parse is not None:  # a miss: the whole part is inflated
+                self._parse_whole()
+                return self._style(style_id)
+            self._cache[style_id] = found or ("", None, "")
         return self._cache[style_id]
 
-    def _scan(self, style_id: str) -> tuple[str, str | None, str]:
+    def _scan(self, style_id: str) -> tuple[str, str | None, str] | None:
+        """The style cut out of the bytes; None when the part has no such id (inflated whole)."""
         p = self._p
         at = self._find(p + b':styleId="' + escape(style_id, {'"': "&quot;"}).encode() + b'"')
-        end = self._find(b"</" + p + b":style>", at) if at >= 0 else -1
+        if at < 0:
+            return None
+        end = self._find(b"</" + p + b":style>", at)
         raw = self.raw
         start = raw.rfind(b"<" + p + b":style", 0, at)
-        if at < 0 or start < 0 or raw.find(b">", start) < at:
+        if start < 0 or raw.find(b">", start) < at:
             return "", None, ""
         body = raw[start:end if end > 0 else len(raw)]
         name = self._value(body, b"name")
@@ -129,17 +147,21 @@ class StyleSheet:
         return name, jc, based_on
 
     def _value(self, body: bytes, element: bytes) -> str:
-        p = re.escape(self._p)
-        found = re.search(b"<" + p + b":" + element + rb"\s[^>]*?" + p + rb':val="([^"]*)"', body)
+        p = re.escape(self._p)  # [^<>]: a tag ends at the next "<" at the latest (no backtracking over the part)
+        found = re.search(b"<" + p + b":" + element + rb"\s[^<>]*?" + p + rb':val="([^"]*)"', body)
         return unescape(found.group(1).decode("utf-8", "replace"), {"&quot;": '"'}) if found else ""
 
     def _find_default(self) -> str:
-        p, at = self._p, -1
-        while (at := self._find(p + b':default="', at + 1)) >= 0:
-            end = self._find(b">", at)
-            start = self.raw.rfind(b"<", 0, at)
+        """The first paragraph style whose start tag says w:default="1", reading each w:style
+        start tag once, forwards (searching for the attribute and back for its tag could
+        cost a pass over the part for each `w:default="` a crafted part repeats)."""
+        p, end, open_tag = self._p, 0, b"<" + self._p + b":style"
+        while (start := self._find(open_tag, end)) >= 0:
+            end = self._find(b">", start)
+            if end < 0:
+                return ""
             tag = self.raw[start:end]
-            if tag.startswith(b"<" + p + b":style") and p + b':type="paragraph"' in tag and \
+            if tag[len(open_tag):len(open_tag) + 1].isspace() and p + b':type="paragraph"' in tag and \
                     re.search(p + rb':default="(1|true|on)"', tag):
                 found = re.search(p + rb':styleId="([^"]*)"', tag)
                 return unescape(found.group(1).decode("utf-8", "replace")) if found else ""

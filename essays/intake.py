@@ -86,6 +86,8 @@ def receive(session: Session, competition: Competition, unit: Unit, user: User,
             submission: Submission | None = None,
             by_admin: bool = False) -> tuple[Submission, SubmissionVersion, bool]:
     """Stores an upload. Returns (submission, version, is_new_version)."""
+    # A share lock on the competition: the phase cannot move (intake close) under us.
+    session.refresh(competition, with_for_update={"read": True})
     check_can_upload(session, competition, unit, now, by_admin)
     inspection = inspect_file(data, rules_for(competition))  # pure: before taking the lock
     # Uploads of one unit are serialised on its row: two workers handling a double click

@@ -37,19 +37,25 @@ def _ole_directory(data: bytes) -> set[str]:
             raise ValueError("sector out of range")
         return data[(number + 1) * size:(number + 2) * size]
 
-    fat_sectors = list(struct.unpack_from("<109I", data, 0x4C))
+    # The FAT is made of the sectors named in the header's 109 slots, then in the DIFAT
+    # chain's. A hostile file names one sector over and over, or sectors past its end: each
+    # sector is read once, and only as many slots as it takes to cover the file are read
+    # (slots past those describe sectors the file does not have), so at most `count` sectors.
+    per_sector = size // 4
+    needed = -(-count // per_sector)  # FAT sectors covering every sector of the file
+    slots = list(struct.unpack_from("<109I", data, 0x4C))[:needed]
     difat, seen = struct.unpack_from("<I", data, 0x44)[0], set()
-    while difat < _LAST_SECTOR and difat not in seen:
+    while len(slots) < needed and difat < _LAST_SECTOR and difat not in seen:
         seen.add(difat)
-        entries = struct.unpack(f"<{size // 4}I", sector(difat))
-        fat_sectors.extend(entries[:-1])
+        entries = struct.unpack(f"<{per_sector}I", sector(difat))
+        slots.extend(entries[:min(per_sector - 1, needed - len(slots))])
         difat = entries[-1]
     fat: list[int] = []
-    for number in fat_sectors:
-        if number < _LAST_SECTOR:
-            fat.extend(struct.unpack(f"<{size // 4}I", sector(number)))
+    for number in dict.fromkeys(slots):  # each FAT sector once, in order
+        if number < count:
+            fat.extend(struct.unpack(f"<{per_sector}I", sector(number)))
     names, current, seen = set(), struct.unpack_from("<I", data, 0x30)[0], set()
-    while current < _LAST_SECTOR and current not in seen:
+    while current < _LAST_SECTOR and current not in seen:  # at most `count` sectors
         seen.add(current)
         block = sector(current)
         for start in range(0, len(block) - 127, 128):

@@ -220,20 +220,26 @@ def with_declared_sizes(data: bytes, name: str, file_size: int, compress_size: i
     raise KeyError(name)
 
 
-def ole_file(*names: str) -> bytes:
+def ole_file(*names: str, difat_repeats: int = 0) -> bytes:
     """A minimal OLE compound file (512-byte sectors) whose directory lists `names` as
     empty streams: enough to stand for a .doc (WordDocument) or an encrypted .docx
-    (EncryptionInfo, EncryptedPackage)."""
+    (EncryptionInfo, EncryptedPackage).
+
+    With `difat_repeats`, a hostile one: the header's 109 FAT slots and a chain of that
+    many DIFAT sectors after the directory (127 slots each) all name FAT sector 0 again."""
     entries = [("Root Entry", 5), *((name, 2) for name in names)]
     entries += [("", 0)] * (-len(entries) % 4)
     directory_sectors = len(entries) // 4
     fat = [0xFFFFFFFD, *range(2, directory_sectors + 1), 0xFFFFFFFE]
+    fat += [0xFFFFFFFC] * min(difat_repeats, 128 - len(fat))  # DIFAT sectors (those the FAT reaches)
     fat += [0xFFFFFFFF] * (128 - len(fat))
     header = bytearray(512)
     header[0:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
     struct.pack_into("<HHHHH", header, 0x18, 0x3E, 3, 0xFFFE, 9, 6)
-    struct.pack_into("<8I", header, 0x2C, 1, 1, 0, 4096, 0xFFFFFFFE, 0, 0xFFFFFFFE, 0)
-    struct.pack_into("<109I", header, 0x4C, 0, *([0xFFFFFFFF] * 108))
+    first_difat = directory_sectors + 1 if difat_repeats else 0xFFFFFFFE
+    struct.pack_into("<8I", header, 0x2C, 1 + 109 * bool(difat_repeats) + 127 * difat_repeats, 1, 0, 4096,
+                     0xFFFFFFFE, 0, first_difat, difat_repeats)
+    struct.pack_into("<109I", header, 0x4C, 0, *([0 if difat_repeats else 0xFFFFFFFF] * 108))
     body = bytearray(struct.pack("<128I", *fat))
     for number, (name, kind) in enumerate(entries):
         entry = bytearray(128)
@@ -246,4 +252,7 @@ def ole_file(*names: str) -> bytes:
         struct.pack_into("<III", entry, 0x44, 0xFFFFFFFF, right, child)
         struct.pack_into("<I", entry, 0x74, 0xFFFFFFFE)
         body += entry
+    for number in range(first_difat, first_difat + difat_repeats):
+        last = number == first_difat + difat_repeats - 1
+        body += struct.pack("<128I", *([0] * 127), 0xFFFFFFFE if last else number + 1)
     return bytes(header + body)

@@ -84,3 +84,11 @@ def test_concurrent_writers_do_not_fork_the_chain(committed_app):
         entries = s.execute(select(AuditLog).order_by(AuditLog.seq)).scalars().all()
         assert [e.seq for e in entries] == list(range(1, 41))
         assert verify_chain(s) == (True, None)
+
+
+def test_the_address_is_part_of_the_hash(session):
+    entry = record(session, "test.ip", ip="10.1.2.3")
+    record(session, "test.after")
+    session.execute(text("UPDATE audit_log SET ip = '10.9.9.9' WHERE seq = :s"), {"s": entry.seq})
+    session.expire_all()
+    assert verify_chain(session) == (False, entry.seq)

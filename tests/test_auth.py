@@ -162,3 +162,29 @@ def test_login_is_rate_limited_per_username_and_ip(database_url, session_factory
     assert "LOGIN_RATE_LIMITED" in page and "登录尝试过于频繁" in page
     # Another username from the same address is counted separately.
     assert client.post("/login", data={"username": "other", "password": "bad"}).status_code == 401
+
+
+def test_an_expired_lock_starts_the_count_afresh(auth, make, session, clock):
+    user = make.user("unit", username="relock")
+    for _ in range(5):
+        auth.login("relock", "wrong-password1")
+    clock.set(clock() + timedelta(minutes=16))
+    auth.login("relock", "wrong-password1")  # one typo after the lock ran out
+    session.refresh(user)
+    assert user.failed_logins == 1 and user.locked_until is None
+    assert auth.login("relock").status_code == 302
+
+
+def test_proxy_count_makes_the_client_address_the_one_the_proxy_saw(database_url, session_factory, clock,
+                                                                    make, session, monkeypatch):
+    from essays.audit import AuditLog
+
+    make.user("unit", username="behindproxy")
+    monkeypatch.setenv("PROXY_COUNT", "1")
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": database_url,
+                      "DB_SESSION_FACTORY": session_factory, "CLOCK": clock, "WTF_CSRF_ENABLED": False,
+                      "LOGIN_RATE_LIMIT": "10000 per minute"})
+    app.test_client().post("/login", data={"username": "behindproxy", "password": PASSWORD},
+                           headers={"X-Forwarded-For": "10.20.30.40"})
+    entry = session.execute(select(AuditLog).where(AuditLog.action == "login")).scalar_one()
+    assert entry.ip == "10.20.30.40"

@@ -315,3 +315,14 @@ def test_each_file_has_its_own_savepoint(session, world, monkeypatch):
     assert verify_chain(session) == (True, None)
     created = select(func.count(AuditLog.id)).where(AuditLog.action == "submission.create")
     assert session.execute(created).scalar_one() == 2
+
+
+def test_confirming_after_the_phase_moved_on_keeps_the_batch(session, world):
+    data = make_zip({"一中队-张三-改革.docx": essay("一中队的文章。")})
+    pending = batch.upload(session, world.admin, world.competition, "来稿.zip", data, 10_000_000)
+    world.competition.phase = "review"
+    session.flush()
+    with pytest.raises(Refusal) as e:
+        batch.confirm(session, world.admin, pending, {}, world.units, DEADLINE, 10_000_000)
+    assert e.value.code == "NOT_OPEN"
+    assert pending.status == "pending" and pending.data == data

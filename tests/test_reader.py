@@ -329,7 +329,9 @@ def test_bad_input_is_refused_with_its_code(name):
     "<?xml version='1.0'?><!--" + "注" * 20000 + "--><root/>",  # long, but no DOCTYPE
     "<?xml version='1.0'?><!-- <!DOCTYPE x> --><?pi <!DOCTYPE y>?><root><![CDATA[<!DOCTYPE z>]]></root>",
     "\ufeff<root/>",
-    "not XML at all",
+    "\r\n\t <root/>",
+    "<?xml version='1.0' encoding='utf-8'?><?xml-stylesheet href='a.xsl'?><root/>",
+    "\ufeff<?xml version=\"1.0\" encoding=\"UTF-16\"?><root/>",  # UTF-8 bytes labelled UTF-16 (.NET)
 ])
 def test_prologs_without_a_doctype_are_accepted(prolog):
     assert read_docx(docx(p("正文"), extra={"customXml/item1.xml": prolog})).text == "正文"
