@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from essays import competitions as comps
 from essays.db import db
@@ -108,6 +109,7 @@ def competition(competition_id: int):
     form.unit_id.choices = [(r.unit.id, r.unit.name) for r in rows]
     submissions = db().execute(
         select(Submission).where(Submission.competition_id == competition.id)
+        .options(selectinload(Submission.versions), selectinload(Submission.unit))
         .order_by(Submission.id)).scalars().all()
     return render_template(
         "admin/competition.html", competition=competition, rows=rows,

@@ -47,7 +47,7 @@ def _snapshot(c: Competition) -> dict:
 
 
 def _validate(settings: CompetitionSettings) -> None:
-    themes = [t.strip() for t in settings.themes if t.strip()]
+    themes = list(dict.fromkeys(t.strip() for t in settings.themes if t.strip()))
     if not 1 <= len(themes) <= 3:
         raise Refusal("THEMES_COUNT")
     if settings.char_limit <= 0 or not 1 <= settings.min_per_unit <= settings.max_per_unit:
@@ -56,20 +56,22 @@ def _validate(settings: CompetitionSettings) -> None:
 
 
 def _apply_themes(session: Session, competition: Competition, themes: list[str]) -> None:
-    current = {t.position: t for t in competition.themes}
-    for position, title in enumerate(themes, start=1):
-        if position in current:
-            current[position].title = title
-        else:
-            competition.themes.append(Theme(position=position, title=title))
-    for position, theme in current.items():
-        if position > len(themes):
+    """Themes are matched by title, so re-ordering the lines re-orders the themes and
+    never moves an essay to another theme. A theme that essays chose cannot be removed."""
+    current = {t.title: t for t in competition.themes}
+    for theme in list(competition.themes):
+        if theme.title not in themes:
             in_use = session.execute(
                 select(func.count(Submission.id)).where(Submission.theme_id == theme.id)
             ).scalar_one()
             if in_use:
-                raise Refusal("COMPETITION_LOCKED", phase=PHASE_NAMES[competition.phase])
+                raise Refusal("THEME_IN_USE", title=theme.title, count=in_use)
             competition.themes.remove(theme)
+    for position, title in enumerate(themes, start=1):
+        if title in current:
+            current[title].position = position
+        else:
+            competition.themes.append(Theme(position=position, title=title))
 
 
 def create_competition(session: Session, actor: User, settings: CompetitionSettings) -> Competition:

@@ -2,7 +2,7 @@
 
 Each refusal the app can give has a code that never changes (users quote it on the
 phone, tests assert it) and a message that says what to do. README.md lists them all;
-`tests/test_errors.py` checks that the list there and this table agree.
+`tests/test_cli_and_docs.py` checks that the list there and this table agree.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ CODES: dict[str, tuple[int, object]] = {
     "PHASE_REFUSED": (409, _l("不能进入“%(target)s”阶段：%(reason)s")),
     "PHASE_STALE": (409, _l("活动阶段已被他人改变（现为“%(current)s”），请刷新页面后再操作。")),
     "COMPETITION_LOCKED": (409, _l("活动已进入“%(phase)s”阶段，不能再修改这些设置。")),
+    "THEME_IN_USE": (409, _l("主题“%(title)s”已有 %(count)s 篇来稿选择，不能删除。可以修改其他主题，或请这些单位先改选主题。")),
     "THEMES_COUNT": (400, _l("主题须为 1 至 3 个，每行一个。")),
     "DEADLINE_INVALID": (400, _l("截止时间格式不正确，请填写如 2027-05-20 的日期。")),
     "EXTENSION_INVALID": (400, _l("延期截止时间必须晚于活动截止时间。")),

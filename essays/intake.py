@@ -81,6 +81,10 @@ def _checks(inspection: Inspection) -> dict:
             "warnings": inspection.warnings}
 
 
+def _received(checks: dict, by_admin: bool) -> dict:
+    return {**checks, "by_admin": True} if by_admin else checks
+
+
 def receive(session: Session, competition: Competition, unit: Unit, user: User,
             form: EssayForm, filename: str, data: bytes, now: datetime,
             submission: Submission | None = None,
@@ -135,7 +139,7 @@ def receive(session: Session, competition: Competition, unit: Unit, user: User,
         sha256=inspection.sha256, size=len(data), original_filename=filename[-255:],
         uploader=user, uploaded_at=now, late=late, text=inspection.content.text,
         char_count=inspection.counts.words, counts=inspection.counts.as_dict(),
-        checks=_checks(inspection),
+        checks=_received(_checks(inspection), by_admin),
     )
     session.add(version)
     session.flush()

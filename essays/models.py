@@ -155,8 +155,10 @@ class Theme(Base):
     """One of the competition's 1-3 themes (主题)."""
 
     __tablename__ = "theme"
+    # No unique (competition, position): re-ordering themes swaps positions, and a unique
+    # constraint would be violated in the middle of the swap. The domain keeps 1-3 themes.
     __table_args__ = (
-        UniqueConstraint("competition_id", "position", name="uq_theme_position"),
+        UniqueConstraint("competition_id", "title", name="uq_theme_title"),
         CheckConstraint("position BETWEEN 1 AND 3", name="at_most_three"),
     )
 
@@ -240,7 +242,7 @@ class SubmissionVersion(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Whether it arrived after the competition deadline (only possible under an extension).
     late: Mapped[bool] = mapped_column(Boolean, default=False)
-    text: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="", deferred=True)  # not for list pages
     char_count: Mapped[int] = mapped_column(Integer, default=0)  # 字数, as Word counts
     counts: Mapped[dict] = mapped_column(JSON, default=dict)  # the other figures of 字数统计
     # The intake checks at upload: limit verdict, count range, warnings shown to the unit.

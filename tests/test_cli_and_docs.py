@@ -18,9 +18,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_readme_lists_every_error_code():
+    """Code, status and message, exactly as essays/errors.py has them."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    listed = set(re.findall(r"^\| `([A-Z_]+)` \|", readme, flags=re.M))
-    assert listed == set(CODES)
+    listed = {code: (int(status), message) for code, status, message in
+              re.findall(r"^\| `([A-Z_]+)` \| (\d+) \| (.*) \|$", readme, flags=re.M)}
+    assert listed == {code: (status, str(message)) for code, (status, message) in CODES.items()}
 
 
 def test_readme_gives_the_two_commands():

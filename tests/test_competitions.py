@@ -150,3 +150,24 @@ def test_roster_shows_each_status_and_missing_contacts(client, admin, make, sess
     missing = page.split('id="missing"')[1].split("</table>")[0]
     assert "未交中队" in missing and "周联络" in missing and "0731-12345678" in missing
     assert "已交中队" not in missing
+
+
+def test_reordering_themes_keeps_each_essay_on_its_theme(client, admin, make, session):
+    competition = make.competition(phase="open", themes=("主题甲", "主题乙"))
+    submission = make.submission(competition)
+    chosen = submission.theme.title
+    response = client.post(f"/admin/competitions/{competition.id}/edit", data={**FORM, "themes": "主题乙\n主题甲"})
+    assert response.status_code == 302
+    session.refresh(submission)
+    assert submission.theme.title == chosen
+    assert [t.title for t in sorted(competition.themes, key=lambda t: t.position)] == ["主题乙", "主题甲"]
+
+
+def test_a_theme_in_use_cannot_be_removed(client, admin, make, session):
+    competition = make.competition(phase="open", themes=("主题甲", "主题乙"))
+    make.submission(competition)  # chooses the first theme
+    response = client.post(f"/admin/competitions/{competition.id}/edit", data={**FORM, "themes": "主题乙"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and "THEME_IN_USE" in page and "主题“主题甲”已有 1 篇来稿选择" in page
+    session.refresh(competition)
+    assert {t.title for t in competition.themes} == {"主题甲", "主题乙"}
