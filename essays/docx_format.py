@@ -151,6 +151,9 @@ def _rpr_values(rpr: etree._Element | None, theme) -> tuple[str | None, float | 
     return font, size, style
 
 
+_MAX_SCANS = 32  # style lookups by scanning the bytes before parsing styles.xml whole
+
+
 class _StyleFonts:
     """Fonts and sizes of styles. Parsing python-docx's 440 KB styles.xml costs 7 ms, so each
     style (and w:docDefaults) is cut out of the bytes when first needed and parsed inside a
@@ -166,14 +169,18 @@ class _StyleFonts:
         self.p = found.group(1) if found else b""
         tag = re.search(b"<" + re.escape(self.p) + rb":styles[\s>][^>]*", self.raw) if found else None
         self.root = tag.group(0) + b">" if tag and not tag.group(0).endswith(b"/") else None
+        self._scans = 0
         if self.root is None and self.raw:
-            whole = _parse(self.raw)
-            self._whole = {s.get(w("styleId")) or "": s for s in whole.iter(w("style"))}
-            self._whole[None] = next(whole.iter(w("docDefaults")), None)
-            self.default = next((s.get(w("styleId")) or "" for s in whole.iter(w("style")) if s.get(w("type"))
-                                 == "paragraph" and s.get(w("default")) in ("1", "true", "on")), "")
+            self._parse_whole()
         defaults = self._element(b"docDefaults")
         self.defaults = self._rpr(child(defaults, w("rPrDefault")) if defaults is not None else None)[:2]
+
+    def _parse_whole(self) -> None:
+        whole = _parse(self.raw)
+        self._whole = {s.get(w("styleId")) or "": s for s in whole.iter(w("style"))}
+        self._whole[None] = next(whole.iter(w("docDefaults")), None)
+        self.default = next((s.get(w("styleId")) or "" for s in whole.iter(w("style")) if s.get(w("type"))
+                             == "paragraph" and s.get(w("default")) in ("1", "true", "on")), "")
 
     def theme(self, name: str) -> str | None:
         """A theme font ("minorEastAsia"): a:ea's typeface, else the <a:font script="Hans"> one."""
@@ -195,12 +202,21 @@ class _StyleFonts:
             return self._whole.get(style_id or None)
         if self.root is None:
             return None
+        self._scans += 1
+        if self._scans > _MAX_SCANS:
+            # Each scan searches the part from its start: a file naming thousands of styles
+            # would cost thousands of scans. Past a few, one whole parse is cheaper.
+            self._parse_whole()
+            return self._whole.get(style_id or None)
         p, raw = self.p, self.raw
         open_tag, close_tag = b"<" + p + b":" + tag, b"</" + p + b":" + tag + b">"
         at = raw.find(p + b':styleId="' + escape(style_id, {'"': "&quot;"}).encode() + b'"' if style_id else open_tag)
         start = raw.rfind(open_tag, 0, at + len(open_tag)) if at >= 0 else -1
         tag_end = raw.find(b">", start) if start >= 0 else -1
         if at < 0 or start < 0 or tag_end < at:  # not found, or the id is outside a style's tag
+            if style_id:  # a miss scanned the whole part: parse it once, look up the rest in a dict
+                self._parse_whole()
+                return self._whole.get(style_id)
             return None
         end = tag_end + 1 if raw[tag_end - 1:tag_end] == b"/" else raw.find(close_tag, tag_end) + len(close_tag)
         if end < len(close_tag):

@@ -194,3 +194,18 @@ def test_a_utf16_document_is_read():
     members = {**_members(docx(p("正文"))),
                "word/document.xml": ('<?xml version="1.0" encoding="UTF-16"?>' + text).encode("utf-16")}
     assert read_docx(zip_bytes(members)).text == "城管执法"
+
+
+def test_format_facts_does_not_scan_styles_one_by_one(monkeypatch):
+    """The format reader (essays.docx_format) cuts styles out of the bytes too; a miss or
+    many lookups switch it to one whole parse."""
+    from essays import docx_format
+
+    parses = []
+    whole = docx_format._StyleFonts._parse_whole
+    monkeypatch.setattr(docx_format._StyleFonts, "_parse_whole",
+                        lambda self: parses.append(1) or whole(self))
+    body = p("标题", style="a3") + "".join(p(f"第{i}段", style=f"missing{i}") for i in range(2000))
+    facts = docx_format.format_facts(docx(body, styles=_big_styles(("a3", "Title", None, True))))
+    assert parses == [1]
+    assert facts.title_font is None or isinstance(facts.title_font, str)
