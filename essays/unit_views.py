@@ -85,10 +85,7 @@ def _upload(competition: Competition, submission: Submission | None):
         if upload is None or not upload.filename:
             raise Refusal("UPLOAD_MISSING")
         data = upload.read()
-        essay = EssayForm(theme_id=form.theme_id.data, title=(form.title.data or "").strip(),
-                          authors=split_names(form.authors.data),
-                          contact_phone=form.contact_phone.data.strip())
-        saved, version, is_new = receive(db(), competition, current_user.unit, current_user, essay,
+        saved, version, is_new = receive(db(), competition, current_user.unit, current_user, _essay(form),
                                          upload.filename, data, now(), submission)
     except Refusal as e:
         return refuse(e, "unit/submit.html", **context)
@@ -119,30 +116,33 @@ def replace(submission_id: int):
     return _upload(submission.competition, submission)
 
 
+def _essay(form: DetailsForm) -> EssayForm:
+    return EssayForm(theme_id=form.theme_id.data, title=(form.title.data or "").strip(),
+                     authors=split_names(form.authors.data), contact_phone=form.contact_phone.data.strip())
+
+
+def _receipt_context(submission: Submission) -> dict:
+    competition = submission.competition
+    return dict(submission=submission, competition=competition,
+                details=_form(competition, submission, DetailsForm),
+                deadline=_deadline_for(competition), now=now())
+
+
 @bp.route("/submissions/<int:submission_id>", methods=["GET"])
 @roles("unit")
 def submission(submission_id: int):
-    submission = _own_submission(submission_id)
-    competition = submission.competition
-    form = _form(competition, submission, DetailsForm)
-    return render_template("unit/submission.html", submission=submission, competition=competition,
-                           details=form, deadline=_deadline_for(competition), now=now())
+    return render_template("unit/submission.html", **_receipt_context(_own_submission(submission_id)))
 
 
 @bp.route("/submissions/<int:submission_id>/details", methods=["POST"])
 @roles("unit")
 def details(submission_id: int):
     submission = _own_submission(submission_id)
-    competition = submission.competition
-    form = _form(competition, submission, DetailsForm)
-    context = dict(submission=submission, competition=competition, details=form,
-                   deadline=_deadline_for(competition), now=now())
-    if not form.validate_on_submit():
+    context = _receipt_context(submission)
+    if not context["details"].validate_on_submit():
         return invalid("unit/submission.html", **context)
-    essay = EssayForm(theme_id=form.theme_id.data, title=(form.title.data or "").strip(),
-                      authors=split_names(form.authors.data), contact_phone=form.contact_phone.data.strip())
     try:
-        update_details(db(), current_user, submission, essay, now())
+        update_details(db(), current_user, submission, _essay(context["details"]), now())
     except Refusal as e:
         return refuse(e, "unit/submission.html", **context)
     flash(_("题目、作者和联系电话已更新。"), "success")
