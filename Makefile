@@ -21,9 +21,12 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt | $(BIN)/python
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-test.txt
 	touch $(VENV)/.installed $@
 
+# The task queue's consumer (essays.jobs) runs beside gunicorn; Ctrl-C stops both.
 run: $(VENV)/.installed
 	$(FLASK) init-db
 	$(FLASK) demo --keep-existing
+	$(BIN)/huey_consumer essays.jobs.huey --workers 2 --worker-type thread & consumer=$$!; \
+	trap 'kill $$consumer 2>/dev/null; wait $$consumer 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers 1 --threads 8 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
 
 # Browser tests drive Debian's Chromium; CJK fonts make the screenshots legible.

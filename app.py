@@ -84,6 +84,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors_web.init_app(app)
 
     import essays.admin_intake  # (adds the intake pages to the admin blueprint)
+    import essays.admin_jobs  # (adds the background jobs pages to the admin blueprint)
     import essays.admin_people  # noqa: F401  (adds the people pages to the admin blueprint)
     from essays.admin import bp as admin_bp
     from essays.auth import bp as auth_bp

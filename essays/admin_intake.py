@@ -2,7 +2,9 @@
 original files, and the batch import of essays that units e-mailed (essays.batch).
 
 The batch import takes two requests: the upload stores the zip in `batch_import` and shows
-the preview (`/admin/batches/<id>`); the confirmation imports it. Nothing is kept in memory.
+the preview (`/admin/batches/<id>`); the confirmation enqueues the import as a job of kind
+"batch.confirm" (essays.batch.confirm_job, run by the task queue) and shows the job's page.
+Nothing is kept in memory.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
 
 from essays import batch as batches
-from essays import batch_files
+from essays import batch_files, jobs
 from essays.admin import bp
 from essays.competitions import participating_units, roster
 from essays.db import db
 from essays.errors import Refusal
+from essays.job_models import Job
 from essays.models import Competition, Extension, Submission, SubmissionVersion, Unit
 from essays.security import roles
 from essays.web import get_or_404, invalid, now, refuse, upload_limit
@@ -156,6 +159,13 @@ def batch_import(competition_id: int):
     return redirect(url_for("admin.batch", batch_id=batch.id))
 
 
+def _import_jobs(item: batches.BatchImport) -> list[Job]:
+    """The confirmation jobs of this batch that have not finished yet."""
+    candidates = db().execute(select(Job).where(Job.kind == "batch.confirm", Job.competition_id == item.competition_id,
+                                                Job.status.in_(("queued", "running"))).order_by(Job.id)).scalars()
+    return [j for j in candidates if j.params.get("batch_id") == item.id]
+
+
 def _choices(units: list[Unit]) -> dict[int, Unit | None]:
     """The unit chosen for each file (form fields unit-<index>; empty means do not import)."""
     by_id = {str(u.id): u for u in units}
@@ -173,24 +183,35 @@ def _choices(units: list[Unit]) -> dict[int, Unit | None]:
 @bp.route("/batches/<int:batch_id>", methods=["GET", "POST"])
 @roles("admin")
 def batch(batch_id: int):
-    """GET: the preview (pending) or the outcome report; POST: confirm and import."""
+    """GET: the preview (pending) or the outcome report; POST: confirm, which enqueues the
+    import (a job) and shows the job's page."""
     item = get_or_404(batches.BatchImport, batch_id)
     competition, units = item.competition, participating_units(db())
     if request.method == "POST":
-        outcomes = batches.confirm(db(), current_user, item, _choices(units), units, now(), _max_file_bytes())
-        if outcomes is None:
+        choices = _choices(units)
+        if item.status != "pending":
             flash(_("这批文件已经处理过，未重复导入。"), "info")
-        else:
-            counts = batches.tally(outcomes)
-            flash(_("导入完成：已导入 %(imported)s 篇，拒收 %(refused)s 个，跳过 %(skipped)s 个，"
-                    "未确认单位 %(doubtful)s 个。", **counts), "success")
-        return redirect(url_for("admin.batch", batch_id=item.id))
-    planned = []
+            return redirect(url_for("admin.batch", batch_id=item.id))
+        if competition.phase not in batches.IMPORT_PHASES:  # refused now rather than in the job
+            raise Refusal("NOT_OPEN")
+        waiting = _import_jobs(item)
+        if waiting:  # a double click, or a second admin: the job already on its way
+            return redirect(url_for("admin.job", job_id=waiting[0].id))
+        job = jobs.enqueue(db(), "batch.confirm", current_user,
+                           {"batch_id": item.id, "max_file_bytes": _max_file_bytes(),
+                            "choices": {str(i): u.id if u else None for i, u in sorted(choices.items())}},
+                           competition=competition)
+        if not job.finished:
+            flash(_("已提交导入任务，正在后台导入，完成后本页显示结果。"), "info")
+        return redirect(url_for("admin.job", job_id=job.id))
+    planned, running = [], []
     if item.status == "pending":
+        running = _import_jobs(item)
         planned = batches.plan(batch_files.read_zip(item.data, _max_file_bytes()), units, competition,
                                batches.known_hashes(db(), competition))
     return render_template("admin/batch_import.html", competition=competition, batch=item, planned=planned,
-                           units=units, outcome_names=OUTCOME_NAMES, outcome_classes=OUTCOME_CLASSES)
+                           units=units, outcome_names=OUTCOME_NAMES, outcome_classes=OUTCOME_CLASSES,
+                           running=running)
 
 
 @bp.route("/batches/<int:batch_id>/cancel", methods=["POST"])

@@ -43,6 +43,8 @@ ACTION_NAMES = {
     "submission.details": _l("修改论文信息"), "announcement.post": _l("发布通知"),
     "announcement.read": _l("阅读通知"), "batch.upload": _l("上传批量导入包"),
     "batch.import": _l("批量导入"), "batch.cancel": _l("取消批量导入"),
+    "job.enqueue": _l("提交后台任务"), "job.start": _l("开始后台任务"), "job.done": _l("后台任务完成"),
+    "job.fail": _l("后台任务失败"),
 }
 
 

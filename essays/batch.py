@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -30,10 +31,13 @@ from essays.batch_files import (
     parse_filename,
     read_zip,
 )
+from essays.competitions import participating_units
 from essays.db import Base, UTCDateTime, utcnow
 from essays.errors import Refusal
 from essays.inspection import Inspection, inspect_file
 from essays.intake import EssayForm, receive, rules_for
+from essays.job_models import Job
+from essays.jobs import Progress, job_kind
 from essays.models import Competition, Submission, SubmissionVersion, Unit, User
 
 STATUSES = ("pending", "done", "cancelled")
@@ -145,11 +149,16 @@ def not_importable(p: Planned) -> Outcome:
 
 
 def import_planned(session: Session, competition: Competition, user: User, planned: list[Planned],
-                   choices: dict[int, Unit | None], now: datetime) -> list[Outcome]:
-    """Imports each importable file for the unit chosen for it (`choices` by index)."""
+                   choices: dict[int, Unit | None], now: datetime,
+                   progress: Callable[[int, int, str], None] | None = None) -> list[Outcome]:
+    """Imports each importable file for the unit chosen for it (`choices` by index).
+    `progress(done, total, message)` hears before each file (a job's Progress)."""
     theme_id = competition.themes[0].id if len(competition.themes) == 1 else None
     outcomes = []
-    for p in planned:
+    for done, p in enumerate(planned):
+        if progress is not None:
+            progress(done, len(planned), _l("正在导入第 %(n)s 个文件（共 %(total)s 个）：%(name)s", n=done + 1,
+                                            total=len(planned), name=basename(p.file.name)))
         unit = choices.get(p.index)
         if not p.importable:
             outcomes.append(not_importable(p))
@@ -211,7 +220,8 @@ def _claim(session: Session, batch: BatchImport, status: str) -> bool:
 
 
 def confirm(session: Session, user: User, batch: BatchImport, choices: dict[int, Unit | None], units: list[Unit],
-            now: datetime, max_file_bytes: int) -> list[Outcome] | None:
+            now: datetime, max_file_bytes: int,
+            progress: Callable[[int, int, str], None] | None = None) -> list[Outcome] | None:
     """Imports a pending batch with the admin's choices; None when it was not pending.
     Refused (and the batch kept) when the competition no longer takes essays."""
     if batch.competition.phase not in IMPORT_PHASES:
@@ -219,8 +229,10 @@ def confirm(session: Session, user: User, batch: BatchImport, choices: dict[int,
     if not _claim(session, batch, "done"):
         return None
     competition = batch.competition
+    if progress is not None:
+        progress(0, 0, _l("正在读取和检查压缩包中的文件"))
     planned = plan(read_zip(batch.data, max_file_bytes), units, competition, known_hashes(session, competition))
-    outcomes = import_planned(session, competition, user, planned, choices, now)
+    outcomes = import_planned(session, competition, user, planned, choices, now, progress)
     batch.report, batch.data = [asdict(o) for o in outcomes], b""
     session.flush()
     record_import(session, user, competition, outcomes, batch=batch, source=batch.filename)
@@ -234,3 +246,25 @@ def cancel(session: Session, user: User, batch: BatchImport) -> bool:
     session.flush()
     record(session, "batch.cancel", actor=user, obj=batch, after={"filename": batch.filename})
     return True
+
+
+@job_kind("batch.confirm", _l("批量导入"), template="admin/_batch_job_result.html")
+def confirm_job(session: Session, job: Job, progress: Progress) -> dict:
+    """The web confirmation, run by the task queue (essays.jobs). Params: batch_id, choices
+    ({file index: unit id, or None for do not import}) and max_file_bytes. The result is the
+    outcome tally; the report itself is kept in the batch as before."""
+    from essays.web import now  # the app's clock
+
+    batch = session.get(BatchImport, job.params["batch_id"])
+    if batch is None:
+        raise Refusal("NOT_FOUND")
+    units = participating_units(session)
+    by_id = {u.id: u for u in units}
+    # A unit deactivated since the confirmation is not imported to (the file shows as skipped).
+    choices = {int(index): by_id.get(unit_id) for index, unit_id in job.params["choices"].items()}
+    outcomes = confirm(session, job.created_by, batch, choices, units, now(), job.params["max_file_bytes"], progress)
+    summary = {"batch_id": batch.id, "filename": batch.filename}
+    if outcomes is None:
+        return {**summary, "already_done": True}
+    progress(len(outcomes), len(outcomes), _l("导入完成"))
+    return {**summary, "files": len(outcomes), **tally(outcomes)}

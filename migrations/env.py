@@ -10,6 +10,7 @@ from alembic import context
 
 import essays.audit
 import essays.batch  # (tables)
+import essays.job_models  # (tables)
 import essays.models  # noqa: F401  (tables)
 from essays.db import Base, make_engine
 

@@ -326,3 +326,18 @@ def test_confirming_after_the_phase_moved_on_keeps_the_batch(session, world):
         batch.confirm(session, world.admin, pending, {}, world.units, DEADLINE, 10_000_000)
     assert e.value.code == "NOT_OPEN"
     assert pending.status == "pending" and pending.data == data
+
+
+def test_confirm_reports_progress_file_by_file(session, world):
+    """The confirmation runs as a job (kind "batch.confirm", see tests/test_jobs.py); its
+    progress callback hears before each file."""
+    data = make_zip({"一中队-张三-改革.docx": essay("甲。"), "二中队-李四-创新.docx": essay("乙。")})
+    pending = batch.upload(session, world.admin, world.competition, "来稿.zip", data, 10_000_000)
+    heard = []
+    outcomes = batch.confirm(session, world.admin, pending, {0: world.units[0], 1: world.units[1]}, world.units,
+                             DEADLINE - timedelta(days=1), 10_000_000,
+                             progress=lambda done, total, message: heard.append((done, total, str(message))))
+    assert [o.status for o in outcomes] == ["imported", "imported"]
+    assert heard == [(0, 0, "正在读取和检查压缩包中的文件"),
+                     (0, 2, "正在导入第 1 个文件（共 2 个）：一中队-张三-改革.docx"),
+                     (1, 2, "正在导入第 2 个文件（共 2 个）：二中队-李四-创新.docx")]

@@ -7,6 +7,7 @@ from alembic.migration import MigrationContext
 
 import essays.audit
 import essays.batch
+import essays.job_models
 import essays.models  # noqa: F401  (tables)
 from essays.db import Base
 
