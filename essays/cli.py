@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import inspect
 
+import essays.similarity.cli  # noqa: F401  (adds `essays similar` and `essays similar-run`)
 from essays.cli_essays import essays_cli
 from essays.config import load_secret_key
 from essays.db import db

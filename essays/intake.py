@@ -28,6 +28,7 @@ from essays.errors import Refusal
 from essays.inspection import Inspection, IntakeRules, inspect_file
 from essays.models import Competition, Extension, Submission, SubmissionVersion, Theme, Unit, User
 from essays.rules import is_on_time
+from essays.similarity.service import check_upload
 from essays.timeutil import format_deadline
 
 
@@ -147,6 +148,7 @@ def receive(session: Session, competition: Competition, unit: Unit, user: User,
            after={"version": version.number, "sha256": version.sha256, "size": len(data),
                   "filename": version.original_filename, "words": version.char_count,
                   "late": late, "by_admin": by_admin, "flag": inspection.verdict.flag})
+    check_upload(session, version, now)
     return submission, version, True
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -122,6 +123,10 @@ class Competition(Base):
         CheckConstraint("char_limit > 0", name="char_limit_positive"),
         CheckConstraint("min_per_unit >= 1", name="min_per_unit_at_least_one"),
         CheckConstraint("max_per_unit >= min_per_unit", name="max_not_below_min"),
+        CheckConstraint("0 < sim_list_from AND sim_list_from <= sim_suspect_from AND "
+                        "sim_suspect_from <= sim_severe_from AND sim_severe_from <= 1",
+                        name="similarity_thresholds_ordered"),
+        CheckConstraint("0 < sim_notice_from AND sim_notice_from <= 1", name="notice_threshold_share"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -139,6 +144,11 @@ class Competition(Base):
     # body_font, body_size, title_font, title_size, e.g. {"paper": "A4", "body_font":
     # "仿宋_GB2312", "body_size": "三号"}. Empty: no hints.
     format_rules: Mapped[dict] = mapped_column(JSON, default=dict, server_default=sql_text("'{}'"))
+    # Copy detection (查重) thresholds on 总复制比: listed, 疑似, 严重; and on 通知引用比.
+    sim_list_from: Mapped[float] = mapped_column(Float, default=0.05, server_default=sql_text("0.05"))
+    sim_suspect_from: Mapped[float] = mapped_column(Float, default=0.30, server_default=sql_text("0.3"))
+    sim_severe_from: Mapped[float] = mapped_column(Float, default=0.50, server_default=sql_text("0.5"))
+    sim_notice_from: Mapped[float] = mapped_column(Float, default=0.25, server_default=sql_text("0.25"))
     phase: Mapped[str] = mapped_column(String(20), default="draft")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

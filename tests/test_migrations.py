@@ -8,7 +8,8 @@ from alembic.migration import MigrationContext
 import essays.audit
 import essays.batch
 import essays.job_models
-import essays.models  # noqa: F401  (tables)
+import essays.models  # (tables)
+import essays.similarity.models  # noqa: F401  (tables)
 from essays.db import Base
 
 

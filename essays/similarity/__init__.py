@@ -1,0 +1,1 @@
+"""Copy detection (查重): normalisation, fingerprints, alignment, reports."""

@@ -1,0 +1,107 @@
+"""Candidate sources of one essay, read from the worker's in-memory index.
+
+Rules:
+- the essay's fingerprints that touch no base text are looked up in its competition's
+  index and in the reference library;
+- its own print, prints of its own unit and inactive prints (replaced versions, withdrawn
+  references) are no sources;
+- a hash held by more than HOT_MIN documents is hot: it makes no candidate, but the hot
+  hashes with the same holders form a hot group (a model essay copied by many, an undeclared
+  stock phrase); the group's first holder of another unit is verified like a candidate, so
+  the copy still counts, and up to MEMBERS_SHOWN holders are named in the report;
+- any other print sharing at least MIN_SHARED fingerprints is a candidate, the most shared
+  first, at most MAX_CANDIDATES of them.
+Only light columns are read here (one query); texts and prints of the candidates follow in
+one more query, made by the caller for those it verifies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import BigInteger, any_, select
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from essays.similarity.corpus import HOT_MIN, MIN_SHARED
+from essays.similarity.fingerprint import Print
+from essays.similarity.index import postings_for
+from essays.similarity.models import SimilarityPrint
+
+MAX_CANDIDATES = 100
+MEMBERS_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class Holder:
+    id: int  # print id
+    version_id: int | None
+    reference_id: int | None
+    unit_id: int | None
+    digest: str
+
+
+@dataclass
+class Found:
+    candidates: list[Holder]  # to verify, the most shared first
+    hot_groups: list[tuple[np.ndarray, list[int], int]]  # (query hash indices, version ids shown, holders)
+    holders: dict[int, Holder]  # every live holder read
+
+
+def id_in(session: Session, column, ids: list[int]):
+    """`column IN ids`; on PostgreSQL as `= ANY(array)`, one parameter whatever the number of
+    ids, so that the server's prepared statement is reused instead of one per list length."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(sql_cast(ids, ARRAY(BigInteger)))
+    return column.in_(ids)
+
+
+def _holders(session: Session, ids: list[int], unit_id: int) -> dict[int, Holder]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(SimilarityPrint.id, SimilarityPrint.version_id, SimilarityPrint.reference_id,
+               SimilarityPrint.unit_id, SimilarityPrint.digest)
+        .where(id_in(session, SimilarityPrint.id, ids), SimilarityPrint.active)
+    ).all()
+    return {r.id: Holder(*r) for r in rows if r.unit_id is None or r.unit_id != unit_id}
+
+
+def find(session: Session, scopes: list[int], own_id: int | None, unit_id: int, query: Print) -> Found:
+    found = [p.lookup(query.hashes) for p in postings_for(session, scopes)]
+    q = np.concatenate([f[0] for f in found])
+    prints = np.concatenate([f[1] for f in found])
+    if own_id is not None:
+        q, prints = q[prints != own_id], prints[prints != own_id]
+    if not len(prints):
+        return Found([], [], {})
+    df = np.bincount(q, minlength=len(query.hashes))
+    hot = df[q] > HOT_MIN
+    ids, shared = np.unique(prints[~hot], return_counts=True)
+    order = np.argsort(-shared, kind="stable")
+    wanted = ids[order][shared[order] >= MIN_SHARED].tolist()
+    groups: dict[tuple[int, ...], list[int]] = {}
+    if hot.any():
+        hq, hp = q[hot], prints[hot]
+        by_hash = np.lexsort((hp, hq))
+        hq, hp = hq[by_hash], hp[by_hash]
+        cuts = np.flatnonzero(np.diff(hq)) + 1
+        for qi, holders_of in zip(hq[np.concatenate(([0], cuts))].tolist(), np.split(hp, cuts), strict=True):
+            groups.setdefault(tuple(holders_of.tolist()), []).append(qi)
+    shown = {m for members in groups for m in members[:MEMBERS_SHOWN + 5]}
+    holders = _holders(session, sorted(set(wanted) | shown), unit_id)
+    candidates = [holders[i] for i in wanted if i in holders][:MAX_CANDIDATES]
+    chosen = {h.id for h in candidates}
+    hot_groups = []
+    for members, at in groups.items():
+        live = [holders[m] for m in members if m in holders]
+        if not live:
+            continue
+        if live[0].id not in chosen:
+            candidates.append(live[0])
+            chosen.add(live[0].id)
+        versions = [h.version_id for h in live if h.version_id][:MEMBERS_SHOWN]
+        hot_groups.append((np.array(at), versions, len(members)))
+    return Found(candidates, hot_groups, holders)

@@ -1,0 +1,275 @@
+"""A whole run: every essay against every other essay and every reference, in memory.
+
+Steps (MOSS's, with the base text and the hot-passage rule of this issue):
+1. prepare every document (normalise, fingerprint, mark base text), on all cores;
+2. an inverted index of the fingerprints that touch no base text: hash -> documents;
+3. a hash in more than `hot_min` documents is *hot* (MOSS `-m`): it makes no candidate
+   pairs (a stock phrase in 5,000 essays would make 12 million), but is never dropped:
+   hot hashes with the same members are joined into hot passages, reported with their
+   members, and each member is verified against the passage's first member, so its copy
+   ratio still counts it and the pair is still listed;
+4. every other pair sharing MIN_SHARED fingerprints is a candidate, and is verified (essays.similarity
+   .compare.match); documents of one group (a unit) and two references are never compared;
+5. per essay: 总复制比 = union over all sources of the characters found elsewhere,
+   单篇最大复制比 = the largest share found in one source, 通知引用比 = share in base text.
+Pairs are listed when either side's ratio reaches `min_ratio`; every verified run still
+counts in the total ratio.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from essays.similarity.align import Passage, chain, seeds, widen
+from essays.similarity.base import build_base
+from essays.similarity.compare import Match, Prepared, match, prepare
+from essays.similarity.fingerprint import MIN_RUN, K
+
+HOT_MIN = 10  # MOSS's default for -m
+# A candidate pair must share this many fingerprints to be verified. A passage of 23
+# characters or more is sure to give 3 (winnowing keeps one in every W = 5 k-gram positions,
+# and a passage of L characters has L - 8 of them); a lone shorter passage gives 1 or 2,
+# mostly by chance in stock phrases, and verifying every such pair would cost more than the
+# rest of the run. Shorter passages still count when they lie beside a longer one.
+MIN_SHARED = 3
+
+
+@dataclass(frozen=True)
+class Document:
+    key: str
+    text: str
+    group: str = ""
+
+
+@dataclass
+class Pair:
+    a: str
+    b: str
+    ratio_a: float
+    ratio_b: float
+    passages: list[Passage]  # positions in normalised text
+
+
+@dataclass
+class HotPassage:
+    text: str  # normalised text of the passage in its first member
+    members: list[str]
+
+
+@dataclass
+class EssayReport:
+    key: str
+    total_ratio: float = 0.0
+    base_ratio: float = 0.0
+    max_ratio: float = 0.0
+    max_source: str = ""
+    # (key, share here, share there, characters here, passages), largest share first
+    sources: list[tuple[str, float, float, int, int]] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)  # same normalised text
+
+
+@dataclass
+class CorpusResult:
+    pairs: list[Pair]
+    essays: dict[str, EssayReport]
+    hot: list[HotPassage]
+    prepared: dict[str, Prepared]
+
+
+# Worker processes are forked after these are set, so they share them without pickling.
+_DOCS: list[Prepared] = []
+_BASE = None
+
+
+def _prepare_one(args: tuple[str, str, str, bool]) -> Prepared:
+    key, text, group, is_reference = args
+    return prepare(key, text, _BASE, group, is_reference)
+
+
+def _verify(pairs: np.ndarray) -> list[tuple[int, int, Match]]:
+    found = []
+    for i, j in pairs.tolist():
+        m = match(_DOCS[i], _DOCS[j])
+        if m is not None:
+            found.append((i, j, m))
+    return found
+
+
+def _pool(workers: int):
+    return multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
+
+
+def _map(pool, fn, items: list, chunks: int) -> list:
+    if pool is None:
+        return [fn(item) for item in items]
+    return pool.map(fn, items, chunksize=max(1, len(items) // chunks))
+
+
+def _index(docs: list[Prepared]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(hashes, doc ids) sorted by hash with each (hash, doc) once; group starts and sizes."""
+    prints = [d.free_print() for d in docs]
+    hashes = np.concatenate([p.hashes for p in prints]) if prints else np.zeros(0, np.uint64)
+    ids = np.concatenate([np.full(len(p), i, dtype=np.int32) for i, p in enumerate(prints)]) if prints \
+        else np.zeros(0, np.int32)
+    order = np.lexsort((ids, hashes))
+    hashes, ids = hashes[order], ids[order]
+    if len(hashes):
+        keep = np.concatenate(([True], (hashes[1:] != hashes[:-1]) | (ids[1:] != ids[:-1])))
+        hashes, ids = hashes[keep], ids[keep]
+    starts = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1]))) if len(hashes) \
+        else np.zeros(0, np.int64)
+    sizes = np.diff(np.concatenate((starts, [len(hashes)])))
+    return hashes, ids, starts, sizes
+
+
+def _candidates(docs: list[Prepared], ids: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
+                hot_min: int) -> np.ndarray:
+    """Document pairs (i < j) sharing a non-hot fingerprint, comparable, each once."""
+    n = len(docs)
+    groups = np.array([hash(d.group) if d.group else 0 for d in docs], dtype=np.int64)
+    nogroup = np.array([not d.group for d in docs])
+    reference = np.array([d.is_reference for d in docs])
+    codes = []
+    for size in range(2, hot_min + 1):
+        at = starts[sizes == size]
+        if not len(at):
+            continue
+        members = ids[at[:, None] + np.arange(size)]
+        left, right = np.triu_indices(size, 1)
+        i, j = members[:, left].ravel(), members[:, right].ravel()
+        codes.append(np.minimum(i, j).astype(np.int64) * n + np.maximum(i, j))
+    if not codes:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs, shared = np.unique(np.concatenate(codes), return_counts=True)
+    pairs = pairs[shared >= MIN_SHARED]
+    i, j = pairs // n, pairs % n
+    ok = ((groups[i] != groups[j]) | nogroup[i]) & ~(reference[i] & reference[j])
+    return np.stack((i[ok], j[ok]), axis=1)
+
+
+def _hot_groups(docs: list[Prepared], hashes: np.ndarray, ids: np.ndarray, starts: np.ndarray,
+                sizes: np.ndarray, hot_min: int) -> list[tuple[tuple[int, ...], set[int]]]:
+    """Hot hashes joined by their member set: [(members, hashes)]."""
+    by_members: dict[tuple[int, ...], set[int]] = {}
+    for start, size in zip(starts[sizes > hot_min].tolist(), sizes[sizes > hot_min].tolist(), strict=True):
+        members = tuple(sorted(ids[start:start + size].tolist()))
+        by_members.setdefault(members, set()).add(int(hashes[start]))
+    return list(by_members.items())
+
+
+def _hot_spans(doc: Prepared, hot_hashes: set[int]) -> list[tuple[int, int]]:
+    p = doc.free_print()
+    at = [pos for h, pos in zip(p.hashes.tolist(), p.positions.tolist(), strict=True) if h in hot_hashes]
+    spans: list[list[int]] = []
+    for pos in sorted(at):
+        if spans and pos <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], pos + K)
+        else:
+            spans.append([pos, pos + K])
+    return [(s, e) for s, e in spans if e - s >= MIN_RUN]
+
+
+def compare_corpus(essays: list[Document], references: list[Document], bases: list[str],
+                   min_ratio: float = 0.05, workers: int = 2, hot_min: int = HOT_MIN,
+                   progress: Callable[[int, int, str], None] | None = None) -> CorpusResult:
+    global _DOCS, _BASE
+    report = progress or (lambda done, total, message: None)
+    _BASE = build_base(bases)
+    jobs = [(d.key, d.text, d.group, False) for d in essays] + [(d.key, d.text, "", True) for d in references]
+    report(0, 3, "规范化与指纹")
+    pool = _pool(workers)
+    try:
+        docs = _map(pool, _prepare_one, jobs, workers * 4)
+    finally:
+        if pool is not None:
+            pool.close()
+    _DOCS = docs
+    hashes, ids, starts, sizes = _index(docs)
+    candidates = _candidates(docs, ids, starts, sizes, hot_min)
+    hot_groups = _hot_groups(docs, hashes, ids, starts, sizes, hot_min)
+    report(1, 3, "比对候选文档")
+    hot_spans: list[tuple[tuple[int, ...], list[tuple[int, int]]]] = []
+    hot_pairs: set[tuple[int, int]] = set()
+    for members, hot_hashes in hot_groups:
+        first = members[0]
+        spans = _hot_spans(docs[first], hot_hashes)
+        if not spans:
+            continue
+        hot_spans.append((members, spans))
+        for m in members[1:]:
+            if (docs[m].group and docs[m].group == docs[first].group) or (docs[m].is_reference and
+                                                                         docs[first].is_reference):
+                continue
+            hot_pairs.add((min(first, m), max(first, m)))
+    known = set(map(tuple, candidates.tolist()))
+    extra = np.array(sorted(hot_pairs - known), dtype=np.int64).reshape(-1, 2)
+    todo = np.concatenate((candidates, extra))
+    pool = _pool(workers)
+    try:
+        chunks = np.array_split(todo, max(1, workers * 8)) if len(todo) else []
+        verified = [m for part in _map(pool, _verify, list(chunks), workers * 8) for m in part]
+    finally:
+        if pool is not None:
+            pool.close()
+    report(2, 3, "汇总报告")
+    result, covered = _summarise(docs, verified, min_ratio)
+    for members, spans in hot_spans:
+        first = docs[members[0]]
+        shown = widen(spans, covered[members[0]]) if members[0] in covered else spans
+        result.hot.append(HotPassage("……".join(first.text[s:e] for s, e in shown),
+                                     [docs[m].key for m in members]))
+    report(3, 3, "完成")
+    return result
+
+
+def _summarise(docs: list[Prepared], verified: list[tuple[int, int, Match]], min_ratio: float
+               ) -> tuple[CorpusResult, dict[int, np.ndarray]]:
+    reports = {d.key: EssayReport(d.key, base_ratio=d.base_ratio()) for d in docs if not d.is_reference}
+    covered = {i: np.zeros(d.length, dtype=bool) for i, d in enumerate(docs) if not d.is_reference}
+    pairs: list[Pair] = []
+    for i, j, m in verified:
+        a, b = docs[i], docs[j]
+        if a.is_reference:  # a reference is always b
+            i, j, a, b = j, i, b, a
+            m = match(a, b)
+            if m is None:
+                continue
+        ratio_a, ratio_b = m.ratio_a(a), m.ratio_b(b)
+        passages = chain(m.runs)
+        covered[i] |= m.covered_a
+        reports[a.key].sources.append((b.key, ratio_a, ratio_b, m.shared_a, len(passages)))
+        if not b.is_reference:
+            covered[j] |= _covered_b(m, b)
+            reports[b.key].sources.append((a.key, ratio_b, ratio_a, m.shared_b, len(passages)))
+        if max(ratio_a, ratio_b) >= min_ratio:
+            pairs.append(Pair(a.key, b.key, ratio_a, ratio_b, passages))
+    by_digest: dict[str, list[str]] = {}
+    group_of = {d.key: d.group for d in docs}
+    for d in docs:
+        if not d.is_reference and d.length:
+            by_digest.setdefault(d.digest, []).append(d.key)
+    for i, mask in covered.items():
+        r = reports[docs[i].key]
+        r.total_ratio = float(mask.sum()) / docs[i].length if docs[i].length else 0.0
+        r.sources.sort(key=lambda s: -s[1])
+        if r.sources:
+            r.max_source, r.max_ratio = r.sources[0][0], r.sources[0][1]
+        # A unit's own essays are never its sources, nor its duplicates.
+        r.duplicates = [k for k in by_digest.get(docs[i].digest, [])
+                        if k != r.key and not (docs[i].group and group_of[k] == docs[i].group)]
+    pairs.sort(key=lambda p: -max(p.ratio_a, p.ratio_b))
+    return CorpusResult(pairs, reports, [], {d.key: d for d in docs}), covered
+
+
+def _covered_b(m: Match, b: Prepared) -> np.ndarray:
+    mask = np.zeros(b.length, dtype=bool)
+    for r in m.runs:
+        mask[r.b:r.b_end] = True
+    return mask & ~b.base
+
+
+__all__ = ["CorpusResult", "Document", "EssayReport", "HotPassage", "Pair", "compare_corpus", "seeds"]

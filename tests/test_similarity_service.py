@@ -1,0 +1,234 @@
+"""Copy detection in the app: every upload is indexed and checked against the database index."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from essays.audit import AuditLog
+from essays.models import SubmissionVersion
+from essays.similarity import index, service
+from essays.similarity.models import (
+    REFERENCE_SCOPE,
+    BaseQuotation,
+    ReferenceText,
+    SimilarityPrint,
+    SimilarityReport,
+)
+from essays.similarity.runs import run_competition
+from tests.factories import utc
+from tests.test_similarity_engine import PARAS
+
+NOW = utc(2027, 5, 10, 2, 0)
+
+
+def paras(first: int, count: int = 6) -> list[str]:
+    return PARAS[first:first + count]
+
+
+def report_of(session, submission) -> SimilarityReport | None:
+    return session.get(SimilarityReport, submission.current.id)
+
+
+def test_an_upload_gets_a_report_naming_its_source_and_the_source_names_it_back(session, make):
+    competition = make.competition()
+    original = make.submission(competition, paragraphs=paras(0))
+    copy = make.submission(competition, paragraphs=paras(0, 3) + paras(40, 3))
+    mine = report_of(session, copy)
+    assert mine.sources[0]["kind"] == "essay" and mine.sources[0]["id"] == original.current.id
+    assert 0.3 < mine.total_ratio < 0.7
+    assert mine.level == ("severe" if mine.total_ratio >= 0.5 else "suspect")
+    theirs = report_of(session, original)
+    assert theirs.sources[0]["id"] == copy.current.id
+    assert theirs.total_ratio > 0.3
+
+
+def test_an_unrelated_upload_is_clean(session, make):
+    competition = make.competition()
+    make.submission(competition, paragraphs=paras(0))
+    other = make.submission(competition, paragraphs=paras(20))
+    report = report_of(session, other)
+    assert report.total_ratio == 0 and report.level == "none" and report.sources == []
+
+
+def test_a_units_own_earlier_version_is_never_its_source(session, make):
+    competition = make.competition()
+    unit = make.unit()
+    user = make.user("unit", unit=unit)
+    first = make.submission(competition, unit=unit, user=user, paragraphs=paras(0))
+    from essays.intake import EssayForm, receive
+    from tests.factories import docx_bytes
+
+    receive(session, competition, unit, user, EssayForm(competition.themes[0].id, "修改稿", ["张三"], ""),
+            "v2.docx", docx_bytes(paras(0, 5) + paras(50, 1)), NOW, submission=first)
+    assert len(first.versions) == 2
+    assert report_of(session, first).sources == []
+
+
+def test_a_replaced_version_is_no_source(session, make):
+    competition = make.competition(max_per_unit=1)
+    unit = make.unit()
+    user = make.user("unit", unit=unit)
+    first = make.submission(competition, unit=unit, user=user, paragraphs=paras(0))
+    from essays.intake import EssayForm, receive
+    from tests.factories import docx_bytes
+
+    receive(session, competition, unit, user, EssayForm(competition.themes[0].id, "新稿", ["张三"], ""),
+            "v2.docx", docx_bytes(paras(60)), NOW, submission=first)
+    later = make.submission(competition, paragraphs=paras(0))
+    assert report_of(session, later).sources == []
+    old_print = session.execute(select(SimilarityPrint).where(
+        SimilarityPrint.version_id == first.versions[0].id)).scalar_one()
+    assert not old_print.active
+
+
+def test_exact_duplicates_are_severe(session, make):
+    competition = make.competition()
+    first = make.submission(competition, paragraphs=paras(0))
+    second = make.submission(competition, paragraphs=paras(0))
+    report = report_of(session, second)
+    assert report.duplicate_of == [first.current.id]
+    assert report.level == "severe"
+
+
+def test_copies_of_references_are_found(session, make):
+    admin = make.admin()
+    text = "\n".join(paras(80, 5))
+    ref = ReferenceText(title="2026年获奖论文", collection="往年", filename="a.txt", file_bytes=text.encode(),
+                        sha256="a" * 64, text=text, char_count=len(text), created_by_id=admin.id)
+    session.add(ref)
+    session.flush()
+    service.index_reference(session, ref)
+    competition = make.competition()
+    copy = make.submission(competition, paragraphs=paras(80, 3) + paras(10, 3))
+    source = report_of(session, copy).sources[0]
+    assert source["kind"] == "reference" and source["id"] == ref.id
+    assert source["ratio"] > 0.3
+
+
+def test_notice_quotations_count_as_base_text(session, make):
+    notice = "\n".join(paras(120, 3))
+    competition = make.competition(notice_text=notice)
+    a = make.submission(competition, paragraphs=paras(120, 3) + paras(0, 2))
+    b = make.submission(competition, paragraphs=paras(120, 3) + paras(20, 2))
+    report = report_of(session, b)
+    assert report.sources == [] and report.total_ratio == 0
+    assert report.base_ratio > 0.4 and report.notice_flag
+    assert report_of(session, a).notice_flag
+
+
+def test_a_new_base_quotation_applies_without_reindexing(session, make):
+    competition = make.competition()
+    make.submission(competition, paragraphs=paras(0, 2) + paras(30, 4))
+    copy = make.submission(competition, paragraphs=paras(0, 2) + paras(50, 4))
+    assert report_of(session, copy).total_ratio > 0.2
+    admin = make.admin()
+    for text in paras(0, 2):
+        session.add(BaseQuotation(text=text, created_by_id=admin.id))
+    session.flush()
+    report = service.check_version(session, copy.current, NOW)
+    assert report.total_ratio == 0 and report.base_ratio > 0.2
+
+
+def test_every_check_is_audited(session, make):
+    competition = make.competition()
+    sub = make.submission(competition, paragraphs=paras(0))
+    entry = session.execute(select(AuditLog).where(AuditLog.action == "similarity.check")
+                            .order_by(AuditLog.id.desc())).scalars().first()
+    assert entry.object_id == str(sub.current.id)
+
+
+def test_a_failing_check_never_loses_the_upload(session, make, monkeypatch):
+    competition = make.competition()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(service, "check_version", broken)
+    sub = make.submission(competition, paragraphs=paras(0))
+    assert sub.current is not None and session.get(SubmissionVersion, sub.current.id) is not None
+    assert report_of(session, sub) is None
+
+
+def _held(postings) -> set[int]:
+    return set(postings.prints.tolist()) | set(postings.tail_prints.tolist())
+
+
+def test_another_workers_cache_sees_new_prints(session, make, monkeypatch):
+    competition = make.competition()
+    make.submission(competition, paragraphs=paras(0))
+    worker_a, worker_b = {}, {}
+    monkeypatch.setattr(index, "_CACHES", worker_a)
+    assert _held(index.postings_for(session, [competition.id])[0])
+    make.submission(competition, paragraphs=paras(20))
+    held = _held(index.postings_for(session, [competition.id])[0])
+    monkeypatch.setattr(index, "_CACHES", worker_b)
+    fresh = _held(index.postings_for(session, [competition.id])[0])
+    assert held == fresh and len(held) == 2
+
+
+def test_a_cache_that_saw_a_rolled_back_print_starts_again(session, make, monkeypatch):
+    monkeypatch.setattr(index, "_CACHES", {})
+    competition = make.competition()
+    make.submission(competition, paragraphs=paras(0))
+    savepoint = session.begin_nested()
+    make.submission(competition, paragraphs=paras(20))
+    index.postings_for(session, [competition.id])
+    seen_generation = index.cache_for(competition.id).generation
+    savepoint.rollback()
+    kept = make.submission(competition, paragraphs=paras(40))  # takes the same generation again
+    postings = index.postings_for(session, [competition.id])[0]
+    assert index.cache_for(competition.id).generation == seen_generation
+    kept_print = session.execute(select(SimilarityPrint.id).where(
+        SimilarityPrint.version_id == kept.current.id)).scalar_one()
+    assert kept_print in _held(postings)
+    assert len(_held(postings)) == 2
+
+
+def test_a_whole_run_agrees_with_the_upload_checks(session, make):
+    competition = make.competition()
+    make.submission(competition, paragraphs=paras(0))
+    copy = make.submission(competition, paragraphs=paras(0, 3) + paras(40, 3))
+    make.submission(competition, paragraphs=paras(20))
+    before = report_of(session, copy).total_ratio
+    summary = run_competition(session, competition, NOW)
+    assert summary["essays"] == 3 and summary["suspect"] + summary["severe"] == 2
+    assert report_of(session, copy).total_ratio == before
+
+
+def test_references_live_in_their_own_scope(session, make):
+    admin = make.admin()
+    ref = ReferenceText(title="范文", filename="r.txt", file_bytes=b"x", sha256="b" * 64, text=PARAS[5],
+                        char_count=10, created_by_id=admin.id)
+    session.add(ref)
+    session.flush()
+    row = service.index_reference(session, ref)
+    assert row.scope == REFERENCE_SCOPE and row.version_id is None
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 50), min_size=1, max_size=30), min_size=1, max_size=12),
+       st.integers(1, 40))
+def test_postings_merged_piece_by_piece_answer_like_a_full_sort(batches, merge_at):
+    import numpy as np
+
+    postings = index.EMPTY
+    everything: list[tuple[int, int]] = []
+    for pid, batch in enumerate(batches, start=1):
+        hashes = np.array(batch, dtype=np.uint64)
+        prints = np.full(len(batch), pid, dtype=np.int64)
+        everything += [(h, pid) for h in batch]
+        if not len(postings.hashes):
+            order = np.argsort(hashes, kind="stable")
+            postings = index.Postings(hashes[order], prints[order], index.EMPTY.tail_hashes, index.EMPTY.tail_prints)
+            continue
+        tail = index._merge(postings.tail_hashes, postings.tail_prints, hashes, prints)
+        if len(tail[0]) >= merge_at:
+            postings = index.Postings(*index._merge(postings.hashes, postings.prints, *tail),
+                                      index.EMPTY.tail_hashes, index.EMPTY.tail_prints)
+        else:
+            postings = index.Postings(postings.hashes, postings.prints, *tail)
+    query = np.arange(0, 52, dtype=np.uint64)
+    q, prints = postings.lookup(query)
+    assert sorted(zip((int(query[i]) for i in q), prints.tolist(), strict=True)) == sorted(everything)
