@@ -12,7 +12,8 @@ import essays.audit
 import essays.batch  # (tables)
 import essays.job_models  # (tables)
 import essays.models  # (tables)
-import essays.similarity.models  # noqa: F401  (tables)
+import essays.similarity.models  # (tables)
+import essays.similarity.references  # noqa: F401  (tables)
 from essays.db import Base, make_engine
 
 try:  # review's tables, once the review package defines any

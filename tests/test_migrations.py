@@ -9,7 +9,8 @@ import essays.audit
 import essays.batch
 import essays.job_models
 import essays.models  # (tables)
-import essays.similarity.models  # noqa: F401  (tables)
+import essays.similarity.models  # (tables)
+import essays.similarity.references  # noqa: F401  (tables)
 from essays.db import Base
 
 

@@ -1,0 +1,62 @@
+"""The copy-detection job kinds (essays.jobs), run by the task queue:
+
+- "similarity.run": the whole-competition run (essays.similarity.runs.run_competition),
+  audited as "similarity.run"; its result (counts of essays, pairs, levels, seconds) is
+  shown by admin/_similarity_run_result.html;
+- "references.load": loads a stored reference upload (essays.similarity.references); its
+  result holds the outcome of every file, shown by admin/_references_job_result.html.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from essays.audit import record
+from essays.errors import Refusal
+from essays.job_models import Job
+from essays.jobs import Progress, job_kind
+from essays.models import Competition
+from essays.similarity import references
+from essays.similarity.runs import run_competition
+
+RUN = "similarity.run"
+LOAD = "references.load"
+
+
+def _now():
+    from essays.web import now  # the app's clock (tests set CLOCK)
+
+    return now()
+
+
+def active_run(session: Session, competition: Competition) -> Job | None:
+    """A whole run of the competition that is queued or running, if any."""
+    return session.execute(select(Job).where(Job.kind == RUN, Job.competition_id == competition.id,
+                                             Job.status.in_(("queued", "running"))).order_by(Job.id)
+                           ).scalars().first()
+
+
+@job_kind(RUN, _l("全活动查重"), template="admin/_similarity_run_result.html")
+def run_job(session: Session, job: Job, progress: Progress) -> dict:
+    competition = session.get(Competition, job.competition_id) if job.competition_id else None
+    if competition is None:
+        raise Refusal("NOT_FOUND")
+    result = run_competition(session, competition, _now(), progress)
+    record(session, "similarity.run", actor=job.created_by, obj=competition, after=result)
+    return {**result, "competition_id": competition.id}
+
+
+@job_kind(LOAD, _l("导入比对文献"), template="admin/_references_job_result.html")
+def load_job(session: Session, job: Job, progress: Progress) -> dict:
+    """Params: upload_id, max_file_bytes."""
+    upload = session.get(references.ReferenceUpload, job.params["upload_id"])
+    if upload is None:
+        raise Refusal("NOT_FOUND")
+    outcomes = references.load_upload(session, upload, job.created_by, _now(), job.params["max_file_bytes"],
+                                      progress)
+    summary = {"upload_id": upload.id, "filename": upload.filename}
+    if outcomes is None:
+        return {**summary, "already_done": True}
+    return {**summary, "files": len(outcomes), **references.tally(outcomes), "outcomes": references.as_dicts(outcomes)}
