@@ -1,39 +1,22 @@
-"""Reading the text of an essay file for copy detection: a .docx or a plain .txt.
+"""The files `essays similar` compares: .docx and .txt files, alone or in folders.
 
-.txt files from office PCs are often GBK (GB18030) rather than UTF-8: UTF-8 (with or
-without a byte-order mark) is tried first, then GB18030. A file that decodes to control
-characters is not text.
+Each file is read as a reference upload reads it (essays.similarity.reference_files): a .docx
+like an upload (its body text), a .txt as UTF-16, UTF-8 or GBK, so the command line and the
+app agree on what a file says.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from essays.errors import Refusal
-from essays.reader import read_docx
+from essays.similarity.reference_files import read_reference
 
 TEXT_SUFFIXES = (".docx", ".txt")
 
 
-def decode_text(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" in text or sum(1 for c in text if ord(c) < 32 and c not in "\r\n\t\f") > len(text) // 100:
-            break
-        return text.replace("\r\n", "\n").replace("\r", "\n")
-    raise Refusal("UPLOAD_NOT_DOCX")
-
-
 def read_text(name: str, data: bytes) -> str:
     """The text of a .docx (its body) or .txt file; raises Refusal when it cannot be read."""
-    if data[:4] == b"PK\x03\x04":
-        return read_docx(data).text
-    if Path(name).suffix.lower() == ".txt":
-        return decode_text(data)
-    raise Refusal("UPLOAD_NOT_DOCX")
+    return read_reference(name, data)[1]
 
 
 def collect(paths: list[Path]) -> list[Path]:
