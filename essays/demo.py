@@ -10,7 +10,9 @@ the competition 解放思想大讨论征文活动 in phase 收稿中, and six es
   timeline in which its essay arrives 2 days after the deadline: it is received with
   `now = deadline + 2 days`, so its version is stored late (late=True) with an upload
   time that lies after the demo's own `now`;
-- 第三中队's essay copies most paragraphs of 第二中队's;
+- 第三中队's essay copies most paragraphs of 第二中队's; 执法监察中队's pastes two paragraphs
+  of a 范文 site's article, which is in the reference library (essays.demo_similarity), with
+  the site's pinyin glosses and source line; six common quotations are listed;
 - every file carries the core properties real files carry (author, last modified by,
   company); one has a Word comment, one the unit's name in its header, and one names its
   own unit in the body.
@@ -31,6 +33,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from essays import demo_similarity
 from essays.accounts import create_user, password_problem
 from essays.competitions import CompetitionSettings, create_competition, grant_extension, move_phase
 from essays.demo_text import (
@@ -73,6 +76,7 @@ JUDGES = [("judge1", "李德明", "第一中队"), ("judge2", "张慧", "执法�
 EXTENDED_UNIT, EXTENSION_REASON = "机动中队", "因执勤任务延期提交"
 ORIGINAL_UNIT, COPYING_UNIT = "第二中队", "第三中队"
 OVER_LIMIT_FILE = "超字数示例.docx"
+FANWEN = "范文"  # the 范文 site's article, in the reference library (essays.demo_similarity)
 
 
 @dataclass
@@ -111,7 +115,8 @@ def _papers(quotes: list[str]) -> list[Paper]:
         Paper("执法监察中队", plan("强化执法监督 提升城管队伍执行力的几点思考",
                                    ["存在问题", "规范执法", "队伍建设", "党建作风"], 2, 2350, 3),
               1, ["罗建华"], "13787014459", "长沙市城管执法大队执法监察中队", "谭湘林",
-              (3, 15, 8), "页眉中印有单位名称。", header=True),
+              (3, 15, 8), "页眉中印有单位名称；有两段抄自范文网站（留有拼音注音和“本文来源”）。",
+              header=True),
         Paper("政工科", plan("加强思想政治工作 锻造过硬城管队伍",
                              ["党建作风", "队伍建设", "解放思想", "规范执法"], 4, 2200, 2),
               2, ["唐小兰", "易新民"], "13607487720", ORGANISER[0], "黄丽华",
@@ -231,6 +236,7 @@ def build_demo(session: Session, *, password: str, phase: str, now: datetime,
     quotes = notice_quotes(notice, WANTED_QUOTES, at_least=len(WANTED_QUOTES))
     papers = _papers(quotes)
     essays = _write_essays(papers, quotes)
+    demo_similarity.load(session, admin, essays.pop(FANWEN), now)
     readme = []
     late_at = deadline + timedelta(days=2)  # within the extension: stored late
     times = {p.unit: _office_time(now, *p.uploaded) if p.uploaded else late_at for p in papers}
@@ -274,6 +280,8 @@ def _write_essays(papers: list[Paper], quotes: list[str]) -> dict[str, Essay]:
     essays[COPYING_UNIT] = derive_copy(
         essays[ORIGINAL_UNIT], writer, "以解放思想为先导 走城市管理精细化之路", quotes[10],
         original.plan.topics, random.Random(f"demo:{COPYING_UNIT}"))
+    essays[FANWEN] = demo_similarity.write_fanwen(writer, quotes[9])
+    essays[demo_similarity.COPIER] = demo_similarity.copy_into(essays[demo_similarity.COPIER], essays[FANWEN])
     sample = EssayWriter(corpus, seed="zhengwen-demo-over-limit")
     essays[OVER_LIMIT_FILE] = sample.write(EssayPlan(
         "浅谈新形势下城管执法工作的改革与创新",

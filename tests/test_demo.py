@@ -327,3 +327,18 @@ def test_demo_command(runner, app, session, tmp_path):
     assert "已有数据" in again.output
     later = runner.invoke(args=["demo", "--phase", "review"])
     assert later.exit_code == 1 and "尚未上线" in later.output
+
+
+def test_demo_copy_detection_flags_the_copies_the_readme_describes(session, demo):
+    from essays.similarity.models import BaseQuotation, ReferenceText, SimilarityReport
+
+    reports = {v.submission.unit.name: session.get(SimilarityReport, v.id) for v in _versions(session)}
+    assert reports["第三中队"].level == "severe" and reports["第二中队"].level == "severe"
+    fanwen = session.execute(select(ReferenceText)).scalar_one()
+    copier = reports["执法监察中队"]
+    assert copier.sources[0]["kind"] == "reference" and copier.sources[0]["id"] == fanwen.id
+    assert copier.level == "listed"
+    assert {"pinyin_gloss", "site_boilerplate"} <= {t["kind"] for t in copier.traces}
+    clean = [name for name, r in reports.items() if name not in ("第二中队", "第三中队", "执法监察中队")]
+    assert all(reports[name].level == "none" and not reports[name].traces for name in clean)
+    assert len(session.execute(select(BaseQuotation)).scalars().all()) == 6
