@@ -25,10 +25,10 @@ from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session, undefer
 
 from essays.audit import record
-from essays.models import Competition, Submission, SubmissionVersion, Theme
+from essays.models import Competition, SubmissionVersion, Theme
 from essays.similarity.align import chain, runs, seeds, widen
 from essays.similarity.base import BaseText, base_mask, build_base
-from essays.similarity.candidates import Holder, find
+from essays.similarity.candidates import Holder, find, id_in
 from essays.similarity.compare import Match, Prepared, match, prepare
 from essays.similarity.fingerprint import MIN_RUN, K, Print
 from essays.similarity.index import bump
@@ -89,11 +89,11 @@ def index_version(session: Session, version: SubmissionVersion, prep: Prepared) 
     """Stores the version's print (once) and retires the prints of the submission's older versions."""
     submission = version.submission
     prints = session.execute(
-        select(SimilarityPrint.id, SimilarityPrint.version_id, SimilarityPrint.active)
+        select(SimilarityPrint.id, SimilarityPrint.version_id, SimilarityPrint.active, SubmissionVersion.number)
         .join(SubmissionVersion, SubmissionVersion.id == SimilarityPrint.version_id)
         .where(SubmissionVersion.submission_id == submission.id)
     ).all()
-    older = [p.id for p in prints if p.version_id != version.id and p.active]
+    older = [p.id for p in prints if p.number < version.number and p.active]
     if older:
         session.execute(update(SimilarityPrint).where(SimilarityPrint.id.in_(older)).values(active=False))
     existing = next((p.id for p in prints if p.version_id == version.id), None)
@@ -121,7 +121,7 @@ def _verify(session: Session, prep: Prepared, holders: list[Holder], base: BaseT
     sources: list[dict] = []
     if not holders:
         return sources, covered
-    rows = session.execute(select(SimilarityPrint).where(SimilarityPrint.id.in_([h.id for h in holders]))
+    rows = session.execute(select(SimilarityPrint).where(id_in(session, SimilarityPrint.id, [h.id for h in holders]))
                            .options(undefer(SimilarityPrint.norm_text), undefer(SimilarityPrint.hashes),
                                     undefer(SimilarityPrint.positions))).scalars().all()
     free = prep.free_print()
@@ -204,12 +204,6 @@ def store_report(session: Session, version: SubmissionVersion, competition: Comp
     report.checked_at = now
     session.flush()
     return report
-
-
-def current_versions(session: Session, competition: Competition) -> list[SubmissionVersion]:
-    subs = session.execute(select(Submission).where(Submission.competition_id == competition.id)
-                           .order_by(Submission.id)).scalars().all()
-    return [s.current for s in subs if s.current is not None]
 
 
 def check_upload(session: Session, version: SubmissionVersion, now: datetime) -> SimilarityReport | None:
