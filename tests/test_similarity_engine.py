@@ -62,6 +62,16 @@ def test_normalise_converts_traditional_and_strips_pinyin_glosses():
     assert normalize("開展科學發(fā)展創（chuàng）業(yè)富民").text == "开展科学发展创业富民"
 
 
+@pytest.mark.parametrize("glossed", ["发(fa\u0304)展", "发 (fā)展", "发（fa1）展", "发[fā]展", "发【fā】展"])
+def test_normalise_strips_every_form_of_gloss(glossed):
+    assert normalize(glossed).text == "发展"
+
+
+def test_normalise_strips_multi_syllable_glosses_but_keeps_acronyms():
+    assert normalize("城市(chéng shì)管理").text == "城市管理"
+    assert normalize("加入(WTO)后").text == "加入wto后"
+
+
 def test_normalise_keeps_ordinary_parentheses_content():
     assert normalize("第（一）条(2023年)").text == "第一条2023年"
 

@@ -24,13 +24,16 @@ from functools import cache
 
 import numpy as np
 
-# A gloss is a parenthesised Latin syllable (tone marks or a tone digit) right after a CJK
-# character. Ordinary parentheses after Chinese text, `（一）`, `(2023年)`, never match:
-# they hold no Latin letters only. A Latin word in parentheses (`城市(city)`) would match,
-# which costs nothing here: it is dropped from the comparison text, not from the essay.
+# A gloss is a bracketed pinyin reading right after a CJK character, as 范文 sites print them:
+# `發(fā)`, `發（fā）`, `发 (fa1)`, `城市(chéng shì)`, `发[fā]`, tone marks precomposed or
+# combining. Lower-case only: `(WTO)` or `(PDF)` after Chinese text is no gloss. Ordinary
+# parentheses, `（一）`, `(2023年)`, hold no Latin letters and never match. A lower-case Latin
+# word in parentheses (`城市(city)`) would match, which costs nothing here: it is dropped
+# from the comparison text, not from the essay.
+_PINYIN = "a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹ\u0300-\u036f"
 GLOSS = re.compile(
-    r"(?<=[\u3400-\u9fff\uf900-\ufaff])[(（]"
-    r"[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹ]{1,6}[1-5]?[)）]"
+    r"(?<=[\u3400-\u9fff\uf900-\ufaff])[ \t\u3000]?[(（\[【]"
+    rf"[{_PINYIN}]{{1,8}}[1-5]?(?:[ ·'][{_PINYIN}]{{1,8}}[1-5]?){{0,3}}[)）\]】]"
 )
 
 TABLE_SIZE = 0x30000  # the BMP and the first supplementary planes (CJK extension B onwards)
@@ -100,7 +103,7 @@ def to_simplified(text: str) -> str:
 
 
 def normalize(text: str) -> Normalized:
-    glosses = [m.span() for m in GLOSS.finditer(text)] if "(" in text or "（" in text else []
+    glosses = [m.span() for m in GLOSS.finditer(text)] if any(b in text for b in "(（[【") else []
     simplified = to_simplified(text)
     codes = np.frombuffer(simplified.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     table, complex_chars = _table()
