@@ -17,7 +17,7 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-test: requirements.txt requirements-test.txt | $(BIN)/python
+$(VENV)/.installed-test: requirements.txt requirements-test.txt requirements-bench.txt | $(BIN)/python
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-test.txt
 	touch $(VENV)/.installed $@
 
