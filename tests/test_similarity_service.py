@@ -16,6 +16,7 @@ from essays.similarity.models import (
     SimilarityPrint,
     SimilarityReport,
 )
+from essays.similarity.normalize import normalize
 from essays.similarity.runs import run_competition
 from tests.factories import utc
 from tests.test_similarity_engine import PARAS
@@ -232,3 +233,27 @@ def test_postings_merged_piece_by_piece_answer_like_a_full_sort(batches, merge_a
     query = np.arange(0, 52, dtype=np.uint64)
     q, prints = postings.lookup(query)
     assert sorted(zip((int(query[i]) for i in q), prints.tolist(), strict=True)) == sorted(everything)
+
+
+def test_a_passage_many_essays_share_is_reported_hot_with_its_holders(session, make):
+    competition = make.competition()
+    stock = "我们要坚定不移地推进城市管理体制改革，努力把城市建设得更加整洁有序、安全宜居、舒适便捷"
+    subs = [make.submission(competition, paragraphs=[*paras(i * 4, 3), stock]) for i in range(13)]
+    report = report_of(session, subs[-1])
+    assert report.hot and report.hot[0]["text"] in normalize(stock).text
+    assert len(report.hot[0]["text"]) >= 30
+    assert set(report.hot[0]["members"]) == {s.current.id for s in subs[:-1]}
+    assert report.total_ratio > 0  # a hot passage still counts as found elsewhere
+
+
+def test_the_refresh_of_earlier_reports_runs_in_the_queue(app, session, make):
+    from essays.job_models import Job
+
+    competition = make.competition()
+    original = make.submission(competition, paragraphs=paras(0))
+    with app.test_request_context():
+        copy = make.submission(competition, paragraphs=paras(0, 3) + paras(40, 3))
+    job = session.execute(select(Job).where(Job.kind == service.REFRESH)).scalar_one()
+    assert job.status == "done" and job.params["versions"] == [original.current.id]
+    assert job.params["after"] == copy.current.id
+    assert report_of(session, original).sources[0]["id"] == copy.current.id

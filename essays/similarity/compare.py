@@ -83,11 +83,14 @@ def _mask(length: int, starts: list[int], lengths: list[int]) -> np.ndarray:
     return mask
 
 
-def match(a: Prepared, b: Prepared, seed_pairs: list[tuple[int, int]] | None = None) -> Match | None:
-    """The runs a and b share outside base text; None when there is none."""
-    if seed_pairs is None:
-        seed_pairs = seeds(a.free_print(), b.free_print())
-    found = runs(a.text, b.text, seed_pairs) if seed_pairs else []
+def match(a: Prepared, b: Prepared, seed_pairs: list[tuple[int, int]] | None = None,
+          found: list[Run] | None = None) -> Match | None:
+    """The runs a and b share outside base text; None when there is none. `found`: the runs,
+    when the caller has aligned the texts already."""
+    if found is None:
+        if seed_pairs is None:
+            seed_pairs = seeds(a.free_print(), b.free_print())
+        found = runs(a.text, b.text, seed_pairs) if seed_pairs else []
     if not found:
         return None
     lengths = [r.length for r in found]

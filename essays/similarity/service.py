@@ -7,7 +7,7 @@ Rules:
 - a unit's own versions are never its sources, and a replaced version is no source at all:
   only the newest version of each submission is active in the index;
 - when a new essay is found to share passages with an earlier one, the earlier essay's
-  report is checked again, so that both reports name each other;
+  report is checked again (in the task queue), so that both reports name each other;
 - base text is the competition's notice and the curated common quotations, read at check
   time, so changing them needs no re-indexing;
 - levels follow the competition's thresholds on 总复制比; an exact duplicate (same
@@ -21,6 +21,7 @@ from datetime import datetime
 from functools import lru_cache
 
 import numpy as np
+from flask import has_app_context
 from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session, undefer
 
@@ -45,6 +46,7 @@ from essays.similarity.traces import find_traces
 logger = logging.getLogger(__name__)
 
 REFRESH_FROM = 0.01  # an earlier essay is re-checked when at least 1% of it is found in the new one
+REFRESH = "similarity.refresh"  # the job kind (essays.similarity.jobs)
 
 
 def base_texts(session: Session, competition: Competition) -> list[str]:
@@ -85,9 +87,14 @@ def _store_print(session: Session, scope: int, prep: Prepared, **document) -> Si
     return row
 
 
-def index_version(session: Session, version: SubmissionVersion, prep: Prepared) -> SimilarityPrint:
-    """Stores the version's print (once) and retires the prints of the submission's older versions."""
+def index_version(session: Session, version: SubmissionVersion, prep: Prepared,
+                  fresh: bool = False) -> SimilarityPrint:
+    """Stores the version's print (once) and retires the prints of the submission's older
+    versions. `fresh`: the version was stored in this transaction, so it has no print yet."""
     submission = version.submission
+    if fresh and version.number == 1:
+        return _store_print(session, submission.competition_id, prep, version_id=version.id,
+                            unit_id=submission.unit_id)
     prints = session.execute(
         select(SimilarityPrint.id, SimilarityPrint.version_id, SimilarityPrint.active, SubmissionVersion.number)
         .join(SubmissionVersion, SubmissionVersion.id == SimilarityPrint.version_id)
@@ -127,14 +134,14 @@ def _verify(session: Session, prep: Prepared, holders: list[Holder], base: BaseT
     free = prep.free_print()
     for row in rows:
         other_print = Print.from_bytes(row.hashes, row.positions)
-        pairs = seeds(free, other_print)
-        if not runs(prep.text, row.norm_text, pairs):
+        found = runs(prep.text, row.norm_text, seeds(free, other_print))
+        if not found:
             continue  # most candidates end here: no base mask needed for them
         is_reference = row.reference_id is not None
         other = Prepared(f"p{row.id}", "", is_reference,
                          Normalized(row.norm_text, np.arange(row.length, dtype=np.int32)), other_print,
                          np.zeros(row.length, bool) if is_reference else base_mask(row.norm_text, base), row.digest)
-        m = match(prep, other, pairs)
+        m = match(prep, other, found=found)
         if m is None:
             continue
         covered |= m.covered_a
@@ -144,15 +151,16 @@ def _verify(session: Session, prep: Prepared, holders: list[Holder], base: BaseT
 
 
 def check_version(session: Session, version: SubmissionVersion, now: datetime,
-                  refresh_sources: bool = True) -> SimilarityReport:
-    """Indexes the version if it is not yet, checks it and stores its report."""
+                  refresh_sources: bool = True, fresh: bool = False) -> SimilarityReport:
+    """Indexes the version if it is not yet, checks it and stores its report. `fresh`: the
+    version was stored in this transaction (an upload), so it has no print nor report yet."""
     submission = version.submission
     competition = submission.competition
     base = base_for(session, competition)
     text = version.text if "text" in inspect(version).dict else session.execute(
         select(SubmissionVersion.text).where(SubmissionVersion.id == version.id)).scalar_one()
     prep = prepare(f"v{version.id}", text, base)
-    own = index_version(session, version, prep)
+    own = index_version(session, version, prep, fresh=fresh)
     free = prep.free_print()
     found = find(session, [competition.id, REFERENCE_SCOPE], own.id, submission.unit_id, free)
     sources, covered = _verify(session, prep, found.candidates, base)
@@ -164,14 +172,34 @@ def check_version(session: Session, version: SubmissionVersion, now: datetime,
                           base_ratio=prep.base_ratio(), sources=sources, duplicates=duplicates,
                           hot=[h for h in hot if h["text"]],
                           traces=[t.__dict__ for t in find_traces(text)][:200] if refresh_sources else None,
-                          now=now)
-    if refresh_sources:
-        for s in sources:
-            if s["kind"] == "essay" and s["ratio_other"] >= REFRESH_FROM:
-                earlier = session.get(SubmissionVersion, s["id"])
-                if earlier is not None:
-                    check_version(session, earlier, now, refresh_sources=False)
+                          now=now, fresh=fresh)
+    earlier = [s["id"] for s in sources if s["kind"] == "essay" and s["ratio_other"] >= REFRESH_FROM]
+    if refresh_sources and earlier:
+        refresh_later(session, version, earlier, now)
     return report
+
+
+def refresh_later(session: Session, version: SubmissionVersion, earlier: list[int], now: datetime) -> None:
+    """Re-checks the earlier essays the new one shares passages with, so that their reports
+    name it too. In the task queue: the upload's own check is what the unit waits for."""
+    if not has_app_context():  # used as a library (the benchmark's corpus tools): at once
+        refresh(session, earlier, now)
+        return
+    from essays.jobs import enqueue  # essays.jobs reaches back to this module through the job kinds
+
+    enqueue(session, REFRESH, version.uploader, {"versions": earlier, "after": version.id},
+            version.submission.competition)
+
+
+def refresh(session: Session, version_ids: list[int], now: datetime) -> int:
+    """Re-checks each version that is still its submission's newest; returns how many."""
+    done = 0
+    for vid in version_ids:
+        version = session.get(SubmissionVersion, vid)
+        if version is not None and version.submission.current is version:
+            check_version(session, version, now, refresh_sources=False)
+            done += 1
+    return done
 
 
 def _hot_text(prep: Prepared, free: Print, hashes_at: np.ndarray, covered: np.ndarray) -> str:
@@ -188,8 +216,8 @@ def _hot_text(prep: Prepared, free: Print, hashes_at: np.ndarray, covered: np.nd
 
 def store_report(session: Session, version: SubmissionVersion, competition: Competition, *, total: float,
                  base_ratio: float, sources: list[dict], duplicates: list[int], hot: list[dict],
-                 traces: list[dict] | None, now: datetime) -> SimilarityReport:
-    report = session.get(SimilarityReport, version.id)
+                 traces: list[dict] | None, now: datetime, fresh: bool = False) -> SimilarityReport:
+    report = None if fresh else session.get(SimilarityReport, version.id)
     if report is None:
         report = SimilarityReport(version_id=version.id)
         session.add(report)
@@ -213,7 +241,7 @@ def check_upload(session: Session, version: SubmissionVersion, now: datetime) ->
     logged, and the version shows as not yet checked until the next whole run."""
     try:
         with session.begin_nested():
-            report = check_version(session, version, now)
+            report = check_version(session, version, now, fresh=True)
             record(session, "similarity.check", obj=version, object_type="submission_version",
                    after={"level": report.level, "total_ratio": report.total_ratio,
                           "base_ratio": report.base_ratio, "sources": len(report.sources)})
