@@ -247,10 +247,10 @@ def main() -> None:
     facts = machine()
     print(f"{facts['date']} · {facts['cpu']} · {facts['uname']}")
     print(f"One new essay against an index of {args.n:,} essays on PostgreSQL ({args.m} new essays, "
-          f"{ours['copies']} of them planted copies):")
+          f"{ours['copies']} of them planted copies):\n")
     print("| method | median | p95 | note |")
     print("|---|---|---|---|")
-    print(f"| Zhengwen check_version (database index, worker cache) | {ours['median'] * 1000:.1f} ms | "
+    print(f"| Zhengwen check_upload (database index, worker cache) | {ours['median'] * 1000:.1f} ms | "
           f"{ours['p95'] * 1000:.1f} ms | copies found {ours['found']}/{ours['copies']}; first check "
           f"(loads the index into the cache) {ours['cold']:.2f} s; the upload's commit after it, median "
           f"{ours['commit'] * 1000:.1f} ms, is not included |")
