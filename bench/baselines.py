@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.essaygen import FRACTIONS, OBFUSCATIONS, Corpus, Planted
+from bench.intake import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SHINGLE = 5
@@ -110,14 +111,7 @@ def score_pairs(truth: Truth, detected: set[frozenset[str]]) -> dict:
 
 
 def machine() -> dict[str, str]:
-    cpu = "unknown"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return {"date": datetime.now().strftime("%Y-%m-%d %H:%M"), "cpu": cpu, "cores": str(os.cpu_count()),
+    return {"date": datetime.now().strftime("%Y-%m-%d %H:%M"), "cpu": cpu_model(), "cores": str(os.cpu_count()),
             "python": sys.version.split()[0], "platform": platform.platform()}
 
 
@@ -134,9 +128,9 @@ def _tree_pss_kib(root: int) -> int:
             continue
         parent = int(stat[stat.rindex(")") + 2:].split()[1])
         children.setdefault(parent, []).append(int(entry.name))
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
         try:
             for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
@@ -144,7 +138,7 @@ def _tree_pss_kib(root: int) -> int:
                     break
         except OSError:
             pass
-        todo += children.get(pid, [])
+        stack += children.get(pid, [])
     return total
 
 

@@ -140,14 +140,18 @@ def summary(seconds: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000
 
 
-def machine() -> dict[str, str]:
-    cpu = "unknown"
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo ("unknown" elsewhere); shared by the benches."""
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
         for line in cpuinfo.read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def machine() -> dict[str, str]:
+    cpu = cpu_model()
     uname = subprocess.run(["uname", "-a"], capture_output=True, text=True, check=False).stdout.strip()
     cpu += f", {os.cpu_count()} logical CPUs"
     return {"date": datetime.now().strftime("%Y-%m-%d %H:%M"), "uname": uname or platform.platform(), "cpu": cpu,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
 import opencc
 import pytest
 from hypothesis import given, settings
@@ -260,3 +261,12 @@ def test_a_hot_passage_is_shown_whole():
     result = plain(*docs, hot_min=10)
     assert [h.text for h in result.hot] == [normalize(stock).text]
     assert len(result.hot[0].members) == 13
+
+
+def test_kgram_spans_join_touching_kgrams_and_drop_short_stretches():
+    from essays.similarity.align import kgram_spans
+    from essays.similarity.fingerprint import K
+
+    assert kgram_spans(np.array([30, 0, 5, 5 + K])) == [(0, 5 + 2 * K)]
+    assert kgram_spans(np.array([0, 40])) == []  # each k-gram alone is under MIN_RUN
+    assert kgram_spans(np.array([0, 40]), min_length=K) == [(0, K), (40, 40 + K)]

@@ -124,6 +124,18 @@ def coverage(runs_: list[Run], length: int, side: str = "a") -> np.ndarray:
     return mask
 
 
+def kgram_spans(positions: np.ndarray, min_length: int = MIN_RUN) -> list[tuple[int, int]]:
+    """The stretches of text the k-grams starting at `positions` cover, joined where they
+    touch or overlap, kept when at least `min_length` characters long."""
+    if not len(positions):
+        return []
+    ordered = np.sort(np.asarray(positions))
+    breaks = np.flatnonzero(np.diff(ordered) > K)  # the next k-gram starts after this one ends
+    starts = ordered[np.concatenate(([0], breaks + 1))]
+    ends = ordered[np.concatenate((breaks, [len(ordered) - 1]))] + K
+    return [(int(a), int(b)) for a, b in zip(starts, ends, strict=True) if b - a >= min_length]
+
+
 def widen(spans: list[tuple[int, int]], mask: np.ndarray) -> list[tuple[int, int]]:
     """Each span grown over the covered characters around it (`mask`), overlapping spans
     joined: a hot passage found by its winnowed fingerprints, shown whole."""

@@ -25,8 +25,9 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from essays.similarity.align import kgram_spans
 from essays.similarity.corpus import HOT_MIN, MIN_SHARED
-from essays.similarity.fingerprint import MIN_RUN, K, Print
+from essays.similarity.fingerprint import Print
 from essays.similarity.index import postings_for
 from essays.similarity.models import SimilarityPrint
 
@@ -69,15 +70,6 @@ def _holders(session: Session, ids: list[int], unit_id: int) -> dict[int, Holder
     return {r.id: Holder(*r) for r in rows if r.unit_id is None or r.unit_id != unit_id}
 
 
-def _spans_a_run(positions: np.ndarray) -> bool:
-    """Whether k-grams at these positions cover a stretch of at least MIN_RUN characters."""
-    ordered = np.sort(positions)
-    breaks = np.flatnonzero(np.diff(ordered) > K)  # a gap: the next k-gram starts after this one ends
-    starts = np.concatenate(([0], breaks + 1))
-    ends = np.concatenate((breaks, [len(ordered) - 1]))
-    return bool(np.any(ordered[ends] + K - ordered[starts] >= MIN_RUN))
-
-
 def find(session: Session, scopes: list[int], own_id: int | None, unit_id: int, query: Print) -> Found:
     found = [p.lookup(query.hashes) for p in postings_for(session, scopes)]
     q = np.concatenate([f[0] for f in found])
@@ -101,7 +93,7 @@ def find(session: Session, scopes: list[int], own_id: int | None, unit_id: int, 
             groups.setdefault(tuple(holders_of.tolist()), []).append(qi)
         # A hot group whose hashes cover no MIN_RUN characters of the essay is a stock phrase
         # shorter than any passage reported: it needs no holders read.
-        groups = {members: at for members, at in groups.items() if _spans_a_run(query.positions[at])}
+        groups = {members: at for members, at in groups.items() if kgram_spans(query.positions[at])}
     shown = {m for members in groups for m in members[:MEMBERS_SHOWN + 5]}
     holders = _holders(session, sorted(set(wanted) | shown), unit_id)
     candidates = [holders[i] for i in wanted if i in holders][:MAX_CANDIDATES]

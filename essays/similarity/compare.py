@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -42,7 +43,12 @@ class Prepared:
         return float(self.base.sum()) / self.length if self.length else 0.0
 
     def free_print(self) -> Print:
-        """The fingerprints that touch no base text: only these look for sources."""
+        """The fingerprints that touch no base text: only these look for sources. Computed once:
+        a whole run asks for it in the index and again for every candidate pair."""
+        return self._free
+
+    @cached_property
+    def _free(self) -> Print:
         return free_print(self.print, self.base)
 
 

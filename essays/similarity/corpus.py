@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from essays.similarity.align import Passage, chain, seeds, widen
+from essays.similarity.align import Passage, chain, kgram_spans, seeds, widen
 from essays.similarity.base import build_base
 from essays.similarity.compare import Match, Prepared, match, prepare
-from essays.similarity.fingerprint import MIN_RUN, K
 
 HOT_MIN = 10  # MOSS's default for -m
 # A candidate pair must share this many fingerprints to be verified. A passage of 23
@@ -163,14 +162,7 @@ def _hot_groups(docs: list[Prepared], hashes: np.ndarray, ids: np.ndarray, start
 
 def _hot_spans(doc: Prepared, hot_hashes: set[int]) -> list[tuple[int, int]]:
     p = doc.free_print()
-    at = [pos for h, pos in zip(p.hashes.tolist(), p.positions.tolist(), strict=True) if h in hot_hashes]
-    spans: list[list[int]] = []
-    for pos in sorted(at):
-        if spans and pos <= spans[-1][1]:
-            spans[-1][1] = max(spans[-1][1], pos + K)
-        else:
-            spans.append([pos, pos + K])
-    return [(s, e) for s, e in spans if e - s >= MIN_RUN]
+    return kgram_spans(p.positions[np.isin(p.hashes, np.fromiter(hot_hashes, dtype=np.uint64))])
 
 
 def compare_corpus(essays: list[Document], references: list[Document], bases: list[str],
@@ -207,10 +199,10 @@ def compare_corpus(essays: list[Document], references: list[Document], bases: li
             hot_pairs.add((min(first, m), max(first, m)))
     known = set(map(tuple, candidates.tolist()))
     extra = np.array(sorted(hot_pairs - known), dtype=np.int64).reshape(-1, 2)
-    todo = np.concatenate((candidates, extra))
+    pending = np.concatenate((candidates, extra))
     pool = _pool(workers)
     try:
-        chunks = np.array_split(todo, max(1, workers * 8)) if len(todo) else []
+        chunks = np.array_split(pending, max(1, workers * 8)) if len(pending) else []
         verified = [m for part in _map(pool, _verify, list(chunks), workers * 8) for m in part]
     finally:
         if pool is not None:

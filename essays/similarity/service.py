@@ -27,11 +27,11 @@ from sqlalchemy.orm import Session, undefer
 
 from essays.audit import record
 from essays.models import Competition, SubmissionVersion, Theme
-from essays.similarity.align import chain, runs, seeds, widen
+from essays.similarity.align import chain, kgram_spans, runs, seeds, widen
 from essays.similarity.base import BaseText, base_mask, build_base
 from essays.similarity.candidates import Holder, find, id_in
 from essays.similarity.compare import Match, Prepared, match, prepare
-from essays.similarity.fingerprint import MIN_RUN, K, Print
+from essays.similarity.fingerprint import Print
 from essays.similarity.index import bump
 from essays.similarity.models import (
     REFERENCE_SCOPE,
@@ -204,13 +204,7 @@ def refresh(session: Session, version_ids: list[int], now: datetime) -> int:
 
 def _hot_text(prep: Prepared, free: Print, hashes_at: np.ndarray, covered: np.ndarray) -> str:
     """The hot passage in the essay: its fingerprints' spans, grown over the covered text."""
-    spans: list[list[int]] = []
-    for pos in sorted(free.positions[hashes_at].tolist()):
-        if spans and pos <= spans[-1][1]:
-            spans[-1][1] = max(spans[-1][1], pos + K)
-        else:
-            spans.append([pos, pos + K])
-    shown = widen([(s, e) for s, e in spans if e - s >= MIN_RUN], covered)
+    shown = widen(kgram_spans(free.positions[hashes_at]), covered)
     return "……".join(prep.text[s:e] for s, e in shown)[:300]
 
 
