@@ -184,12 +184,17 @@ def test_over_the_hard_limit_is_refused(client, setup, session):
     assert versions(session) == 0
 
 
-def test_soft_limit_accepts_and_flags(client, setup, session):
-    competition, _, _ = setup
+def upload_under_soft_limit(client, session, competition, chars: int):
+    """Uploads an essay of `chars` Chinese characters to a competition whose limit is soft (左右)."""
     competition.limit_is_hard = False
     session.flush()
-    response = post(client, f"/unit/competitions/{competition.id}/submit",
-                    form(competition, docx_bytes(["城" * 3200], title="")))
+    return post(client, f"/unit/competitions/{competition.id}/submit",
+                form(competition, docx_bytes(["城" * chars], title="")))
+
+
+def test_soft_limit_accepts_and_flags(client, setup, session):
+    competition, _, _ = setup
+    response = upload_under_soft_limit(client, session, competition, 3200)
     assert response.status_code == 302
     page = client.get(response.location).get_data(as_text=True)
     assert "超过 3000 字" in page
@@ -270,10 +275,7 @@ def test_details_cannot_change_after_the_deadline(client, setup, make, session, 
 
 def test_receipt_shows_breakdown_and_warnings(client, setup, session):
     competition, _, _ = setup
-    competition.limit_is_hard = False
-    session.flush()
-    response = post(client, f"/unit/competitions/{competition.id}/submit",
-                    form(competition, docx_bytes(["城" * 3100], title="")))
+    response = upload_under_soft_limit(client, session, competition, 3100)
     page = client.get(response.location).get_data(as_text=True)
     assert "中文字符 3100" in page and "按时提交" in page and "北京时间" in page
     assert "超过了 3000 字的要求（参考值），已接收并标记" in page
