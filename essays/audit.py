@@ -45,7 +45,7 @@ ACTION_NAMES = {
     "batch.import": _l("批量导入"), "batch.cancel": _l("取消批量导入"),
     "job.enqueue": _l("提交后台任务"), "job.start": _l("开始后台任务"), "job.done": _l("后台任务完成"),
     "job.fail": _l("后台任务失败"),
-    "similarity.check": _l("查重"), "similarity.run": _l("全活动查重"),
+    "similarity.refresh": _l("查重：更新报告"), "similarity.run": _l("全活动查重"),
     "similarity.decide": _l("查重处理决定"), "similarity.settings": _l("修改查重设置"),
     "reference.load": _l("导入比对文献"), "reference.deactivate": _l("停用比对文献"),
     "quotation.add": _l("新增常用引语"), "quotation.remove": _l("删除常用引语"),

@@ -144,11 +144,12 @@ def receive(session: Session, competition: Competition, unit: Unit, user: User,
     )
     session.add(version)
     session.flush()
+    similarity = check_upload(session, version, now)  # in the entry below: one entry per upload
     record(session, action, actor=user, obj=submission,
            after={"version": version.number, "sha256": version.sha256, "size": len(data),
                   "filename": version.original_filename, "words": version.char_count,
-                  "late": late, "by_admin": by_admin, "flag": inspection.verdict.flag})
-    check_upload(session, version, now)
+                  "late": late, "by_admin": by_admin, "flag": inspection.verdict.flag,
+                  "similarity": similarity})
     return submission, version, True
 
 

@@ -40,7 +40,7 @@ from pathlib import Path
 from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from huey import Huey, RedisHuey, SqliteHuey
+from huey import Huey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -90,6 +90,17 @@ def job_kind(kind: str, title, template: str | None = None):
     return decorate
 
 
+# Upkeep the consumer runs once a minute: fn(session, now), committed after each; not jobs
+# (no row, nothing to show while nothing is to do): each audits what it changes.
+EVERY_MINUTE: dict[str, Callable[[Session, datetime], object]] = {}
+
+
+def every_minute(fn):
+    """Registers `fn(session, now)` to run once a minute in the consumer (`run_minute_tasks`)."""
+    EVERY_MINUTE[f"{fn.__module__}.{fn.__qualname__}"] = fn
+    return fn
+
+
 def kind_title(kind: str) -> str:
     known = KINDS.get(kind)
     return str(known.title) if known else kind
@@ -117,8 +128,10 @@ def make_huey(instance_path: str | os.PathLike, redis_url: str | None = None, na
 
 
 def register_task(huey: Huey) -> Huey:
-    """Registers the one task, essays.jobs.run_job, on `huey` (kept as `huey.run_job_task`)."""
+    """Registers the task essays.jobs.run_job on `huey` (kept as `huey.run_job_task`) and the
+    periodic task run_minute_tasks, which the consumer's scheduler starts once a minute."""
     huey.run_job_task = huey.task(name="run_job")(run_job)
+    huey.periodic_task(crontab(), name="minute_tasks")(run_minute_tasks)
     return huey
 
 
@@ -434,6 +447,28 @@ def run_job(job_id: int) -> None:
     app = consumer_app()
     with app.app_context():
         execute(job_id, database(app).sessionmaker)
+
+
+def minute_tasks(factory: Callable[[], Session]) -> None:
+    """Runs every registered minute task, each in its own session and transaction: one that
+    fails is logged and rolled back, and the others still run. Needs an app context."""
+    for name, fn in EVERY_MINUTE.items():
+        session = factory()
+        try:
+            fn(session, _now())
+            session.commit()
+        except Exception:
+            log.exception("minute task %s failed", name)
+            session.rollback()
+        finally:
+            session.close()
+
+
+def run_minute_tasks() -> None:
+    """The Huey periodic task: the minute tasks, in the consumer (its app registers them)."""
+    app = consumer_app()
+    with app.app_context():
+        minute_tasks(database(app).sessionmaker)
 
 
 # --- for the pages -------------------------------------------------------------------------

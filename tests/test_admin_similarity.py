@@ -15,6 +15,7 @@ from essays.demo_text import load_corpus
 from essays.intake import EssayForm, receive
 from essays.job_models import Job
 from essays.models import Competition
+from essays.similarity import service
 from essays.similarity.decisions import current_decision, is_disqualified
 from essays.similarity.models import BaseQuotation, SimilarityDecision, SimilarityReport
 from tests.factories import docx_bytes
@@ -73,7 +74,7 @@ def count(session, model) -> int:
 
 
 @pytest.fixture
-def world(make, auth):
+def world(make, auth, session):
     competition = make.competition(notice_text=NOTICE)
     names = ["城管执法甲中队", "城管执法乙中队", "城管执法丙中队", "城管执法丁中队", "城管执法戊中队", "城管执法己中队"]
     units = {name[4]: make.unit(name) for name in names}
@@ -89,6 +90,7 @@ def world(make, auth):
         "戊": make.submission(competition, units["戊"], title="加强队伍建设",
                               data=docx_bytes([TRACED], title="加强队伍建设")),
     }
+    service.refresh_stale(session, competition.deadline)  # what the queue's minute task does
     make.user("admin", username="boss", display_name="政工科王科长")
     assert auth.login("boss").status_code == 302
     return competition, units, subs
@@ -196,6 +198,23 @@ def test_report_page(client, world, session):
     duplicate = page_text(client.get(f"/admin/similarity/versions/{subs['丁'].current.id}"))
     assert duplicate.index("完全相同") < duplicate.index("总复制比")  # called out first
     assert "城管执法己中队《学习体会》" in duplicate
+
+
+def test_a_stale_report_says_so_until_the_minute_task_checks_it_again(client, world, session, make):
+    competition, units, subs = world
+    late = make.submission(competition, make.unit("城管执法庚中队"), title="后来者",
+                           data=docx_bytes([OWN_C, "庚中队的补充意见：要把垃圾分类纳入网格化管理，落实到人。"]))
+    bing = subs["丙"].current.id
+    assert report_of(session, subs["丙"]).stale
+    row = re.search(rf'<tr id="version-{bing}".*?</tr>', client.get(
+        f"/admin/competitions/{competition.id}/similarity").get_data(as_text=True), re.S).group(0)
+    assert "待更新" in row
+    report = page_text(client.get(f"/admin/similarity/versions/{bing}"))
+    assert "待更新：之后上传的论文与本文有相同段落，系统将在一分钟内重新检查本文，届时本报告会列出它。" in report
+    service.refresh_stale(session, competition.deadline)
+    report = page_text(client.get(f"/admin/similarity/versions/{bing}"))
+    assert "待更新" not in report and "城管执法庚中队《后来者》" in report
+    assert late.current.id in [s["id"] for s in report_of(session, subs["丙"]).sources]
 
 
 def test_report_shows_traces_in_context(client, world, session):

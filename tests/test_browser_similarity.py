@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from essays.similarity import service
 from essays.similarity.models import SimilarityDecision
 from tests.factories import docx_bytes
 from tests.test_admin_similarity import COPIED, EDITED, NOTICE, NOTICE_QUOTE, OWN_A, OWN_B, OWN_C
@@ -30,6 +31,7 @@ def test_admin_reviews_a_copied_essay(seeded, browse, live_server):
                                 data=docx_bytes([NOTICE_QUOTE, COPIED, OWN_A], title="以解放思想推动城管执法方式转变"))
         second = make.submission(competition, yi, title="从“一阵风”到“常态化”",
                                  data=docx_bytes([OWN_B, EDITED], title="从“一阵风”到“常态化”"))
+        service.refresh_stale(make.session, competition.deadline)  # the queue's minute task
         make.user("admin", username="admin_sim", display_name="政工科王科长")
         competition_id, first_version, second_version = competition.id, first.current.id, second.current.id
         second_id = second.id

@@ -9,7 +9,7 @@ import re
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -695,3 +695,32 @@ def test_in_the_browser_confirming_a_batch_lands_on_its_finished_job(seeded, bro
         page.get_by_role("link", name="后台任务").click()
     expect(page.locator("#jobs")).to_contain_text("批量导入")
     expect(page.locator("#jobs")).to_contain_text("政工科")
+
+
+# --- the minute tasks ------------------------------------------------------------------------
+
+
+def test_the_queue_runs_the_minute_tasks_every_minute():
+    queue = jobs.register_task(MemoryHuey("test", results=False))
+    for minute in (0, 1, 37):
+        due = queue.read_periodic(datetime(2027, 5, 20, 23, minute))
+        assert [task.name for task in due] == ["minute_tasks"]
+    assert "essays.similarity.jobs.refresh_stale_reports" in jobs.EVERY_MINUTE
+
+
+def test_a_failing_minute_task_is_logged_and_the_others_still_commit(committed_app, monkeypatch, caplog):
+    def crash(session, now):
+        session.add(Unit(name="出错前建的单位", short_name="", aliases=[]))
+        raise RuntimeError("boom")
+
+    def build(session, now):
+        session.add(Unit(name="每分钟任务建的单位", short_name="", aliases=[]))
+
+    monkeypatch.setattr(jobs, "EVERY_MINUTE", {"crash": crash, "build": build})
+    app = committed_app
+    with app.app_context():
+        jobs.minute_tasks(database(app).sessionmaker)
+        with database(app).sessionmaker() as s:
+            names = set(s.execute(select(Unit.name)).scalars())
+    assert "每分钟任务建的单位" in names and "出错前建的单位" not in names
+    assert "minute task crash failed" in caplog.text

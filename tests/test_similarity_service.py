@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from essays.audit import AuditLog
+from essays.intake import EssayForm, receive
 from essays.models import SubmissionVersion
 from essays.similarity import index, service
 from essays.similarity.models import (
@@ -18,7 +19,7 @@ from essays.similarity.models import (
 )
 from essays.similarity.normalize import normalize
 from essays.similarity.runs import run_competition
-from tests.factories import utc
+from tests.factories import docx_bytes, utc
 from tests.test_similarity_engine import PARAS
 
 NOW = utc(2027, 5, 10, 2, 0)
@@ -41,8 +42,11 @@ def test_an_upload_gets_a_report_naming_its_source_and_the_source_names_it_back(
     assert 0.3 < mine.total_ratio < 0.7
     assert mine.level == ("severe" if mine.total_ratio >= 0.5 else "suspect")
     theirs = report_of(session, original)
-    assert theirs.sources[0]["id"] == copy.current.id
+    assert theirs.stale and theirs.sources == []  # named by the minute task, not in the upload
+    assert service.refresh_stale(session, NOW) == [original.current.id]
+    assert not theirs.stale and theirs.sources[0]["id"] == copy.current.id
     assert theirs.total_ratio > 0.3
+    assert not mine.stale  # the copy's report named its source at once
 
 
 def test_an_unrelated_upload_is_clean(session, make):
@@ -58,8 +62,6 @@ def test_a_units_own_earlier_version_is_never_its_source(session, make):
     unit = make.unit()
     user = make.user("unit", unit=unit)
     first = make.submission(competition, unit=unit, user=user, paragraphs=paras(0))
-    from essays.intake import EssayForm, receive
-    from tests.factories import docx_bytes
 
     receive(session, competition, unit, user, EssayForm(competition.themes[0].id, "修改稿", ["张三"], ""),
             "v2.docx", docx_bytes(paras(0, 5) + paras(50, 1)), NOW, submission=first)
@@ -72,8 +74,6 @@ def test_a_replaced_version_is_no_source(session, make):
     unit = make.unit()
     user = make.user("unit", unit=unit)
     first = make.submission(competition, unit=unit, user=user, paragraphs=paras(0))
-    from essays.intake import EssayForm, receive
-    from tests.factories import docx_bytes
 
     receive(session, competition, unit, user, EssayForm(competition.themes[0].id, "新稿", ["张三"], ""),
             "v2.docx", docx_bytes(paras(60)), NOW, submission=first)
@@ -132,12 +132,57 @@ def test_a_new_base_quotation_applies_without_reindexing(session, make):
     assert report.total_ratio == 0 and report.base_ratio > 0.2
 
 
-def test_every_check_is_audited(session, make):
+def test_every_check_is_audited_in_the_uploads_own_entry(session, make):
     competition = make.competition()
-    sub = make.submission(competition, paragraphs=paras(0))
-    entry = session.execute(select(AuditLog).where(AuditLog.action == "similarity.check")
-                            .order_by(AuditLog.id.desc())).scalars().first()
-    assert entry.object_id == str(sub.current.id)
+    original = make.submission(competition, paragraphs=paras(0))
+    copy = make.submission(competition, paragraphs=paras(0, 3) + paras(40, 3))
+    entry = session.execute(select(AuditLog).where(AuditLog.action == "submission.create")
+                            .order_by(AuditLog.seq.desc())).scalars().first()
+    assert entry.object_id == str(copy.id)
+    mine = report_of(session, copy)
+    assert entry.after["similarity"] == {"level": mine.level, "total_ratio": mine.total_ratio,
+                                         "base_ratio": mine.base_ratio, "sources": 1,
+                                         "stale": [original.current.id]}
+
+
+def test_refreshing_stale_reports_is_audited_and_skips_replaced_versions(session, make):
+    competition = make.competition()
+    first = make.submission(competition, paragraphs=paras(0))
+    second = make.submission(competition, paragraphs=paras(20))
+    make.submission(competition, paragraphs=paras(0, 3) + paras(20, 3) + paras(40, 3))
+    replaced = first.current
+    assert report_of(session, first).stale and report_of(session, second).stale
+    receive(session, competition, first.unit, make.user("unit", unit=first.unit),
+            EssayForm(competition.themes[0].id, "新稿", ["张三"], ""), "v2.docx", docx_bytes(paras(60)), NOW,
+            submission=first)
+    assert first.current is not replaced
+    assert service.refresh_stale(session, NOW) == [second.current.id]
+    assert not session.get(SimilarityReport, replaced.id).stale
+    entry = session.execute(select(AuditLog).where(AuditLog.action == "similarity.refresh")).scalar_one()
+    assert entry.after == {"versions": [second.current.id], "unmarked": [replaced.id]}
+    assert service.refresh_stale(session, NOW) == []  # nothing left: nothing audited
+    assert len(session.execute(select(AuditLog).where(AuditLog.action == "similarity.refresh")).all()) == 1
+
+
+def test_the_minute_task_refreshes_stale_reports_in_the_consumer(committed_app):
+    from essays import jobs
+    from essays.db import database
+    from tests.factories import Factories
+
+    app = committed_app
+    with app.app_context():
+        factory = database(app).sessionmaker
+        with factory() as s:
+            make = Factories(s)
+            competition = make.competition()
+            original = make.submission(competition, paragraphs=paras(0))
+            make.submission(competition, paragraphs=paras(0, 3) + paras(40, 3))
+            s.commit()
+            version_id = original.current.id
+        jobs.minute_tasks(factory)
+        with factory() as s:
+            report = s.get(SimilarityReport, version_id)
+            assert not report.stale and len(report.sources) == 1
 
 
 def test_a_failing_check_never_loses_the_upload(session, make, monkeypatch):
@@ -167,6 +212,22 @@ def test_another_workers_cache_sees_new_prints(session, make, monkeypatch):
     monkeypatch.setattr(index, "_CACHES", worker_b)
     fresh = _held(index.postings_for(session, [competition.id])[0])
     assert held == fresh and len(held) == 2
+
+
+def test_the_cache_adds_the_uploads_own_print_without_reading_it_back(session, make, monkeypatch):
+    monkeypatch.setattr(index, "_CACHES", {})
+    competition = make.competition()
+    make.submission(competition, paragraphs=paras(0))  # fills the cache
+    loads = []
+    real_load = index.ScopeCache._load
+    monkeypatch.setattr(index.ScopeCache, "_load", lambda self, *a: loads.append(self.scope) or real_load(self, *a))
+    second = make.submission(competition, paragraphs=paras(20))
+    assert competition.id not in loads
+    held = _held(index.postings_for(session, [competition.id])[0])
+    monkeypatch.setattr(index, "_CACHES", {})
+    assert held == _held(index.postings_for(session, [competition.id])[0])
+    own = session.execute(select(SimilarityPrint.id).where(SimilarityPrint.version_id == second.current.id)).scalar()
+    assert own in held
 
 
 def test_a_cache_that_saw_a_rolled_back_print_starts_again(session, make, monkeypatch):
@@ -235,6 +296,48 @@ def test_postings_merged_piece_by_piece_answer_like_a_full_sort(batches, merge_a
     assert sorted(zip((int(query[i]) for i in q), prints.tolist(), strict=True)) == sorted(everything)
 
 
+U64 = st.one_of(st.integers(0, 2**64 - 1), st.sampled_from([0, 1, 2**63, 2**64 - 1]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(U64, min_size=1, max_size=400), st.lists(U64, min_size=1, max_size=50), st.data())
+def test_the_bucket_search_finds_what_searchsorted_finds(values, query, data):
+    import numpy as np
+
+    hashes = np.sort(np.array(values + data.draw(st.lists(st.sampled_from(values), max_size=200)), dtype=np.uint64))
+    table, shift = index.bucket_table(hashes)
+    q = np.array(query + values[:20], dtype=np.uint64)
+    for side in ("left", "right"):
+        assert np.array_equal(index._search(hashes, table, shift, q, side), np.searchsorted(hashes, q, side=side))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(U64, min_size=1, max_size=30), min_size=1, max_size=8), st.integers(1, 40))
+def test_postings_with_bucket_tables_answer_like_a_full_sort(batches, merge_at):
+    import numpy as np
+
+    postings = index.EMPTY
+    everything: list[tuple[int, int]] = []
+    for pid, batch in enumerate(batches, start=1):
+        hashes = np.array(batch, dtype=np.uint64)
+        prints = np.full(len(batch), pid, dtype=np.int64)
+        everything += [(h, pid) for h in batch]
+        if not len(postings.hashes):
+            order = np.argsort(hashes, kind="stable")
+            postings = index._main(hashes[order], prints[order])
+            continue
+        tail = index._merge(postings.tail_hashes, postings.tail_prints, hashes, prints)
+        if len(tail[0]) >= merge_at:
+            postings = index._main(*index._merge(postings.hashes, postings.prints, *tail))
+        else:
+            postings = index.Postings(postings.hashes, postings.prints, *tail, postings.table)
+    held = {h for batch in batches for h in batch}
+    absent = next(v for v in range(len(held) + 1) if v not in held)
+    query = np.array([*sorted(held), absent], dtype=np.uint64)
+    q, prints = postings.lookup(query)
+    assert sorted(zip((int(query[i]) for i in q), prints.tolist(), strict=True)) == sorted(everything)
+
+
 def test_a_passage_many_essays_share_is_reported_hot_with_its_holders(session, make):
     competition = make.competition()
     stock = "我们要坚定不移地推进城市管理体制改革，努力把城市建设得更加整洁有序、安全宜居、舒适便捷"
@@ -244,16 +347,3 @@ def test_a_passage_many_essays_share_is_reported_hot_with_its_holders(session, m
     assert len(report.hot[0]["text"]) >= 30
     assert set(report.hot[0]["members"]) == {s.current.id for s in subs[:-1]}
     assert report.total_ratio > 0  # a hot passage still counts as found elsewhere
-
-
-def test_the_refresh_of_earlier_reports_runs_in_the_queue(app, session, make):
-    from essays.job_models import Job
-
-    competition = make.competition()
-    original = make.submission(competition, paragraphs=paras(0))
-    with app.test_request_context():
-        copy = make.submission(competition, paragraphs=paras(0, 3) + paras(40, 3))
-    job = session.execute(select(Job).where(Job.kind == service.REFRESH)).scalar_one()
-    assert job.status == "done" and job.params["versions"] == [original.current.id]
-    assert job.params["after"] == copy.current.id
-    assert report_of(session, original).sources[0]["id"] == copy.current.id

@@ -18,9 +18,10 @@ one more query, made by the caller for those it verifies.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
-from sqlalchemy import BigInteger, any_, select
+from sqlalchemy import BigInteger, any_, bindparam, case, inspect, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -42,6 +43,12 @@ class Holder:
     reference_id: int | None
     unit_id: int | None
     digest: str
+    length: int
+    # Read with the light columns for the likely candidates, so that verifying them needs
+    # no second query; None for the others.
+    norm_text: str | None = None
+    hashes: bytes | None = None
+    positions: bytes | None = None
 
 
 @dataclass
@@ -59,19 +66,39 @@ def id_in(session: Session, column, ids: list[int]):
     return column.in_(ids)
 
 
-def _holders(session: Session, ids: list[int], unit_id: int) -> dict[int, Holder]:
+def _in_param(dialect: str, column, name: str):
+    """`column IN :name`, a list given at execution (as `id_in`)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(BigInteger)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+@cache
+def _holders_query(dialect: str):
+    """Built once per dialect: constructing it costs SQLAlchemy about as much as its round
+    trip, and every upload that has candidates runs it. Parameters: ids, heavy."""
+    heavy = _in_param(dialect, SimilarityPrint.id, "heavy")
+    return (select(SimilarityPrint.id, SimilarityPrint.version_id, SimilarityPrint.reference_id,
+                   SimilarityPrint.unit_id, SimilarityPrint.digest, SimilarityPrint.length,
+                   *(case((heavy, column)) for column in (SimilarityPrint.norm_text, SimilarityPrint.hashes,
+                                                          SimilarityPrint.positions)))
+            .where(_in_param(dialect, SimilarityPrint.id, "ids"), SimilarityPrint.active))
+
+
+def _holders(session: Session, ids: list[int], heavy: list[int], unit_id: int) -> dict[int, Holder]:
+    """The live holders among `ids`, with text and print for those in `heavy`."""
     if not ids:
         return {}
-    rows = session.execute(
-        select(SimilarityPrint.id, SimilarityPrint.version_id, SimilarityPrint.reference_id,
-               SimilarityPrint.unit_id, SimilarityPrint.digest)
-        .where(id_in(session, SimilarityPrint.id, ids), SimilarityPrint.active)
-    ).all()
-    return {r.id: Holder(*r) for r in rows if r.unit_id is None or r.unit_id != unit_id}
+    query = _holders_query(session.get_bind().dialect.name)
+    rows = session.execute(query, {"ids": ids, "heavy": heavy}).all()
+    return {r[0]: Holder(*r) for r in rows if r.unit_id is None or r.unit_id != unit_id}
 
 
-def find(session: Session, scopes: list[int], own_id: int | None, unit_id: int, query: Print) -> Found:
-    found = [p.lookup(query.hashes) for p in postings_for(session, scopes)]
+def find(session: Session, scopes: list[int], own: SimilarityPrint | None, unit_id: int, query: Print) -> Found:
+    """`own`: the essay's own print, stored already (never its own source)."""
+    fresh = own if own is not None and "hashes" in inspect(own).dict else None  # in memory: no reload
+    found = [p.lookup(query.hashes) for p in postings_for(session, scopes, fresh)]
+    own_id = own.id if own is not None else None
     q = np.concatenate([f[0] for f in found])
     prints = np.concatenate([f[1] for f in found])
     if own_id is not None:
@@ -95,7 +122,9 @@ def find(session: Session, scopes: list[int], own_id: int | None, unit_id: int, 
         # shorter than any passage reported: it needs no holders read.
         groups = {members: at for members, at in groups.items() if kgram_spans(query.positions[at])}
     shown = {m for members in groups for m in members[:MEMBERS_SHOWN + 5]}
-    holders = _holders(session, sorted(set(wanted) | shown), unit_id)
+    # The first MAX_CANDIDATES are read whole (most will be verified); a hot group's
+    # first live holder, verified too, may need a second read (service._verify).
+    holders = _holders(session, sorted(set(wanted) | shown), wanted[:MAX_CANDIDATES], unit_id)
     candidates = [holders[i] for i in wanted if i in holders][:MAX_CANDIDATES]
     chosen = {h.id for h in candidates}
     hot_groups = []

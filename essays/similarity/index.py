@@ -15,24 +15,66 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
-from sqlalchemy import and_, case, select, update
+from sqlalchemy import Integer, and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from essays.similarity.models import SimilarityIndex, SimilarityPrint
 
 MERGE_AT = 200_000  # postings in the tail (about 250 essays) before it is merged into the main part
 
 
-def _join(hashes: np.ndarray, prints: np.ndarray, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(query index, print id) for every posting of every query hash, `hashes` sorted."""
+def bucket_table(hashes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Where each bucket of sorted `hashes` starts, buckets being their top bits (about 8
+    postings each), and the shift that gives a hash's bucket. Hashes are uniform, so a
+    bucket is small: a lookup starts inside it instead of at the top of a binary search
+    over millions of postings, whose first dozen steps each miss the CPU cache once the
+    index outgrows it (a check runs between other work, so the cache is never warm).
+    numpy has no such search: written here, vectorised over the query (`_search`)."""
+    bits = int(np.clip(np.log2(max(len(hashes), 2) / 8), 1, 22))
+    shift = 64 - bits
+    firsts = np.arange(1 << bits, dtype=np.uint64) << np.uint64(shift)
+    return np.append(np.searchsorted(hashes, firsts, side="left"), len(hashes)), shift
+
+
+def _search(hashes: np.ndarray, table: np.ndarray, shift: int, query: np.ndarray, side: str) -> np.ndarray:
+    """np.searchsorted(hashes, query, side), by binary search inside each query's bucket."""
+    bucket = (query >> np.uint64(shift)).astype(np.int64)
+    lo, hi = table[bucket], table[bucket + 1]
+    active = lo < hi
+    while active.any():
+        mid = (lo + hi) >> 1
+        probe = hashes[np.where(active, mid, 0)] if len(hashes) else query
+        right = active & ((probe < query) if side == "left" else (probe <= query))
+        lo = np.where(right, mid + 1, lo)
+        hi = np.where(active & ~right, mid, hi)
+        active = lo < hi
+    return lo
+
+
+def _join(hashes: np.ndarray, prints: np.ndarray, query: np.ndarray, table: tuple[np.ndarray, int] | None = None
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """(query index, print id) for every posting of every query hash, `hashes` sorted;
+    `table`: its bucket_table, if it has one."""
+    if table is None:
+        def search(values, side):
+            return np.searchsorted(hashes, values, side=side)
+    else:
+        def search(values, side):
+            return _search(hashes, table[0], table[1], values, side)
     by_value = np.argsort(query)  # searching in order is kinder to the CPU cache
+    in_order = query[by_value]
     left = np.empty(len(query), dtype=np.int64)
-    counts = np.empty(len(query), dtype=np.int64)
-    left[by_value] = np.searchsorted(hashes, query[by_value], side="left")
-    counts[by_value] = np.searchsorted(hashes, query[by_value], side="right") - left[by_value]
+    counts = np.zeros(len(query), dtype=np.int64)
+    left[by_value] = at = search(in_order, "left")
+    # Most of an essay's hashes are held by no other essay: the second search, for where
+    # each run of equal hashes ends, is made only for those found (it is half the time).
+    found = at < len(hashes)
+    found[found] = hashes[at[found]] == in_order[found]
+    counts[by_value[found]] = search(in_order[found], "right") - at[found]
     q = np.repeat(np.arange(len(query)), counts)
     at = np.repeat(left - np.cumsum(counts) + counts, counts) + np.arange(counts.sum())
     return q, prints[at]
@@ -44,10 +86,11 @@ class Postings:
     prints: np.ndarray  # int64 print ids, parallel to hashes
     tail_hashes: np.ndarray  # recent postings, sorted on their own (cheap: the tail is small)
     tail_prints: np.ndarray
+    table: tuple[np.ndarray, int] | None = None  # bucket_table(hashes), made when hashes change
 
     def lookup(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(query index, print id) for every posting of every query hash."""
-        q, prints = _join(self.hashes, self.prints, query)
+        q, prints = _join(self.hashes, self.prints, query, self.table)
         if len(self.tail_hashes):
             tq, tp = _join(self.tail_hashes, self.tail_prints, query)
             q, prints = np.concatenate((q, tq)), np.concatenate((prints, tp))
@@ -61,6 +104,11 @@ def _merge(hashes: np.ndarray, prints: np.ndarray, new_hashes: np.ndarray, new_p
     new_hashes, new_prints = new_hashes[order], new_prints[order]
     at = np.searchsorted(hashes, new_hashes, side="right")
     return np.insert(hashes, at, new_hashes), np.insert(prints, at, new_prints)
+
+
+def _main(hashes: np.ndarray, prints: np.ndarray) -> Postings:
+    """Postings with a new main part and no tail."""
+    return Postings(hashes, prints, EMPTY.tail_hashes, EMPTY.tail_prints, bucket_table(hashes))
 
 
 EMPTY = Postings(np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros(0, np.int64))
@@ -88,15 +136,21 @@ class ScopeCache:
     def _reset(self) -> None:
         self.generation, self.postings, self.tokens = 0, EMPTY, {}
 
-    def current(self, session: Session, generation: int, token: tuple[int, str] | None) -> Postings:
+    def current(self, session: Session, generation: int, token: tuple[int, str] | None,
+                own: SimilarityPrint | None = None) -> Postings:
         """The postings as of `generation`; `token` is the database's (print id, digest) at
-        min(generation, self.generation), read by `postings_for`."""
+        min(generation, self.generation), read by `postings_for`. `own`: a print this
+        session has just stored, with its hashes in memory: when it is the only one missing,
+        it is added without reading it back."""
         with self.lock:
             if generation == 0:
                 self._reset()
             elif self.generation and self.tokens.get(min(generation, self.generation)) != token:
                 self._reset()
-            if generation > self.generation:
+            if own is not None and self.generation and generation == own.generation == self.generation + 1:
+                self._add([(own.id, own.generation, own.digest, own.hashes)])
+                self.generation = generation
+            elif generation > self.generation:
                 self._load(session, generation)
             return self.postings
 
@@ -106,10 +160,15 @@ class ScopeCache:
             .where(SimilarityPrint.scope == self.scope, SimilarityPrint.generation > self.generation,
                    SimilarityPrint.generation <= generation)
         ).all()
-        new_hashes = [np.frombuffer(row.hashes, dtype="<u8").astype(np.uint64) for row in rows]
-        new_prints = [np.full(len(h), row.id, dtype=np.int64) for row, h in zip(rows, new_hashes, strict=True)]
+        self._add(rows)
+        self.generation = generation
+
+    def _add(self, rows) -> None:
+        """Adds prints given as (id, generation, digest, hashes) rows."""
+        new_hashes = [np.frombuffer(row[3], dtype="<u8").astype(np.uint64) for row in rows]
+        new_prints = [np.full(len(h), row[0], dtype=np.int64) for row, h in zip(rows, new_hashes, strict=True)]
         for row in rows:
-            self.tokens[row.generation] = (row.id, row.digest)
+            self.tokens[row[1]] = (row[0], row[2])
         p = self.postings
         if not rows:
             pass
@@ -117,37 +176,47 @@ class ScopeCache:
             hashes = np.concatenate([p.hashes, p.tail_hashes, *new_hashes])
             order = np.argsort(hashes, kind="stable")
             prints = np.concatenate([p.prints, p.tail_prints, *new_prints])[order]
-            self.postings = Postings(hashes[order], prints, EMPTY.tail_hashes, EMPTY.tail_prints)
+            self.postings = _main(hashes[order], prints)
         else:  # a few new prints: merged into the sorted tail, then the tail into the main part
             tail_h, tail_p = _merge(p.tail_hashes, p.tail_prints, np.concatenate(new_hashes),
                                     np.concatenate(new_prints))
             if len(tail_h) >= MERGE_AT:
-                self.postings = Postings(*_merge(p.hashes, p.prints, tail_h, tail_p), EMPTY.tail_hashes,
-                                         EMPTY.tail_prints)
+                self.postings = _main(*_merge(p.hashes, p.prints, tail_h, tail_p))
             else:
-                self.postings = Postings(p.hashes, p.prints, tail_h, tail_p)
-        self.generation = generation
+                self.postings = Postings(p.hashes, p.prints, tail_h, tail_p, p.table)
 
 
 _CACHES: dict[int, ScopeCache] = {}
 _CACHES_LOCK = threading.Lock()
 
 
-def postings_for(session: Session, scopes: list[int]) -> list[Postings]:
-    """The current postings of each scope, read in one small query however many scopes:
-    each scope's generation, beside the (print id, digest) at the generation its cache holds."""
-    caches = [cache_for(scope) for scope in scopes]
-    held = case(*((SimilarityIndex.scope == c.scope, c.generation) for c in caches), else_=0)
+@cache
+def _generations_query(scopes: int):
+    """The query of `postings_for` for that many scopes, built once: constructing a statement
+    and its cache key costs SQLAlchemy about as much as the query's round trip, and this
+    one runs on every upload. Parameters: scope_i, held_i (the generation cache i holds)."""
+    held = case(*((SimilarityIndex.scope == bindparam(f"scope_{i}", type_=Integer),
+                   bindparam(f"held_{i}", type_=Integer)) for i in range(scopes)), else_=0)
     at = case((SimilarityIndex.generation < held, SimilarityIndex.generation), else_=held)
-    rows = session.execute(
-        select(SimilarityIndex.scope, SimilarityIndex.generation, SimilarityPrint.id, SimilarityPrint.digest)
-        .outerjoin(SimilarityPrint, and_(SimilarityPrint.scope == SimilarityIndex.scope,
-                                         SimilarityPrint.generation == at))
-        .where(SimilarityIndex.scope.in_(scopes))
-    ).all()
+    return (select(SimilarityIndex.scope, SimilarityIndex.generation, SimilarityPrint.id, SimilarityPrint.digest)
+            .outerjoin(SimilarityPrint, and_(SimilarityPrint.scope == SimilarityIndex.scope,
+                                             SimilarityPrint.generation == at))
+            .where(or_(*(SimilarityIndex.scope == bindparam(f"scope_{i}") for i in range(scopes)))))
+
+
+def postings_for(session: Session, scopes: list[int], own: SimilarityPrint | None = None) -> list[Postings]:
+    """The current postings of each scope, read in one small query however many scopes:
+    each scope's generation, beside the (print id, digest) at the generation its cache holds.
+    `own`: the print the caller has just stored (see ScopeCache.current)."""
+    caches = [cache_for(scope) for scope in scopes]
+    params = {}
+    for i, c in enumerate(caches):
+        params[f"scope_{i}"], params[f"held_{i}"] = c.scope, c.generation
+    rows = session.execute(_generations_query(len(caches)), params).all()
     generations = {r.scope: r.generation for r in rows}
     tokens = {r.scope: (r.id, r.digest) for r in rows if r.id is not None}
-    return [c.current(session, generations.get(c.scope, 0), tokens.get(c.scope)) for c in caches]
+    return [c.current(session, generations.get(c.scope, 0), tokens.get(c.scope),
+                      own if own is not None and own.scope == c.scope else None) for c in caches]
 
 
 def cache_for(scope: int) -> ScopeCache:
@@ -155,6 +224,43 @@ def cache_for(scope: int) -> ScopeCache:
         if scope not in _CACHES:
             _CACHES[scope] = ScopeCache(scope)
         return _CACHES[scope]
+
+
+@cache
+def _insert_print_query(columns: tuple[str, ...]):
+    """INSERT of a print whose generation is bumped in the same statement (PostgreSQL), built
+    once (see _generations_query). Parameters: p_scope, and p_ before each of `columns`
+    (a parameter named as a column would also be SET by the UPDATE)."""
+    table = SimilarityPrint.__table__
+    bumped = (update(SimilarityIndex).where(SimilarityIndex.scope == bindparam("p_scope", type_=Integer))
+              .values(generation=SimilarityIndex.generation + 1).returning(SimilarityIndex.generation)
+              .cte("bumped"))
+    return (insert(table)
+            .from_select(["scope", "generation", *columns],
+                         select(bindparam("p_scope", type_=Integer), bumped.c.generation,
+                                *(bindparam(f"p_{k}", type_=table.c[k].type) for k in columns)))
+            .returning(table.c.id, table.c.generation))
+
+
+def insert_print(session: Session, scope: int, values: dict) -> SimilarityPrint:
+    """Stores a print at its scope's next generation and returns it, persistent in the session.
+
+    On PostgreSQL the generation is bumped and the print inserted by one statement (the
+    UPDATE in a CTE, its row lock held to commit as `bump` holds it): one round trip less
+    on every upload. Elsewhere, and for a scope's first print (no row to bump yet), in two."""
+    table = SimilarityPrint.__table__
+    row = None
+    if session.get_bind().dialect.name == "postgresql":
+        row = session.execute(_insert_print_query(tuple(values)),
+                              {"p_scope": scope, **{f"p_{k}": v for k, v in values.items()}}).first()
+    if row is None:
+        generation = bump(session, scope)
+        row = session.execute(insert(table).values(scope=scope, generation=generation, **values)
+                              .returning(table.c.id, table.c.generation)).one()
+    stored = SimilarityPrint(id=row.id, scope=scope, generation=row.generation, **values)
+    make_transient_to_detached(stored)  # it is in the database already: no second INSERT
+    session.add(stored)
+    return stored
 
 
 def bump(session: Session, scope: int) -> int:

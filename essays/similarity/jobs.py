@@ -3,10 +3,11 @@
 - "similarity.run": the whole-competition run (essays.similarity.runs.run_competition),
   audited as "similarity.run"; its result (counts of essays, pairs, levels, seconds) is
   shown by admin/_similarity_run_result.html;
-- "similarity.refresh": re-checks the earlier essays an upload shares passages with, so
-  that their reports name the new essay (essays.similarity.service.refresh_later);
 - "references.load": loads a stored reference upload (essays.similarity.references); its
   result holds the outcome of every file, shown by admin/_references_job_result.html.
+
+And a minute task: re-checking the reports a later upload made stale
+(essays.similarity.service.refresh_stale).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from essays.audit import record
 from essays.errors import Refusal
 from essays.job_models import Job
-from essays.jobs import Progress, job_kind
+from essays.jobs import Progress, every_minute, job_kind
 from essays.models import Competition
 from essays.similarity import references, service
 from essays.similarity.runs import run_competition
@@ -50,14 +51,9 @@ def run_job(session: Session, job: Job, progress: Progress) -> dict:
     return {**result, "competition_id": competition.id}
 
 
-@job_kind(service.REFRESH, _l("查重：更新相关论文的报告"))
-def refresh_job(session: Session, job: Job, progress: Progress) -> dict:
-    """Params: versions (ids to re-check), after (the version whose upload found them)."""
-    versions = list(job.params.get("versions", []))
-    progress(0, len(versions), "")
-    done = service.refresh(session, versions, _now())
-    progress(len(versions), len(versions), "")
-    return {"versions": len(versions), "checked": done}
+@every_minute
+def refresh_stale_reports(session: Session, now) -> None:
+    service.refresh_stale(session, now)
 
 
 @job_kind(LOAD, _l("导入比对文献"), template="admin/_references_job_result.html")

@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -113,6 +114,8 @@ class SimilarityReport(Base):
     `sources`: [{"kind": "essay"|"reference", "id": version or reference id, "label": ...,
     "ratio": share of this essay found there, "ratio_other": share of the source found here}],
     largest first. `traces`: [{"kind", "start", "end", "excerpt"}]. `hot`: [{"text", "members"}].
+    `stale`: a later upload shares passages with this essay, so the report may not name it
+    yet; it is checked again by the task queue's minute task or the next whole run.
     """
 
     __tablename__ = "similarity_report"
@@ -134,6 +137,7 @@ class SimilarityReport(Base):
     traces: Mapped[list] = mapped_column(JSON, default=list)
     hot: Mapped[list] = mapped_column(JSON, default=list)
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    stale: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     version: Mapped[SubmissionVersion] = relationship()
 

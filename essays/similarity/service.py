@@ -7,7 +7,9 @@ Rules:
 - a unit's own versions are never its sources, and a replaced version is no source at all:
   only the newest version of each submission is active in the index;
 - when a new essay is found to share passages with an earlier one, the earlier essay's
-  report is checked again (in the task queue), so that both reports name each other;
+  report is marked stale (one UPDATE in the upload) and checked again by the task queue's
+  minute task (`refresh_stale`), so that both reports name each other: the unit waits for
+  its own check only;
 - base text is the competition's notice and the curated common quotations, read at check
   time, so changing them needs no re-indexing;
 - levels follow the competition's thresholds on 总复制比; an exact duplicate (same
@@ -17,13 +19,13 @@ Rules:
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
-from flask import has_app_context
-from sqlalchemy import inspect, select, update
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy import bindparam, inspect, select, update
+from sqlalchemy.orm import Session
 
 from essays.audit import record
 from essays.models import Competition, SubmissionVersion, Theme
@@ -32,7 +34,7 @@ from essays.similarity.base import BaseText, base_mask, build_base
 from essays.similarity.candidates import Holder, find, id_in
 from essays.similarity.compare import Match, Prepared, match, prepare
 from essays.similarity.fingerprint import Print
-from essays.similarity.index import bump
+from essays.similarity.index import insert_print
 from essays.similarity.models import (
     REFERENCE_SCOPE,
     BaseQuotation,
@@ -46,15 +48,19 @@ from essays.similarity.traces import find_traces
 logger = logging.getLogger(__name__)
 
 REFRESH_FROM = 0.01  # an earlier essay is re-checked when at least 1% of it is found in the new one
-REFRESH = "similarity.refresh"  # the job kind (essays.similarity.jobs)
+REFRESH_AT_ONCE = 200  # stale reports re-checked by one run of the minute task
+
+
+@cache
+def _base_texts_query():
+    # Built once: every upload runs it (see essays.similarity.index._generations_query).
+    return (select(Theme.title).where(Theme.competition_id == bindparam("competition_id"))
+            .union_all(select(BaseQuotation.text)))
 
 
 def base_texts(session: Session, competition: Competition) -> list[str]:
     """The notice, the themes' titles (essays take them as their own titles) and the quotations."""
-    texts = session.execute(
-        select(Theme.title).where(Theme.competition_id == competition.id)
-        .union_all(select(BaseQuotation.text))
-    ).scalars().all()
+    texts = session.execute(_base_texts_query(), {"competition_id": competition.id}).scalars().all()
     return [competition.notice_text or "", *texts]
 
 
@@ -80,11 +86,9 @@ def level_for(competition: Competition, total_ratio: float, duplicate: bool) -> 
 
 def _store_print(session: Session, scope: int, prep: Prepared, **document) -> SimilarityPrint:
     hashes, positions = prep.print.to_bytes()
-    row = SimilarityPrint(scope=scope, generation=bump(session, scope), active=True, length=prep.length,
-                          digest=prep.digest, norm_text=prep.text, hashes=hashes, positions=positions, **document)
-    session.add(row)
-    session.flush()
-    return row
+    return insert_print(session, scope, {"active": True, "length": prep.length, "digest": prep.digest,
+                                         "norm_text": prep.text, "hashes": hashes, "positions": positions,
+                                         "version_id": None, "reference_id": None, "unit_id": None, **document})
 
 
 def index_version(session: Session, version: SubmissionVersion, prep: Prepared,
@@ -114,11 +118,24 @@ def index_reference(session: Session, reference: ReferenceText) -> SimilarityPri
     return _store_print(session, REFERENCE_SCOPE, prep, reference_id=reference.id)
 
 
-def _source(row: SimilarityPrint, m: Match, prep: Prepared, other: Prepared) -> dict:
-    kind = "reference" if row.reference_id is not None else "essay"
-    return {"kind": kind, "id": row.reference_id if kind == "reference" else row.version_id,
+def _source(holder: Holder, m: Match, prep: Prepared, other: Prepared) -> dict:
+    kind = "reference" if holder.reference_id is not None else "essay"
+    return {"kind": kind, "id": holder.reference_id if kind == "reference" else holder.version_id,
             "ratio": round(m.ratio_a(prep), 4), "ratio_other": round(m.ratio_b(other), 4),
             "chars": m.shared_a, "passages": len(chain(m.runs))}
+
+
+def _read_whole(session: Session, holders: list[Holder]) -> list[Holder]:
+    """The holders with their texts and prints: read here for those `find` did not."""
+    missing = [h.id for h in holders if h.norm_text is None]
+    if not missing:
+        return holders
+    rows = session.execute(select(SimilarityPrint.id, SimilarityPrint.norm_text, SimilarityPrint.hashes,
+                                  SimilarityPrint.positions)
+                           .where(id_in(session, SimilarityPrint.id, missing))).all()
+    whole = {r.id: r for r in rows}
+    return [replace(h, norm_text=whole[h.id].norm_text, hashes=whole[h.id].hashes,
+                    positions=whole[h.id].positions) if h.id in whole else h for h in holders]
 
 
 def _verify(session: Session, prep: Prepared, holders: list[Holder], base: BaseText
@@ -126,26 +143,24 @@ def _verify(session: Session, prep: Prepared, holders: list[Holder], base: BaseT
     """Aligns the essay with each candidate: its sources, and the characters found elsewhere."""
     covered = np.zeros(prep.length, dtype=bool)
     sources: list[dict] = []
-    if not holders:
-        return sources, covered
-    rows = session.execute(select(SimilarityPrint).where(id_in(session, SimilarityPrint.id, [h.id for h in holders]))
-                           .options(undefer(SimilarityPrint.norm_text), undefer(SimilarityPrint.hashes),
-                                    undefer(SimilarityPrint.positions))).scalars().all()
     free = prep.free_print()
-    for row in rows:
-        other_print = Print.from_bytes(row.hashes, row.positions)
-        found = runs(prep.text, row.norm_text, seeds(free, other_print))
+    for holder in _read_whole(session, holders):
+        if holder.norm_text is None:
+            continue  # gone since it was found (a concurrent replacement)
+        other_print = Print.from_bytes(holder.hashes, holder.positions)
+        found = runs(prep.text, holder.norm_text, seeds(free, other_print))
         if not found:
             continue  # most candidates end here: no base mask needed for them
-        is_reference = row.reference_id is not None
-        other = Prepared(f"p{row.id}", "", is_reference,
-                         Normalized(row.norm_text, np.arange(row.length, dtype=np.int32)), other_print,
-                         np.zeros(row.length, bool) if is_reference else base_mask(row.norm_text, base), row.digest)
+        is_reference = holder.reference_id is not None
+        other = Prepared(f"p{holder.id}", "", is_reference,
+                         Normalized(holder.norm_text, np.arange(holder.length, dtype=np.int32)), other_print,
+                         np.zeros(holder.length, bool) if is_reference else base_mask(holder.norm_text, base),
+                         holder.digest)
         m = match(prep, other, found=found)
         if m is None:
             continue
         covered |= m.covered_a
-        sources.append(_source(row, m, prep, other))
+        sources.append(_source(holder, m, prep, other))
     sources.sort(key=lambda s: -s["ratio"])
     return sources, covered
 
@@ -162,7 +177,7 @@ def check_version(session: Session, version: SubmissionVersion, now: datetime,
     prep = prepare(f"v{version.id}", text, base)
     own = index_version(session, version, prep, fresh=fresh)
     free = prep.free_print()
-    found = find(session, [competition.id, REFERENCE_SCOPE], own.id, submission.unit_id, free)
+    found = find(session, [competition.id, REFERENCE_SCOPE], own, submission.unit_id, free)
     sources, covered = _verify(session, prep, found.candidates, base)
     # An exact duplicate shares every fingerprint, so it is among the holders read.
     duplicates = sorted(h.version_id for h in found.holders.values() if h.digest == prep.digest and h.version_id)
@@ -173,32 +188,40 @@ def check_version(session: Session, version: SubmissionVersion, now: datetime,
                           hot=[h for h in hot if h["text"]],
                           traces=[t.__dict__ for t in find_traces(text)][:200] if refresh_sources else None,
                           now=now, fresh=fresh)
-    earlier = [s["id"] for s in sources if s["kind"] == "essay" and s["ratio_other"] >= REFRESH_FROM]
+    earlier = earlier_essays(sources)
     if refresh_sources and earlier:
-        refresh_later(session, version, earlier, now)
+        session.execute(update(SimilarityReport).where(SimilarityReport.version_id.in_(earlier))
+                        .values(stale=True))
     return report
 
 
-def refresh_later(session: Session, version: SubmissionVersion, earlier: list[int], now: datetime) -> None:
-    """Re-checks the earlier essays the new one shares passages with, so that their reports
-    name it too. In the task queue: the upload's own check is what the unit waits for."""
-    if not has_app_context():  # used as a library (the benchmark's corpus tools): at once
-        refresh(session, earlier, now)
-        return
-    from essays.jobs import enqueue  # essays.jobs reaches back to this module through the job kinds
-
-    enqueue(session, REFRESH, version.uploader, {"versions": earlier, "after": version.id},
-            version.submission.competition)
+def earlier_essays(sources: list[dict]) -> list[int]:
+    """The essays among a report's sources whose own reports should name this one."""
+    return [s["id"] for s in sources if s["kind"] == "essay" and s["ratio_other"] >= REFRESH_FROM]
 
 
-def refresh(session: Session, version_ids: list[int], now: datetime) -> int:
-    """Re-checks each version that is still its submission's newest; returns how many."""
-    done = 0
-    for vid in version_ids:
-        version = session.get(SubmissionVersion, vid)
-        if version is not None and version.submission.current is version:
+def refresh_stale(session: Session, now: datetime, limit: int = REFRESH_AT_ONCE) -> list[int]:
+    """Re-checks up to `limit` stale reports, oldest first, and audits what it did; returns
+    the version ids re-checked. A replaced version's report is only unmarked: it is no
+    source any more, and the admin reads the newest version's report.
+
+    Reports are claimed with FOR UPDATE SKIP LOCKED on PostgreSQL, so two consumers (or a
+    whole run) never re-check the same report at once; SQLite serialises writers anyway."""
+    rows = session.execute(
+        select(SimilarityReport).where(SimilarityReport.stale).order_by(SimilarityReport.checked_at)
+        .limit(limit).with_for_update(skip_locked=True)
+    ).scalars().all()
+    done = []
+    for report in rows:
+        version = report.version
+        if version.submission.current is version:
             check_version(session, version, now, refresh_sources=False)
-            done += 1
+            done.append(version.id)
+        report.stale = False
+    if rows:
+        session.flush()
+        record(session, "similarity.refresh", object_type="similarity_report",
+               after={"versions": done, "unmarked": [r.version_id for r in rows if r.version_id not in done]})
     return done
 
 
@@ -224,22 +247,22 @@ def store_report(session: Session, version: SubmissionVersion, competition: Comp
     report.level = level_for(competition, report.total_ratio, bool(duplicates))
     report.notice_flag = report.base_ratio >= competition.sim_notice_from
     report.checked_at = now
+    report.stale = False
     session.flush()
     return report
 
 
-def check_upload(session: Session, version: SubmissionVersion, now: datetime) -> SimilarityReport | None:
-    """The check that follows every upload, in a savepoint of its own.
+def check_upload(session: Session, version: SubmissionVersion, now: datetime) -> dict | None:
+    """The check that follows every upload, in a savepoint of its own; returns its summary
+    for the upload's audit entry (one entry records the upload and its check), or None.
 
     A failure of copy detection must never lose an essay: the upload stands, the error is
     logged, and the version shows as not yet checked until the next whole run."""
     try:
         with session.begin_nested():
             report = check_version(session, version, now, fresh=True)
-            record(session, "similarity.check", obj=version, object_type="submission_version",
-                   after={"level": report.level, "total_ratio": report.total_ratio,
-                          "base_ratio": report.base_ratio, "sources": len(report.sources)})
-            return report
     except Exception:  # logged; the upload itself is not at fault
         logger.exception("copy detection failed for version %s", version.id)
         return None
+    return {"level": report.level, "total_ratio": report.total_ratio, "base_ratio": report.base_ratio,
+            "sources": len(report.sources), "stale": earlier_essays(report.sources)}
