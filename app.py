@@ -91,9 +91,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from essays.admin import bp as admin_bp
     from essays.auth import bp as auth_bp
     from essays.unit_views import bp as unit_bp
+    from review.admin_views import bp as review_admin_bp
     from review.views import bp as judge_bp
 
-    for blueprint in (auth_bp, admin_bp, unit_bp, judge_bp):
+    for blueprint in (auth_bp, admin_bp, unit_bp, judge_bp, review_admin_bp):
         app.register_blueprint(blueprint)
     register_cli(app)
     return app

@@ -49,6 +49,9 @@ ACTION_NAMES = {
     "similarity.decide": _l("查重处理决定"), "similarity.settings": _l("修改查重设置"),
     "reference.load": _l("导入比对文献"), "reference.deactivate": _l("停用比对文献"),
     "quotation.add": _l("新增常用引语"), "quotation.remove": _l("删除常用引语"),
+    "review.codes": _l("生成作品编号"), "review.redact": _l("处理身份信息"), "review.rubric": _l("设置评分细则"),
+    "review.assign": _l("分配评委"), "review.assign_one": _l("增加评审分配"), "review.unassign": _l("取消评审分配"),
+    "review.conflict": _l("申报回避"), "review.score_submit": _l("提交评分"), "review.score_reopen": _l("退回评分"),
 }
 
 

@@ -14,13 +14,8 @@ import essays.job_models  # (tables)
 import essays.models  # (tables)
 import essays.similarity.models  # (tables)
 import essays.similarity.references  # noqa: F401  (tables)
+import review.models  # noqa: F401  (tables)
 from essays.db import Base, make_engine
-
-try:  # review's tables, once the review package defines any
-    import review.models  # noqa: F401
-except ModuleNotFoundError as e:
-    if e.name != "review.models":
-        raise
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("connection") is None:

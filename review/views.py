@@ -1,25 +1,180 @@
-"""The judges' pages. Blind scoring arrives with the judging issue; until then a judge's
-home page shows the announcements meant for judges and the competitions under review."""
+"""The judges' pages (blueprint `judge`): the home page, the queue of assigned codes with
+progress, the reading page with the rubric beside the text, autosaved drafts, submit, the
+clean copy download and declaring a conflict.
+
+What a judge can reach never names a unit or an author: pages show codes, the redacted
+text (review.prepare) and the judge's own sheet. An essay outside the judge's assignment,
+or any essay while the competition is not in review, is 404, whatever the URL.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import io
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from essays import announcements
 from essays.db import db
+from essays.errors import Refusal
 from essays.models import Competition
 from essays.security import roles
+from essays.web import now
+from review import assignments, clean_copy, rubric, scoring
+from review.models import Assignment, ReviewCode
 
 bp = Blueprint("judge", __name__, url_prefix="/judge")
+
+
+def _mine(competition: Competition) -> list[Assignment]:
+    return list(db().execute(select(Assignment).join(ReviewCode).where(
+        Assignment.competition_id == competition.id, Assignment.judge_id == current_user.id,
+        ReviewCode.excluded_reason == "").order_by(ReviewCode.code)).scalars())
+
+
+def _in_review(competition_id: int) -> Competition:
+    competition = db().get(Competition, competition_id)
+    if competition is None or competition.phase != "review":
+        abort(404)
+    return competition
+
+
+def _assignment(competition_id: int, code: str) -> Assignment:
+    """The judge's assignment of that code, or 404 (never 403: the code's existence is not
+    confirmed to a judge it was not given to)."""
+    competition = _in_review(competition_id)
+    found = db().execute(select(Assignment).join(ReviewCode).where(
+        Assignment.competition_id == competition.id, Assignment.judge_id == current_user.id,
+        ReviewCode.code == code)).scalar_one_or_none()
+    if found is None or not scoring.can_score(current_user, found):
+        abort(404)
+    return found
+
+
+def _blocks(code: ReviewCode) -> list[clean_copy.Block]:
+    """The judge's text as blocks, its first line as the title when it looks like one (short,
+    no final 。！？). That line comes from the scanned, redacted text; the title the unit typed
+    at upload was never scanned, so it is never shown. Otherwise the code stands as title."""
+    lines = [line.strip() for line in code.text.splitlines() if line.strip()]
+    first = lines[0] if lines else ""
+    looks_like_title = 0 < len(first) <= 40 and not first.endswith(("。", "！", "？", "；"))
+    return clean_copy.blocks(code.text, first if looks_like_title else code.code)
+
+
+def _progress(mine: list[Assignment]) -> tuple[int, int]:
+    return sum(1 for a in mine if a.score is not None and a.score.status == "submitted"), len(mine)
 
 
 @bp.route("/", methods=["GET"])
 @roles("judge")
 def home():
-    in_review = db().execute(
-        select(Competition).where(Competition.phase == "review").order_by(Competition.id)
-    ).scalars().all()
-    return render_template("judge/home.html", competitions=in_review,
+    in_review = db().execute(select(Competition).where(Competition.phase == "review")
+                             .order_by(Competition.id)).scalars().all()
+    queues = [(c, _progress(_mine(c))) for c in in_review]
+    return render_template("judge/home.html", queues=[q for q in queues if q[1][1]],
                            unread=announcements.unread_for(db(), current_user))
+
+
+@bp.route("/competitions/<int:competition_id>/", methods=["GET"])
+@roles("judge")
+def queue(competition_id: int):
+    competition = _in_review(competition_id)
+    mine = _mine(competition)
+    if not mine:
+        abort(404)
+    return render_template("judge/queue.html", competition=competition, mine=mine, progress=_progress(mine),
+                           format_points=rubric.format_points)
+
+
+def _sheet_context(assignment: Assignment, values: dict | None = None, errors: dict | None = None) -> dict:
+    competition = assignment.code.competition
+    score = assignment.score
+    rules = scoring.rubric_for(db(), competition)
+    if values is None:
+        values = {"points": dict(score.points) if score else {}, "gates": dict(score.gates) if score else {},
+                  "comment": score.comment if score else ""}
+    mine = _mine(competition)
+    at = next((i for i, a in enumerate(mine) if a.id == assignment.id), 0)
+    return dict(competition=competition, assignment=assignment, code=assignment.code, score=score, rubric=rules,
+                values=values, errors=errors or {}, format_points=rubric.format_points,
+                blocks=_blocks(assignment.code),
+                next_code=mine[at + 1].code.code if at + 1 < len(mine) else None, progress=_progress(mine))
+
+
+def _sheet_form(rules) -> tuple[dict, dict, str]:
+    values = {c.key: request.form.get(f"points-{c.key}", "").strip() or None for c in rules.criteria}
+    gates = {}
+    for name in rules.gates:
+        answer = request.form.get(f"gate-{name}", "")
+        gates[name] = True if answer == "yes" else False if answer == "no" else None
+    return values, gates, request.form.get("comment", "")
+
+
+@bp.route("/competitions/<int:competition_id>/essays/<code>", methods=["GET"])
+@roles("judge")
+def essay(competition_id: int, code: str):
+    return render_template("judge/essay.html", **_sheet_context(_assignment(competition_id, code)))
+
+
+@bp.route("/competitions/<int:competition_id>/essays/<code>/sheet", methods=["POST"])
+@roles("judge")
+def sheet(competition_id: int, code: str):
+    """Saves the draft (the page's autosave posts here with `autosave=1` and gets JSON), or
+    submits the sheet when `action=submit`."""
+    assignment = _assignment(competition_id, code)
+    rules = scoring.rubric_for(db(), assignment.code.competition)
+    values, gates, comment = _sheet_form(rules)
+    submitting = request.form.get("action") == "submit"
+    autosave = request.form.get("autosave") == "1"
+    try:
+        if submitting:
+            scoring.submit(db(), current_user, assignment, values, gates, comment, now())
+        else:
+            scoring.save_draft(db(), current_user, assignment, values, gates, comment, now())
+    except Refusal as e:
+        errors = getattr(e, "errors", {})
+        if autosave:
+            return jsonify(ok=False, code=e.code, message=e.message, errors=_messages(errors)), e.status
+        flash(_("%(message)s（错误代码 %(code)s）", message=e.message, code=e.code), "error")
+        form_values = {"points": {k: v or "" for k, v in values.items()},
+                       "gates": {k: v for k, v in gates.items() if v is not None}, "comment": comment}
+        return render_template("judge/essay.html", **_sheet_context(assignment, form_values, _messages(errors))), \
+            e.status
+    if autosave:
+        return jsonify(ok=True, saved_at=assignment.score.saved_at.isoformat())
+    if submitting:
+        flash(_("作品 %(code)s 的评分已提交。提交后不能再修改；如需更正，请联系政工科退回。", code=code), "success")
+        following = _sheet_context(assignment)["next_code"]
+        if following:
+            return redirect(url_for("judge.essay", competition_id=competition_id, code=following))
+        return redirect(url_for("judge.queue", competition_id=competition_id))
+    flash(_("草稿已保存。"), "success")
+    return redirect(url_for("judge.essay", competition_id=competition_id, code=code))
+
+
+def _messages(errors: dict) -> dict:
+    return {field: Refusal(code).message for field, code in errors.items()}
+
+
+@bp.route("/competitions/<int:competition_id>/essays/<code>/download", methods=["GET"])
+@roles("judge")
+def download(competition_id: int, code: str):
+    assignment = _assignment(competition_id, code)
+    data = clean_copy.clean_docx(code, code, _blocks(assignment.code))
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=clean_copy.download_name(code),
+                     mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+@bp.route("/competitions/<int:competition_id>/essays/<code>/conflict", methods=["POST"])
+@roles("judge")
+def conflict(competition_id: int, code: str):
+    assignment = _assignment(competition_id, code)
+    try:
+        assignments.declare_conflict(db(), current_user, assignment.code, request.form.get("reason", ""), now())
+    except Refusal as e:
+        flash(_("%(message)s（错误代码 %(code)s）", message=e.message, code=e.code), "error")
+        return render_template("judge/essay.html", **_sheet_context(assignment)), e.status
+    flash(_("已申报回避，作品 %(code)s 已从您的评审任务中移出。", code=code), "success")
+    return redirect(url_for("judge.queue", competition_id=competition_id))

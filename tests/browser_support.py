@@ -35,6 +35,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
+TABLET = {"width": 768, "height": 1024}
 PHONE = {"width": 390, "height": 844}
 
 
@@ -159,6 +160,17 @@ def check_clean(watch: Browse) -> None:
 def browse(browser, live_server) -> Iterator[Browse]:
     """A desktop-sized page; fails at teardown on foreign requests or CSP errors."""
     context, watch = open_page(browser, live_server)
+    try:
+        yield watch
+        check_clean(watch)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def tablet(browser, live_server) -> Iterator[Browse]:
+    """A tablet held upright (768x1024, touch); same checks as `browse`."""
+    context, watch = open_page(browser, live_server, viewport=TABLET, has_touch=True)
     try:
         yield watch
         check_clean(watch)

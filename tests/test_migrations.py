@@ -11,6 +11,7 @@ import essays.job_models
 import essays.models  # (tables)
 import essays.similarity.models  # (tables)
 import essays.similarity.references  # noqa: F401  (tables)
+import review.models  # noqa: F401  (tables)
 from essays.db import Base
 
 

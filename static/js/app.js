@@ -97,8 +97,50 @@
     });
   }
 
+  // A judge's score sheet saves itself as a draft a moment after each change (the
+  // buttons still work without JavaScript). The running total is shown beside the rubric.
+  function enhanceSheets() {
+    document.querySelectorAll("form[data-autosave]").forEach(function (form) {
+      var status = form.querySelector("#autosave-status");
+      var total = form.querySelector("#total");
+      var timer = null;
+      function showTotal() {
+        if (!total) { return; }
+        var sum = 0, all = true;
+        form.querySelectorAll("input[data-max]").forEach(function (input) {
+          var value = parseFloat(input.value.replace(/[\uff10-\uff19]/g, function (c) {
+            return String.fromCharCode(c.charCodeAt(0) - 0xfee0);
+          }).replace("\uff0e", "."));
+          if (isNaN(value)) { all = false; } else { sum += value; }
+        });
+        total.textContent = all ? (total.getAttribute("data-label") || "合计：") + sum : "";
+      }
+      function save() {
+        var data = new FormData(form);
+        data.append("autosave", "1");
+        status.textContent = "正在保存草稿…";
+        // form.getAttribute: `form.action` would be the button named "action".
+        fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin",
+                             headers: { "Accept": "application/json" } })
+          .then(function (r) { return r.json(); })
+          .then(function (answer) {
+            status.textContent = answer.ok ? "草稿已自动保存（" + new Date().toLocaleTimeString() + "）"
+                                           : answer.message + "（错误代码 " + answer.code + "）";
+          })
+          .catch(function () { status.textContent = "草稿未能保存，请检查网络后点击“保存草稿”。"; });
+      }
+      form.addEventListener("input", function () {
+        showTotal();
+        clearTimeout(timer);
+        timer = setTimeout(save, 1500);
+      });
+      showTotal();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     startCountdowns();
     enhanceUploads();
+    enhanceSheets();
   });
 }());

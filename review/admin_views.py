@@ -1,0 +1,163 @@
+"""The admin's pages for preparing and following the blind review (blueprint `review_admin`):
+the overview (codes, rubric, assignment, progress matrix), the identity scan with its
+redactions, and the admin's actions on scores (reopen with a reason).
+
+Thin views: the rules live in review.prepare, review.assignments and review.scoring. Only
+the admin sees units next to codes, here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from essays.db import db
+from essays.errors import Refusal
+from essays.models import Competition
+from essays.security import roles
+from essays.web import get_or_404, now, refuse
+from review import assignments, checks, prepare, rubric, scoring
+from review.identity import metadata_warnings
+from review.models import Assignment, ReviewCode, Score
+
+bp = Blueprint("review_admin", __name__, url_prefix="/admin")
+
+HIT_NAMES = {
+    "own_unit": _l("本单位名称"), "other_unit": _l("其他单位名称"), "author": _l("作者姓名"),
+    "self_reference": _l("自称（如“我中队”）"), "signature": _l("落款"), "date_line": _l("落款日期"),
+}
+STATE_NAMES = {"none": _l("未开始"), "draft": _l("草稿"), "submitted": _l("已提交"), "excluded": _l("回避"),
+               "unassigned": "—"}
+
+
+def _state(assignment, excluded: bool) -> str:
+    if excluded:
+        return "excluded"
+    if assignment is None:
+        return "unassigned"
+    return assignment.score.status if assignment.score is not None else "none"
+
+
+def _overview(competition: Competition, **extra) -> dict:
+    session = db()
+    codes = assignments.review_codes(session, competition)
+    panel = assignments.judges(session)
+    pairs = assignments.current_pairs(session, competition)
+    excluded = assignments.exclusions(session, competition, codes, panel)
+    matrix = [(code, [(judge, _state(pairs.get((judge.id, code.id)), (judge.id, code.id) in excluded),
+                       pairs.get((judge.id, code.id))) for judge in panel]) for code in codes]
+    rules = scoring.rubric_for(session, competition)
+    form = extra.pop("rubric_form", None) or {
+        "criteria": "\n".join(f"{c.name} {rubric.format_points(c.max_points)}" for c in rules.criteria),
+        "step": rubric.format_points(rules.step), "gates": "\n".join(rules.gates)}
+    return dict(competition=competition, codes=codes, judges=panel, matrix=matrix, excluded=excluded,
+                exclusion_names={"attached": _("所属单位回避"), "declared": _("评委申报回避")},
+                state_names=STATE_NAMES, rubric=rules, rubric_form=form,
+                open_hits=prepare.open_hits(session, competition), missing=checks.uncoded(session, competition),
+                format_points=rubric.format_points, void=_void_scores(competition), **extra)
+
+
+def _void_scores(competition: Competition) -> list[Score]:
+    return list(db().execute(select(Score).join(Assignment).where(
+        Assignment.competition_id == competition.id, Score.void.is_(True), Score.status == "submitted")).scalars())
+
+
+@bp.route("/competitions/<int:competition_id>/review", methods=["GET"])
+@roles("admin")
+def overview(competition_id: int):
+    return render_template("review/admin_overview.html", **_overview(get_or_404(Competition, competition_id)))
+
+
+@bp.route("/competitions/<int:competition_id>/review/codes", methods=["POST"])
+@roles("admin")
+def make_codes(competition_id: int):
+    competition = get_or_404(Competition, competition_id)
+    try:
+        made = prepare.make_codes(db(), current_user, competition, now())
+    except Refusal as e:
+        return refuse(e, "review/admin_overview.html", **_overview(competition))
+    flash(_("已为 %(n)s 篇论文生成作品编号并完成身份信息检查。", n=len(made)), "success")
+    return redirect(url_for("review_admin.identity_list", competition_id=competition.id))
+
+
+@bp.route("/competitions/<int:competition_id>/review/rubric", methods=["POST"])
+@roles("admin")
+def save_rubric(competition_id: int):
+    competition = get_or_404(Competition, competition_id)
+    form = {k: request.form.get(k, "") for k in ("criteria", "step", "gates")}
+    parsed = rubric.parse_rubric_form(form["criteria"], form["step"], form["gates"])
+    try:
+        if isinstance(parsed, list):
+            raise Refusal(parsed[0])
+        scoring.save_rubric(db(), current_user, competition, parsed, now())
+    except Refusal as e:
+        return refuse(e, "review/admin_overview.html", **_overview(competition, rubric_form=form))
+    flash(_("评分细则已保存。"), "success")
+    return redirect(url_for("review_admin.overview", competition_id=competition.id) + "#rubric")
+
+
+@bp.route("/competitions/<int:competition_id>/review/assign", methods=["POST"])
+@roles("admin")
+def assign(competition_id: int):
+    competition = get_or_404(Competition, competition_id)
+    mode, k = request.form.get("mode", "all"), request.form.get("per_essay", "").strip()
+    try:
+        if mode == "some" and not k.isdigit():
+            raise Refusal("FORM_INVALID")
+        plan = assignments.assign_all(db(), current_user, competition, int(k) if mode == "some" else None, now())
+    except Refusal as e:
+        return refuse(e, "review/admin_overview.html", **_overview(competition))
+    codes = {c.id: c.code for c in assignments.review_codes(db(), competition)}
+    for p in plan.problems:
+        flash(_("作品 %(code)s 只有 %(n)s 位评委可评（需要 %(k)s 位）：其余评委须回避。",
+                code=codes.get(p.essay_id, "?"), n=p.eligible, k=p.wanted), "error")
+    flash(_("已分配评审任务，共 %(n)s 项。", n=len(plan.pairs)), "success")
+    return redirect(url_for("review_admin.overview", competition_id=competition.id) + "#progress")
+
+
+def _identity(competition: Competition) -> dict:
+    codes = list(db().execute(select(ReviewCode).where(ReviewCode.competition_id == competition.id)
+                              .order_by(ReviewCode.code)).scalars())
+    hidden = {c.id: metadata_warnings(c.version.file_bytes, prepare.unit_names(c.submission.unit)
+                                      + list(c.submission.authors or [])) for c in codes}
+    return dict(competition=competition, codes=codes, hidden=hidden, hit_names=HIT_NAMES,
+                open_hits=prepare.open_hits(db(), competition))
+
+
+@bp.route("/competitions/<int:competition_id>/review/identity", methods=["GET"])
+@roles("admin")
+def identity_list(competition_id: int):
+    return render_template("review/admin_identity.html", **_identity(get_or_404(Competition, competition_id)))
+
+
+@bp.route("/review/codes/<int:code_id>/hits", methods=["POST"])
+@roles("admin")
+def decide_hits(code_id: int):
+    code = get_or_404(ReviewCode, code_id)
+    ids = request.form.getlist("hit_id")
+    try:
+        if any(not i.isdigit() for i in ids):
+            raise Refusal("FORM_INVALID")
+        changed = prepare.decide_hits(db(), current_user, code, [int(i) for i in ids] or None,
+                                      request.form.get("status", ""), now())
+    except Refusal as e:
+        return refuse(e, "review/admin_identity.html", **_identity(code.competition))
+    if changed:
+        flash(_("作品 %(code)s：已处理 %(n)s 处。", code=code.code, n=changed), "success")
+    return redirect(url_for("review_admin.identity_list", competition_id=code.competition_id) + f"#code-{code.id}")
+
+
+@bp.route("/review/scores/<int:score_id>/reopen", methods=["POST"])
+@roles("admin")
+def reopen(score_id: int):
+    score = get_or_404(Score, score_id)
+    competition = score.assignment.code.competition
+    try:
+        scoring.reopen(db(), current_user, score, request.form.get("reason", ""), now())
+    except Refusal as e:
+        return refuse(e, "review/admin_overview.html", **_overview(competition))
+    flash(_("已退回该评分，评委可以修改后重新提交。"), "success")
+    return redirect(url_for("review_admin.overview", competition_id=competition.id) + "#progress")

@@ -1,0 +1,153 @@
+"""Who scores what: conflicts of interest and assignments, in the database (the rules
+themselves are pure functions in review.assign).
+
+Rules:
+- the essays in the review are the competition's codes that the admin has not excluded and
+  whose submission is not disqualified for copying;
+- the judges are the active judge accounts;
+- a judge attached to a unit never gets that unit's essays, nor its parent's or children's
+  (the organiser is exempt); a judge's declared conflicts exclude that essay too; the admin
+  sees every exclusion with its reason;
+- assigning again keeps every existing assignment (and its score) and adds what is missing;
+  removing one that has a score is refused unless a reason is given, and audited with it;
+- declaring a conflict removes the judge's assignment of that essay if it has no submitted
+  score; a submitted score stays until the admin reopens or removes it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from essays.audit import record
+from essays.errors import Refusal
+from essays.models import Competition, Unit, User
+from essays.phases import PHASE_NAMES
+from essays.similarity.decisions import decisions_in_force
+from review import assign
+from review.models import Assignment, DeclaredConflict, ReviewCode
+from review.rubric import format_points
+
+
+def review_codes(session: Session, competition: Competition) -> list[ReviewCode]:
+    """The codes in the review, in code order."""
+    disqualified = {sid for sid, d in decisions_in_force(session, competition).items()
+                    if d.decision == "disqualified"}
+    codes = session.execute(select(ReviewCode).where(ReviewCode.competition_id == competition.id)
+                            .order_by(ReviewCode.code)).scalars().all()
+    return [c for c in codes if not c.excluded_reason and c.submission_id not in disqualified]
+
+
+def judges(session: Session) -> list[User]:
+    return list(session.execute(select(User).where(User.role == "judge", User.active.is_(True))
+                                .order_by(User.id)).scalars())
+
+
+def exclusions(session: Session, competition: Competition, codes: list[ReviewCode] | None = None,
+               panel: list[User] | None = None) -> dict[tuple[int, int], str]:
+    """(judge id, code id) -> "attached" | "declared", for every excluded pair."""
+    codes = review_codes(session, competition) if codes is None else codes
+    panel = judges(session) if panel is None else panel
+    units = session.execute(select(Unit.id, Unit.parent_id, Unit.is_organiser)).all()
+    parents = {u.id: u.parent_id for u in units}
+    organiser = next((u.id for u in units if u.is_organiser), None)
+    declared = set(session.execute(select(DeclaredConflict.judge_id, DeclaredConflict.code_id)
+                                   .join(ReviewCode).where(ReviewCode.competition_id == competition.id)).tuples())
+    essays = [assign.Essay(c.id, c.submission.unit_id) for c in codes]
+    return assign.excluded_pairs(essays, {j.id: j.unit_id for j in panel}, parents, organiser, declared)
+
+
+def current_pairs(session: Session, competition: Competition) -> dict[tuple[int, int], Assignment]:
+    rows = session.execute(select(Assignment).where(Assignment.competition_id == competition.id)).scalars()
+    return {(a.judge_id, a.code_id): a for a in rows}
+
+
+def assign_all(session: Session, admin: User, competition: Competition, per_essay: int | None,
+               now: datetime, seed: int | None = None) -> assign.Plan:
+    """Adds the assignments the plan asks for (every judge every essay when `per_essay` is
+    None); keeps the existing ones. Returns the plan, with its problems to show."""
+    if competition.phase not in ("intake_closed", "review"):
+        raise Refusal("REVIEW_PHASE", phase=PHASE_NAMES[competition.phase])
+    if per_essay is not None and per_essay < 1:
+        raise Refusal("FORM_INVALID")
+    codes, panel = review_codes(session, competition), judges(session)
+    if not codes or not panel:
+        raise Refusal("ASSIGN_NOTHING")
+    excluded = exclusions(session, competition, codes, panel)
+    existing = current_pairs(session, competition)
+    plan = assign.plan([assign.Essay(c.id, c.submission.unit_id) for c in codes], [j.id for j in panel], excluded,
+                       per_essay, seed if seed is not None else secrets.randbits(32),
+                       frozenset(p for p in existing if p not in excluded))
+    added = sorted(plan.pairs - set(existing))
+    session.add_all(Assignment(competition_id=competition.id, judge_id=j, code_id=c, created_at=now) for j, c in added)
+    session.flush()
+    record(session, "review.assign", actor=admin, obj=competition,
+           after={"per_essay": per_essay, "added": len(added), "total": len(plan.pairs),
+                  "problems": [{"code_id": p.essay_id, "eligible": p.eligible, "wanted": p.wanted}
+                               for p in plan.problems]})
+    return plan
+
+
+def add_pair(session: Session, admin: User, competition: Competition, judge: User, code: ReviewCode,
+             now: datetime) -> Assignment:
+    """The admin's adjustment by hand: one more assignment (never a conflicted pair)."""
+    if competition.phase not in ("intake_closed", "review"):
+        raise Refusal("REVIEW_PHASE", phase=PHASE_NAMES[competition.phase])
+    if judge.role != "judge" or code.competition_id != competition.id:
+        raise Refusal("NOT_FOUND")
+    reason = exclusions(session, competition, [code], [judge]).get((judge.id, code.id))
+    if reason:
+        raise Refusal("ASSIGN_CONFLICT")
+    existing = current_pairs(session, competition).get((judge.id, code.id))
+    if existing is not None:
+        return existing
+    row = Assignment(competition_id=competition.id, judge_id=judge.id, code_id=code.id, created_at=now)
+    session.add(row)
+    session.flush()
+    record(session, "review.assign_one", actor=admin, obj=row, after={"judge_id": judge.id, "code": code.code})
+    return row
+
+
+def remove_pair(session: Session, admin: User, assignment: Assignment, reason: str) -> None:
+    """Removes an assignment; one with a score needs a reason, kept in the audit log."""
+    if assignment.code.competition.phase not in ("intake_closed", "review"):
+        raise Refusal("REVIEW_PHASE", phase=PHASE_NAMES[assignment.code.competition.phase])
+    score = assignment.score
+    if score is not None and not reason.strip():
+        raise Refusal("REASON_REQUIRED")
+    sheet = None if score is None else {"status": score.status, "points": score.points,
+                                        "total": None if score.total is None else format_points(score.total)}
+    before = {"judge_id": assignment.judge_id, "code": assignment.code.code, "score": sheet}
+    if score is not None:
+        session.delete(score)
+    session.delete(assignment)
+    session.flush()
+    record(session, "review.unassign", actor=admin, object_type="assignment", object_id=assignment.id,
+           before=before, after={"reason": reason.strip()})
+
+
+def declare_conflict(session: Session, judge: User, code: ReviewCode, reason: str, now: datetime,
+                     by: User | None = None) -> DeclaredConflict:
+    """A judge (or the admin for them, `by`) declares a conflict with an essay."""
+    if not reason.strip():
+        raise Refusal("REASON_REQUIRED")
+    found = session.execute(select(DeclaredConflict).where(DeclaredConflict.judge_id == judge.id,
+                                                           DeclaredConflict.code_id == code.id)).scalar_one_or_none()
+    if found is not None:
+        return found
+    row = DeclaredConflict(judge_id=judge.id, code_id=code.id, reason=reason.strip(),
+                           declared_by_id=(by or judge).id, declared_at=now)
+    session.add(row)
+    assignment = current_pairs(session, code.competition).get((judge.id, code.id))
+    removed = assignment is not None and (assignment.score is None or assignment.score.status != "submitted")
+    if removed:
+        if assignment.score is not None:
+            session.delete(assignment.score)
+        session.delete(assignment)
+    session.flush()
+    record(session, "review.conflict", actor=by or judge, obj=row,
+           after={"judge_id": judge.id, "code": code.code, "reason": row.reason, "assignment_removed": removed})
+    return row

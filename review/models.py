@@ -1,0 +1,158 @@
+"""Tables of blind judging: anonymous codes, the rubric, identity hits, conflicts,
+assignments and scores.
+
+Rules the schema keeps (named constraints, so a bug cannot store what the rules forbid):
+- a submission has at most one code, and a code is unique in its competition;
+- a judge is assigned an essay at most once, and an assignment has at most one score: two
+  saves or a double-clicked submit can only ever update that one row;
+- a score's state is 'draft' or 'submitted'; only a submitted score has a total.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from essays.db import Base, UTCDateTime, utcnow
+from essays.models import Competition, Submission, SubmissionVersion, User
+
+
+class ReviewCode(Base):
+    """An essay as the judges know it: its anonymous code (作品编号) and the text they read.
+
+    Made when the admin prepares the review (phase intake_closed) from the submission's
+    final version. `text` is what judges see: the version's text with the identity hits the
+    admin chose redacted. `excluded_reason`: the admin took the essay out of the review
+    (copying, or a failed gate on review), with the reason; it is then sent to no judge."""
+
+    __tablename__ = "review_code"
+    __table_args__ = (
+        UniqueConstraint("competition_id", "code", name="uq_review_code_code"),
+        UniqueConstraint("submission_id", name="uq_review_code_submission"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competition.id", ondelete="CASCADE"))
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"))
+    version_id: Mapped[int] = mapped_column(ForeignKey("submission_version.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(12))
+    text: Mapped[str] = mapped_column(Text, deferred=True)
+    scanned: Mapped[bool] = mapped_column(Boolean, default=False)
+    excluded_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    competition: Mapped[Competition] = relationship()
+    submission: Mapped[Submission] = relationship()
+    version: Mapped[SubmissionVersion] = relationship()
+    hits: Mapped[list[IdentityHit]] = relationship(back_populates="code", order_by="IdentityHit.start",
+                                                   cascade="all, delete-orphan")
+
+
+class Rubric(Base):
+    """The competition's rubric: criteria [{"key", "name", "max"}] (maxima as strings,
+    summing to 100), the step (1 or 0.5) and the pass/fail gates [name]. Set before review."""
+
+    __tablename__ = "rubric"
+    __table_args__ = (CheckConstraint("step IN (1, 0.5)", name="step_known"),)
+
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competition.id", ondelete="CASCADE"), primary_key=True)
+    criteria: Mapped[list] = mapped_column(JSON, default=list)
+    step: Mapped[Decimal] = mapped_column(Numeric(3, 1), default=Decimal(1))
+    gates: Mapped[list] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IdentityHit(Base):
+    """A place in an essay's text that may reveal its unit or author (review.identity), and
+    what the admin decided: 'open', 'redacted' (replaced by ×× in what judges read) or
+    'kept' (not revealing). Offsets are in the version's text."""
+
+    __tablename__ = "identity_hit"
+    __table_args__ = (CheckConstraint("status IN ('open', 'redacted', 'kept')", name="status_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_id: Mapped[int] = mapped_column(ForeignKey("review_code.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(Text, default="")
+    context: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    code: Mapped[ReviewCode] = relationship(back_populates="hits")
+
+
+class DeclaredConflict(Base):
+    """A conflict of interest a judge declared (or the admin recorded) for one essay."""
+
+    __tablename__ = "declared_conflict"
+    __table_args__ = (UniqueConstraint("judge_id", "code_id", name="uq_declared_conflict"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    judge_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    code_id: Mapped[int] = mapped_column(ForeignKey("review_code.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    declared_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Assignment(Base):
+    """A judge is to score an essay."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (UniqueConstraint("judge_id", "code_id", name="uq_assignment_pair"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competition.id", ondelete="CASCADE"))
+    judge_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    code_id: Mapped[int] = mapped_column(ForeignKey("review_code.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    judge: Mapped[User] = relationship()
+    code: Mapped[ReviewCode] = relationship()
+    score: Mapped[Score | None] = relationship(back_populates="assignment", uselist=False)
+
+
+class Score(Base):
+    """One judge's sheet for one essay. `points`: {criterion key: "27.5"}; `gates`: {name:
+    true/false}. A draft is saved as the judge types (not audited); submitting makes it
+    final (audited) and locks it until the admin reopens it with a reason. `void`: a gate
+    failed, so the score does not count and the essay goes on the admin's 复议 list.
+    `entered_by_id`: the admin who typed in a judge's paper sheet, if so."""
+
+    __tablename__ = "score"
+    __table_args__ = (
+        UniqueConstraint("assignment_id", name="uq_score_assignment"),
+        CheckConstraint("status IN ('draft', 'submitted')", name="status_known"),
+        CheckConstraint("status = 'draft' OR total IS NOT NULL", name="submitted_has_total"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    points: Mapped[dict] = mapped_column(JSON, default=dict)
+    gates: Mapped[dict] = mapped_column(JSON, default=dict)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    total: Mapped[Decimal | None] = mapped_column(Numeric(5, 1))
+    void: Mapped[bool] = mapped_column(Boolean, default=False)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    assignment: Mapped[Assignment] = relationship(back_populates="score")

@@ -1,0 +1,139 @@
+"""Preparing the review (phase intake_closed): anonymous codes, the identity scan and the
+admin's redactions.
+
+Rules:
+- codes are made once intake is closed, for every submission with a version, except those
+  the admin disqualified for copying (essays.similarity.decisions); making them again only
+  adds codes for submissions that have none, so a code never changes;
+- a code is a letter and three digits drawn at random (`new_codes`), so neither the order
+  of the codes nor their values say anything about the units or the upload order;
+- every new code's text is scanned (review.identity) for the unit's names and aliases,
+  other units' names, the authors given at upload, self-references and signature or date
+  lines; each hit waits for the admin, who redacts it (×× in what judges read) or keeps
+  it. The text judges read is always the version's text with the redacted hits replaced,
+  recomputed from the hits, so a decision can be changed until review opens;
+- the review cannot open while a hit is undecided (a phase check, see review.checks).
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from essays.audit import record
+from essays.errors import Refusal
+from essays.models import Competition, Submission, SubmissionVersion, Unit, User
+from essays.phases import PHASE_NAMES
+from essays.similarity.decisions import decisions_in_force
+from review import identity
+from review.models import IdentityHit, ReviewCode
+
+LETTERS = "ACDEFHJKLMNPRTUVWXY"  # no B/8, G/6, I/1, O/0, Q, S/5, Z/2: read out on the phone
+
+
+def new_codes(count: int, taken: set[str], rng: random.Random) -> list[str]:
+    """`count` codes not in `taken`, each a letter and three digits (17,100 possible)."""
+    room = len(LETTERS) * 900 - len(taken)
+    if count > room:
+        raise ValueError("not enough codes left")
+    made: list[str] = []
+    seen = set(taken)
+    while len(made) < count:
+        code = f"{rng.choice(LETTERS)}{rng.randrange(100, 1000)}"
+        if code not in seen:
+            seen.add(code)
+            made.append(code)
+    return made
+
+
+def _require_phase(competition: Competition, *phases: str) -> None:
+    if competition.phase not in phases:
+        raise Refusal("REVIEW_PHASE", phase=PHASE_NAMES[competition.phase])
+
+
+def unit_names(unit: Unit) -> list[str]:
+    return [n for n in dict.fromkeys([unit.name, unit.short_name, *(unit.aliases or [])]) if n and n.strip()]
+
+
+def make_codes(session: Session, admin: User, competition: Competition, now: datetime,
+               rng: random.Random | None = None) -> list[ReviewCode]:
+    """Codes for the submissions that have none yet, each scanned; returns the new codes."""
+    _require_phase(competition, "intake_closed")
+    rng = rng or random.Random(secrets.randbits(64))
+    has_code = set(session.execute(select(ReviewCode.submission_id)
+                                   .where(ReviewCode.competition_id == competition.id)).scalars())
+    disqualified = {sid for sid, d in decisions_in_force(session, competition).items()
+                    if d.decision == "disqualified"}
+    submissions = [s for s in session.execute(
+        select(Submission).where(Submission.competition_id == competition.id).order_by(Submission.id)).scalars()
+        if s.current is not None and s.id not in has_code and s.id not in disqualified]
+    rng.shuffle(submissions)  # rows are inserted in no telling order either
+    taken = set(session.execute(select(ReviewCode.code).where(ReviewCode.competition_id == competition.id)).scalars())
+    units = list(session.execute(select(Unit)).scalars())
+    made = []
+    for submission, code in zip(submissions, new_codes(len(submissions), taken, rng), strict=True):
+        version = submission.current
+        row = ReviewCode(competition=competition, submission=submission, version=version, code=code,
+                         text=version.text, created_at=now)
+        session.add(row)
+        _scan(row, submission, version, units)
+        made.append(row)
+    session.flush()
+    if made:
+        record(session, "review.codes", actor=admin, obj=competition,
+               after={"codes": len(made), "hits": sum(len(c.hits) for c in made)})
+    return made
+
+
+def _scan(row: ReviewCode, submission: Submission, version: SubmissionVersion, units: list[Unit]) -> None:
+    own = unit_names(submission.unit)
+    others = [n for u in units if u.id != submission.unit_id and not u.is_organiser for n in unit_names(u)]
+    for hit in identity.scan(version.text, own, others, list(submission.authors or [])):
+        row.hits.append(IdentityHit(kind=hit.kind, start=hit.start, end=hit.end, text=hit.text,
+                                    label=hit.label, context=hit.context))
+    row.scanned = True
+
+
+def judge_text(session: Session, code: ReviewCode) -> str:
+    """The version's text with the redacted hits replaced: what judges read."""
+    text = session.execute(select(SubmissionVersion.text).where(SubmissionVersion.id == code.version_id)).scalar_one()
+    spans = [h for h in code.hits if h.status == "redacted"]
+    return identity.redact(text, [identity.Hit(h.kind, h.start, h.end, h.text, h.label, h.context) for h in spans])
+
+
+def decide_hits(session: Session, admin: User, code: ReviewCode, hit_ids: list[int] | None, status: str,
+                now: datetime) -> int:
+    """Redacts or keeps the code's hits (`hit_ids`, or all still open when None); returns how
+    many changed. Audited with the texts concerned, so what was redacted stays on record."""
+    _require_phase(code.competition, "intake_closed")
+    if status not in ("redacted", "kept", "open"):
+        raise Refusal("FORM_INVALID")
+    if hit_ids is None:
+        chosen = [h for h in code.hits if h.status == "open"]
+    else:
+        wanted = set(hit_ids)
+        chosen = [h for h in code.hits if h.id in wanted]
+        if len(chosen) != len(wanted):
+            raise Refusal("NOT_FOUND")
+    changed = [h for h in chosen if h.status != status]
+    if not changed:
+        return 0
+    before = {str(h.id): h.status for h in changed}
+    for h in changed:
+        h.status, h.resolved_by_id, h.resolved_at = status, admin.id, now
+    session.flush()
+    code.text = judge_text(session, code)
+    session.flush()
+    record(session, "review.redact", actor=admin, obj=code, before=before,
+           after={"status": status, "hits": [{"id": h.id, "kind": h.kind, "text": h.text, "start": h.start}
+                                              for h in changed]})
+    return len(changed)
+
+
+def open_hits(session: Session, competition: Competition) -> int:
+    return len(session.execute(select(IdentityHit.id).join(ReviewCode).where(
+        ReviewCode.competition_id == competition.id, IdentityHit.status == "open")).all())

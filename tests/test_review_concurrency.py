@@ -1,0 +1,114 @@
+"""Judges saving at once and a double-clicked submit, each request in its own transaction
+(as two gunicorn workers would run them): one sheet per assignment, one final score, one
+audit entry. Runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL."""
+
+from __future__ import annotations
+
+import random
+import threading
+
+from sqlalchemy import func, select
+
+from essays.audit import AuditLog, verify_chain
+from essays.db import database
+from essays.errors import Refusal
+from essays.models import User
+from review import assignments, prepare, scoring
+from review.models import Assignment, ReviewCode, Score
+from tests.factories import DEADLINE, Factories, docx_bytes
+
+AFTER = DEADLINE.replace(day=22)
+SHEET = {"c1": "25", "c2": "20", "c3": "21", "c4": "16"}
+
+
+def _world(app) -> list[int]:
+    """Two essays, two judges, every judge on every essay, review open; the assignment ids."""
+    with app.app_context():
+        session = database(app).sessionmaker()
+        make = Factories(session)
+        competition = make.competition()
+        for name in ("并发甲中队", "并发乙中队"):
+            essay = ["城管工作要以人民为中心。", f"{name[2:]}的体会。"]
+            make.submission(competition, make.unit(name), data=docx_bytes(essay))
+        for i in (1, 2):
+            make.user("judge", username=f"race_judge{i}")
+        competition.phase = "intake_closed"
+        admin = make.admin()
+        prepare.make_codes(session, admin, competition, AFTER, random.Random(1))
+        for code in session.execute(select(ReviewCode)).scalars():
+            prepare.decide_hits(session, admin, code, None, "redacted", AFTER)
+        assignments.assign_all(session, admin, competition, None, AFTER, seed=1)
+        competition.phase = "review"
+        session.commit()
+        ids = list(session.execute(select(Assignment.id).order_by(Assignment.id)).scalars())
+        session.close()
+        return ids
+
+
+def _race(app, jobs):
+    """Runs each (assignment id, action, sheet) at once in its own session; returns errors."""
+    barrier = threading.Barrier(len(jobs))
+    errors = []
+
+    def run(assignment_id, action, sheet):
+        barrier.wait(timeout=30)  # before any transaction (SQLite takes its lock at BEGIN)
+        with app.app_context():
+            session = database(app).sessionmaker()
+            try:
+                assignment = session.get(Assignment, assignment_id)
+                judge = session.get(User, assignment.judge_id)
+                if action == "submit":
+                    scoring.submit(session, judge, assignment, sheet, {}, "", AFTER)
+                else:
+                    scoring.save_draft(session, judge, assignment, sheet, {}, "", AFTER)
+                session.commit()
+            except Refusal as e:
+                session.rollback()
+                errors.append(e.code)
+            except Exception as e:  # surfaced by the assertions
+                session.rollback()
+                errors.append(repr(e))
+            finally:
+                session.close()
+
+    threads = [threading.Thread(target=run, args=job) for job in jobs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return errors
+
+
+def _facts(app):
+    with app.app_context():
+        session = database(app).sessionmaker()
+        sheets = dict(session.execute(select(Score.assignment_id, func.count()).group_by(Score.assignment_id))
+                      .tuples().all())
+        final = session.execute(select(func.count()).select_from(Score).where(Score.status == "submitted")).scalar_one()
+        audited = session.execute(select(func.count()).select_from(AuditLog)
+                                  .where(AuditLog.action == "review.score_submit")).scalar_one()
+        intact = verify_chain(session)
+        session.close()
+        return sheets, final, audited, intact
+
+
+def test_two_judges_saving_and_one_double_click_leave_one_final_score_each(committed_app):
+    ids = _world(committed_app)
+    mine = ids[0]
+    theirs = next(i for i in ids[1:] if i != mine)
+    errors = _race(committed_app, [(mine, "draft", {"c1": "20"}), (theirs, "draft", {"c1": "22"}),
+                                   (mine, "draft", {"c1": "21"})])
+    assert errors == []
+    errors = _race(committed_app, [(mine, "submit", SHEET), (mine, "submit", SHEET),
+                                   (theirs, "submit", SHEET)])
+    assert errors == []  # the second click found the same sheet already final
+    sheets, final, audited, intact = _facts(committed_app)
+    assert sheets == {mine: 1, theirs: 1} and final == 2 and audited == 2 and intact == (True, None)
+
+
+def test_a_different_sheet_racing_a_submit_is_refused_or_first(committed_app):
+    ids = _world(committed_app)
+    errors = _race(committed_app, [(ids[0], "submit", SHEET), (ids[0], "submit", {**SHEET, "c1": "30"})])
+    assert errors == ["SCORE_LOCKED"]
+    sheets, final, audited, _ = _facts(committed_app)
+    assert sheets == {ids[0]: 1} and final == 1 and audited == 1

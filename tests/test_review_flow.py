@@ -1,0 +1,244 @@
+"""Blind review end to end through the pages: codes and the identity scan at intake close,
+redaction, the rubric, conflicts and assignment, opening the review, and a judge's
+queue, drafts, submit and lock; the admin's reopen."""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+from html import unescape
+from zipfile import ZipFile
+
+import pytest
+from sqlalchemy import func, select
+
+from essays.audit import AuditLog
+from essays.competitions import move_phase
+from essays.errors import Refusal
+from essays.models import User
+from review import assignments, prepare, scoring
+from review.models import Assignment, ReviewCode, Score
+from tests.factories import DEADLINE, docx_bytes
+
+AFTER = DEADLINE.replace(day=22)
+OWN = ["城管工作要坚持以人民为中心的发展思想，把群众满意作为出发点和落脚点。",
+       "我中队在老城区推行“721”工作法，占道经营明显减少，市容秩序持续好转。",
+       "解放思想，就是要敢于打破常规，用改革的办法解决城市管理中的难题。"]
+
+
+def page_text(response) -> str:
+    return unescape(re.sub(r"<[^>]+>", "", response.get_data(as_text=True)))
+
+
+def flash_error(response) -> str:
+    found = re.search(r'<div class="flash flash-error"[^>]*>(.*?)</div>', response.get_data(as_text=True), re.S)
+    assert found, "no error message on the page"
+    return unescape(found.group(1))
+
+
+@pytest.fixture
+def world(make, session, clock):
+    """Three units (甲 with a child 甲一), an organiser, four judges (one attached to 甲),
+    four essays, intake closed."""
+    clock.set(AFTER)
+    organiser = make.unit("城管执法大队", short_name="大队", is_organiser=True)
+    jia = make.unit("城管执法甲中队", short_name="甲中队", aliases=["甲队"], parent_id=organiser.id)
+    jia1 = make.unit("甲中队一分队", short_name="一分队", parent_id=jia.id)
+    yi = make.unit("城管执法乙中队", short_name="乙中队", parent_id=organiser.id)
+    bing = make.unit("城管执法丙中队", short_name="丙中队", parent_id=organiser.id)
+    competition = make.competition()
+    subs = {
+        "甲": make.submission(competition, jia, data=docx_bytes([*OWN, "城管执法甲中队 张明"], title="改革创新谈")),
+        "甲一": make.submission(competition, jia1, data=docx_bytes([*OWN[:1], "为民服务，久久为功。"])),
+        "乙": make.submission(competition, yi, data=docx_bytes(["乙中队的同志们认为，解放思想永无止境。", OWN[2]])),
+        "丙": make.submission(competition, bing, data=docx_bytes(OWN[1:])),
+    }
+    judges = [make.user("judge", username=f"judge{i}", display_name=f"评委{i}号") for i in range(1, 4)]
+    judges.append(make.user("judge", unit=jia, username="judge_jia", display_name="甲中队评委"))
+    judges.append(make.user("judge", unit=organiser, username="judge_dd", display_name="大队评委"))
+    competition.phase = "intake_closed"
+    session.flush()
+    return competition, {"甲": jia, "甲一": jia1, "乙": yi, "丙": bing, "大队": organiser}, subs, judges
+
+
+def prepared(session, make, world, per_essay=None):
+    competition, units, subs, judges = world
+    admin = make.admin()
+    prepare.make_codes(session, admin, competition, AFTER, random.Random(7))
+    for code in session.execute(select(ReviewCode)).scalars():
+        prepare.decide_hits(session, admin, code, None, "redacted", AFTER)
+    assignments.assign_all(session, admin, competition, per_essay, AFTER, seed=1)
+    move_phase(session, admin, competition, "intake_closed", "review", AFTER)
+    return {c.submission_id: c for c in session.execute(select(ReviewCode)).scalars()}
+
+
+def test_codes_are_random_stable_and_scanned(session, make, world):
+    competition, units, subs, judges = world
+    made = prepare.make_codes(session, make.admin(), competition, AFTER, random.Random(3))
+    assert len(made) == 4 and all(re.fullmatch(r"[ACDEFHJKLMNPRTUVWXY][1-9]\d\d", c.code) for c in made)
+    codes = {c.submission_id: c.code for c in made}
+    assert prepare.make_codes(session, make.admin(), competition, AFTER, random.Random(4)) == []
+    assert {c.submission_id: c.code for c in session.execute(select(ReviewCode)).scalars()} == codes
+    jia = next(c for c in made if c.submission_id == subs["甲"].id)
+    kinds = {h.kind for h in jia.hits}
+    assert {"own_unit", "self_reference"} <= kinds
+    entry = session.execute(select(AuditLog).where(AuditLog.action == "review.codes")).scalar_one()
+    assert entry.after["codes"] == 4
+
+
+def test_redacting_hides_the_names_from_what_judges_read(session, make, world):
+    competition, units, subs, judges = world
+    admin = make.admin()
+    prepare.make_codes(session, admin, competition, AFTER, random.Random(3))
+    code = session.execute(select(ReviewCode).where(ReviewCode.submission_id == subs["甲"].id)).scalar_one()
+    assert "城管执法甲中队" in code.text
+    changed = prepare.decide_hits(session, admin, code, None, "redacted", AFTER)
+    assert changed == len(code.hits)
+    assert "城管执法甲中队" not in code.text and "我中队" not in code.text and "××" in code.text
+    entry = session.execute(select(AuditLog).where(AuditLog.action == "review.redact")).scalar_one()
+    texts = [h["text"] for h in entry.after["hits"]]
+    assert "我中队" in texts and any("城管执法甲中队" in t for t in texts)
+
+
+def test_the_review_cannot_open_until_everything_is_settled(client, auth, session, make, world):
+    competition, units, subs, judges = world
+    admin = make.user("admin", username="boss")
+    prepare.make_codes(session, admin, competition, AFTER, random.Random(3))
+    with pytest.raises(Refusal) as refused:
+        move_phase(session, admin, competition, "intake_closed", "review", AFTER)
+    assert "身份信息检查还有" in refused.value.message
+    for code in session.execute(select(ReviewCode)).scalars():
+        prepare.decide_hits(session, admin, code, None, "kept", AFTER)
+    with pytest.raises(Refusal) as refused:
+        move_phase(session, admin, competition, "intake_closed", "review", AFTER)
+    assert "还没有分配评委" in refused.value.message
+    assignments.assign_all(session, admin, competition, 2, AFTER, seed=1)
+    move_phase(session, admin, competition, "intake_closed", "review", AFTER)
+    assert competition.phase == "review"
+
+
+def test_a_judge_never_gets_the_essays_of_the_unit_it_is_attached_to(session, make, world):
+    competition, units, subs, judges = world
+    codes = prepared(session, make, world)
+    judge_jia, judge_dd = judges[3], judges[4]
+    theirs = {a.code.submission_id for a in session.execute(select(Assignment)).scalars() if a.judge_id == judge_jia.id}
+    assert theirs == {subs["乙"].id, subs["丙"].id}  # not 甲, nor its child 甲一
+    organisers = {a.code_id for a in session.execute(select(Assignment)).scalars() if a.judge_id == judge_dd.id}
+    assert organisers == {c.id for c in codes.values()}  # the organiser's judge conflicts with nothing
+    excluded = assignments.exclusions(session, competition)
+    assert excluded[(judge_jia.id, codes[subs["甲"].id].id)] == "attached"
+
+
+def test_k_judges_per_essay_balances_the_load(session, make, world):
+    competition, units, subs, judges = world
+    prepared(session, make, world, per_essay=2)
+    per = select(Assignment.code_id, func.count()).group_by(Assignment.code_id)
+    counts = dict(session.execute(per).tuples().all())
+    assert set(counts.values()) == {2}
+    load = select(Assignment.judge_id, func.count()).group_by(Assignment.judge_id)
+    loads = dict(session.execute(load).tuples().all())
+    assert max(loads.values()) - min(loads.values()) <= 1
+
+
+def _judge_page(client, competition, code):
+    return client.get(f"/judge/competitions/{competition.id}/essays/{code}")
+
+
+def test_a_judge_scores_from_the_queue_and_the_score_locks(client, auth, session, make, world):
+    competition, units, subs, judges = world
+    codes = prepared(session, make, world)
+    code = codes[subs["乙"].id].code
+    assert auth.login("judge1").status_code == 302
+    queue = page_text(client.get(f"/judge/competitions/{competition.id}/"))
+    assert "已评 0/4" in queue and code in queue
+    page = _judge_page(client, competition, code)
+    assert page.status_code == 200 and "××的同志们认为" in page_text(page)
+    url = f"/judge/competitions/{competition.id}/essays/{code}/sheet"
+    draft = client.post(url, data={"points-c1": "25", "autosave": "1"})
+    assert draft.status_code == 200 and draft.get_json()["ok"]
+    assert session.execute(select(AuditLog).where(AuditLog.action == "review.score_submit")).first() is None
+    sheet = {"points-c1": "25", "points-c2": "20", "points-c3": "21", "points-c4": "16", "comment": "观点鲜明。",
+             "action": "submit"}
+    assert client.post(url, data=sheet).status_code == 302
+    assert client.post(url, data=sheet).status_code == 302  # a double click: the same sheet, nothing new
+    score = session.execute(select(Score)).scalar_one()
+    assert score.status == "submitted" and score.total == 82
+    changed = client.post(url, data={**sheet, "points-c1": "30"})
+    assert changed.status_code == 409
+    assert flash_error(changed) == ("该作品的评分已提交，不能再修改。如需更正，请联系政工科退回。"
+                                    "（错误代码 SCORE_LOCKED）")
+    assert len(session.execute(select(AuditLog).where(AuditLog.action == "review.score_submit")).all()) == 1
+    assert "已评 1/4" in page_text(client.get(f"/judge/competitions/{competition.id}/"))
+
+
+def test_out_of_range_scores_are_refused_with_a_chinese_message(client, auth, session, make, world):
+    competition, units, subs, judges = world
+    codes = prepared(session, make, world)
+    code = codes[subs["乙"].id].code
+    auth.login("judge1")
+    url = f"/judge/competitions/{competition.id}/essays/{code}/sheet"
+    refused = client.post(url, data={"points-c1": "31", "points-c2": "20", "points-c3": "21", "points-c4": "16",
+                                     "action": "submit"})
+    assert refused.status_code == 400
+    assert flash_error(refused) == "分数超出范围：须在 0 至该项满分之间。（错误代码 SCORE_OUT_OF_RANGE）"
+    assert session.execute(select(Score)).first() is None
+    autosave = client.post(url, data={"points-c1": "abc", "autosave": "1"})
+    assert autosave.status_code == 400 and autosave.get_json()["code"] == "SCORE_NOT_NUMBER"
+
+
+def test_the_admin_reopens_a_score_with_a_reason(client, auth, session, make, world):
+    competition, units, subs, judges = world
+    codes = prepared(session, make, world)
+    assignment = session.execute(select(Assignment).where(Assignment.judge_id == judges[0].id,
+                                                          Assignment.code_id == codes[subs["乙"].id].id)).scalar_one()
+    values = {"c1": "25", "c2": "20", "c3": "21", "c4": "16"}
+    score = scoring.submit(session, judges[0], assignment, values, {}, "", AFTER)
+    make.user("admin", username="boss")
+    auth.login("boss")
+    refused = client.post(f"/admin/review/scores/{score.id}/reopen", data={"reason": " "})
+    assert refused.status_code == 400 and "请填写理由" in flash_error(refused)
+    assert client.post(f"/admin/review/scores/{score.id}/reopen", data={"reason": "评委要求更正"}).status_code == 302
+    session.refresh(score)
+    assert score.status == "draft" and score.total is None
+    entry = session.execute(select(AuditLog).where(AuditLog.action == "review.score_reopen")).scalar_one()
+    assert entry.after["reason"] == "评委要求更正" and entry.before["total"] == "82"
+
+
+def test_another_judges_essay_and_a_conflicted_one_are_404(client, auth, session, make, world):
+    competition, units, subs, judges = world
+    codes = prepared(session, make, world, per_essay=1)
+    mine = {a.code.code for a in session.execute(select(Assignment)).scalars() if a.judge_id == judges[3].id}
+    auth.login("judge_jia")
+    for sub in subs.values():
+        code = codes[sub.id].code
+        assert _judge_page(client, competition, code).status_code == (200 if code in mine else 404)
+    assert _judge_page(client, competition, "ZZZZ").status_code == 404
+
+
+def test_every_page_a_judge_reaches_is_free_of_names(client, auth, session, make, world):
+    competition, units, subs, judges = world
+    prepared(session, make, world)
+    names = [u.name for u in units.values() if not u.is_organiser] + [u.short_name for u in units.values()
+                                                                        if not u.is_organiser] + ["张三", "张明"]
+    names += [u.display_name for u in session.execute(select(User)).scalars() if u.role == "unit"]
+    auth.login("judge1")
+    seen, todo = set(), ["/judge/"]
+    while todo:
+        url = todo.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.get_data()
+        if response.mimetype == "text/html":
+            text = response.get_data(as_text=True)
+            todo += [u for u in re.findall(r'href="(/judge/[^"#]*)"', text) if u not in seen]
+        else:
+            with ZipFile(io.BytesIO(body)) as z:
+                text = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+        for name in names:
+            assert name not in text, (url, name)
+    assert any(u.endswith("/download") for u in seen) and len(seen) >= 10
+
