@@ -18,14 +18,20 @@ the competition 解放思想大讨论征文活动 in phase 收稿中, and six es
   own unit in the body.
 
 The files are also written to `files_dir` with an over-limit sample (not stored) and a
-README.txt. Only phase "open" exists so far: "review" and "ranked" need the review
-feature and are refused before anything is written.
+README.txt.
+
+Later phases are built by the packages that own them (`register_phase`; the review
+package registers "review"): the intake above is then played 12 days in the past, with
+a deadline the next day and the extension long over, and the phase's builder carries the
+competition on from there at `now`. A phase nobody registered is refused before anything
+is written.
 """
 
 from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -49,10 +55,11 @@ from essays.docx_writer import DocxSpec, build_docx
 from essays.intake import EssayForm, receive
 from essays.models import Competition, Unit, User
 from essays.similarity.service import refresh_stale
-from essays.timeutil import SHANGHAI, format_deadline, local, next_may_20
+from essays.timeutil import SHANGHAI, end_of_day, format_deadline, local, next_may_20
 from essays.units import UnitFields, save_unit
 
 DEMO_URL = "http://127.0.0.1:5000"
+PHASE_LABELS = {"open": "收稿中", "review": "评审中"}
 TITLE = "解放思想大讨论征文活动"
 # Taken from the notice (三、（二）3 and its list of aspects).
 THEMES = ["解放思想与城管工作改革创新", "加强队伍建设和基层党组织建设",
@@ -167,10 +174,12 @@ class DemoReport:
     missing: list[str] = field(default_factory=list)
     extension: str = ""
     url: str = DEMO_URL
+    phase: str = "open"
+    notes: list[str] = field(default_factory=list)  # what a later phase's builder did
 
     def lines(self) -> list[str]:
         roles = {"admin": "管理员", "judge": "评委", "unit": "单位账号"}
-        out = [f"演示数据已装入：{self.competition}（收稿中）",
+        out = [f"演示数据已装入：{self.competition}（{PHASE_LABELS.get(self.phase, self.phase)}）",
                f"请打开 {self.url} 登录。",
                f"截止时间：{format_deadline(self.deadline)}",
                f"所有演示账号的密码：{self.password}",
@@ -182,14 +191,24 @@ class DemoReport:
         if self.extension:
             out.append(f"延期：{self.extension}")
         out.append(f"演示文件（各单位来稿与超字数示例，见 README.txt）：{self.files_dir}")
-        return out
+        return out + self.notes
+
+
+# phase -> builder(session, admin, competition, now) returning lines for the report
+LATER_PHASES: dict[str, Callable[[Session, User, Competition, datetime], list[str]]] = {}
+INTAKE_BEFORE = timedelta(days=12)  # how long before `now` the intake is played for a later phase
+
+
+def register_phase(phase: str, builder: Callable[[Session, User, Competition, datetime], list[str]]) -> None:
+    """Lets a package built on essays carry the demo on to `phase` (see the module doc)."""
+    LATER_PHASES[phase] = builder
 
 
 def _check_can_build(session: Session, password: str, phase: str) -> None:
-    if phase in ("review", "ranked"):
-        raise ValueError(f"演示阶段 {phase} 需要评审功能，尚未上线；请先使用 --phase open。")
-    if phase != "open":
-        raise ValueError(f"未知的演示阶段：{phase}（可选 open）。")
+    if phase != "open" and phase not in LATER_PHASES:
+        if phase == "ranked":
+            raise ValueError(f"演示阶段 {phase} 需要排名功能，尚未上线；请使用 --phase open 或 review。")
+        raise ValueError(f"未知的演示阶段：{phase}（可选 open{''.join('、' + p for p in LATER_PHASES)}）。")
     if not password or (problem := password_problem(password)):
         raise ValueError(f"演示密码不符合要求：{problem or '不能为空'}")
     for model in (User, Unit, Competition):
@@ -201,6 +220,20 @@ def build_demo(session: Session, *, password: str, phase: str, now: datetime,
                files_dir: Path) -> DemoReport:
     """Fills the (empty) database with the demo; the caller commits. See the module doc."""
     _check_can_build(session, password, phase)
+    if phase == "open":
+        return _build_intake(session, password, now, next_may_20(now), files_dir)
+    intake = now - INTAKE_BEFORE
+    report = _build_intake(session, password, intake, end_of_day(local(intake).date() + timedelta(days=1)),
+                           files_dir)
+    competition = session.execute(select(Competition).where(Competition.title == TITLE)).scalar_one()
+    admin = session.execute(select(User).where(User.username == ADMIN[0])).scalar_one()
+    report.phase = phase
+    report.notes = LATER_PHASES[phase](session, admin, competition, now)
+    return report
+
+
+def _build_intake(session: Session, password: str, now: datetime, deadline: datetime,
+                  files_dir: Path) -> DemoReport:
     admin, _ = create_user(session, None, username=ADMIN[0], display_name=ADMIN[1],
                            role="admin", password=password, must_change=False)
     accounts = [DemoAccount(admin.username, "admin", admin.display_name, "")]
@@ -224,7 +257,6 @@ def build_demo(session: Session, *, password: str, phase: str, now: datetime,
         accounts.append(DemoAccount(f"unit{i}", "unit", contact, name))
 
     notice = load_notice()
-    deadline = next_may_20(now)
     competition = create_competition(session, admin, CompetitionSettings(
         title=TITLE, notice_text=notice, themes=list(THEMES), char_limit=3000,
         limit_is_hard=True, deadline=deadline, min_per_unit=1, max_per_unit=1))

@@ -1,0 +1,65 @@
+"""The demo carried on to phase 评审中 (`flask --app app demo --phase review`), registered
+with essays.demo: intake is closed, codes are made, the identity hits are settled (the
+essay that names its own unit is redacted, every redaction recorded), the rubric has the
+two usual gates, each essay has three judges (balanced, conflicts respected), review is
+open, and some sheets are submitted while others are drafts.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from essays.competitions import move_phase
+from essays.demo import register_phase
+from essays.models import Competition, User
+from review import assignments, prepare, scoring
+from review.models import Assignment, ReviewCode
+from review.rubric import DEFAULT, Rubric
+
+PER_ESSAY = 3
+# (judge username, how many of their sheets to submit, how many to leave as drafts)
+PROGRESS = [("judge3", 99, 0), ("judge4", 2, 1), ("judge5", 0, 1)]
+SHEETS = [{"c1": "26", "c2": "21", "c3": "20", "c4": "17"}, {"c1": "24", "c2": "18", "c3": "22", "c4": "16"},
+          {"c1": "27", "c2": "22", "c3": "21", "c4": "18"}, {"c1": "22", "c2": "17", "c3": "19", "c4": "15"}]
+GATES = ("政治方向正确", "原创")
+
+
+def build_review(session: Session, admin: User, competition: Competition, now: datetime) -> list[str]:
+    move_phase(session, admin, competition, "open", "intake_closed", now - timedelta(hours=3))
+    codes = prepare.make_codes(session, admin, competition, now - timedelta(hours=2), random.Random("zhengwen-demo"))
+    redacted = 0
+    for code in sorted(codes, key=lambda c: c.code):
+        names = prepare.unit_names(code.submission.unit)
+        own = [h.id for h in code.hits if h.kind in ("own_unit", "self_reference", "author", "signature")
+               or any(n in h.text for n in names)]
+        if own:
+            redacted += prepare.decide_hits(session, admin, code, own, "redacted", now - timedelta(hours=2))
+        prepare.decide_hits(session, admin, code, None, "kept", now - timedelta(hours=2))
+    scoring.save_rubric(session, admin, competition, Rubric(DEFAULT.criteria, DEFAULT.step, GATES),
+                        now - timedelta(hours=2))
+    assignments.assign_all(session, admin, competition, PER_ESSAY, now - timedelta(hours=1), seed=2027)
+    move_phase(session, admin, competition, "intake_closed", "review", now - timedelta(hours=1))
+    submitted = drafts = 0
+    for username, to_submit, to_draft in PROGRESS:
+        judge = session.execute(select(User).where(User.username == username)).scalar_one()
+        mine = session.execute(select(Assignment).join(ReviewCode).where(Assignment.judge_id == judge.id)
+                               .order_by(ReviewCode.code)).scalars().all()
+        for i, assignment in enumerate(mine):
+            sheet = SHEETS[i % len(SHEETS)]
+            gates = {g: True for g in GATES}
+            if i < to_submit:
+                scoring.submit(session, judge, assignment, sheet, gates, "联系实际，观点鲜明。", now)
+                submitted += 1
+            elif i < to_submit + to_draft:
+                scoring.save_draft(session, judge, assignment, dict(list(sheet.items())[:2]), {}, "", now)
+                drafts += 1
+    return [f"评审：已生成 {len(codes)} 个作品编号，遮盖身份信息 {redacted} 处；每篇 {PER_ESSAY} 位评委；"
+            f"已提交评分 {submitted} 份，草稿 {drafts} 份。评委账号 judge3 的评分已全部提交，"
+            "judge1、judge2 各属一个中队，不会分到本单位的作品。"]
+
+
+register_phase("review", build_review)
