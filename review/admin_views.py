@@ -57,12 +57,19 @@ def _overview(competition: Competition, **extra) -> dict:
                 exclusion_names={"attached": _("所属单位回避"), "declared": _("评委申报回避")},
                 state_names=STATE_NAMES, rubric=rules, rubric_form=form,
                 open_hits=prepare.open_hits(session, competition), missing=checks.uncoded(session, competition),
-                format_points=rubric.format_points, void=_void_scores(competition), **extra)
+                format_points=rubric.format_points, void=_void_scores(competition),
+                excluded_codes=_excluded(competition), **extra)
 
 
 def _void_scores(competition: Competition) -> list[Score]:
     return list(db().execute(select(Score).join(Assignment).where(
         Assignment.competition_id == competition.id, Score.void.is_(True), Score.status == "submitted")).scalars())
+
+
+def _excluded(competition: Competition) -> list[ReviewCode]:
+    return list(db().execute(select(ReviewCode).where(ReviewCode.competition_id == competition.id,
+                                                      ReviewCode.excluded_reason != "")
+                             .order_by(ReviewCode.code)).scalars())
 
 
 @bp.route("/competitions/<int:competition_id>/review", methods=["GET"])

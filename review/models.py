@@ -156,3 +156,18 @@ class Score(Base):
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     assignment: Mapped[Assignment] = relationship(back_populates="score")
+
+
+class Reminder(Base):
+    """A reminder the admin sent a judge, shown on the judge's pages until read (no e-mail
+    on an intranet)."""
+
+    __tablename__ = "reminder"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competition.id", ondelete="CASCADE"))
+    judge_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    text: Mapped[str] = mapped_column(Text)
+    sent_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -137,3 +137,17 @@ def decide_hits(session: Session, admin: User, code: ReviewCode, hit_ids: list[i
 def open_hits(session: Session, competition: Competition) -> int:
     return len(session.execute(select(IdentityHit.id).join(ReviewCode).where(
         ReviewCode.competition_id == competition.id, IdentityHit.status == "open")).all())
+
+
+def exclude(session: Session, admin: User, code: ReviewCode, reason: str, now: datetime) -> None:
+    """Takes an essay out of the review (disqualified: copying, a failed gate confirmed on
+    review), with the reason. Only the admin does this; judges' sheets stay on record."""
+    if code.competition.phase not in ("intake_closed", "review"):
+        raise Refusal("REVIEW_PHASE", phase=PHASE_NAMES[code.competition.phase])
+    if not reason.strip():
+        raise Refusal("REASON_REQUIRED")
+    if code.excluded_reason:
+        return
+    code.excluded_reason = reason.strip()
+    session.flush()
+    record(session, "review.exclude", actor=admin, obj=code, after={"code": code.code, "reason": code.excluded_reason})

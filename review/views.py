@@ -22,8 +22,8 @@ from essays.errors import Refusal
 from essays.models import Competition
 from essays.security import roles
 from essays.web import now
-from review import assignments, clean_copy, rubric, scoring
-from review.models import Assignment, ReviewCode
+from review import assignments, clean_copy, reminders, rubric, scoring
+from review.models import Assignment, Reminder, ReviewCode
 
 bp = Blueprint("judge", __name__, url_prefix="/judge")
 
@@ -73,8 +73,21 @@ def home():
     in_review = db().execute(select(Competition).where(Competition.phase == "review")
                              .order_by(Competition.id)).scalars().all()
     queues = [(c, _progress(_mine(c))) for c in in_review]
-    return render_template("judge/home.html", queues=[q for q in queues if q[1][1]],
+    progress = {c.id: p for c, p in queues}
+    notes = [(r, db().get(Competition, r.competition_id), progress.get(r.competition_id))
+             for r in reminders.unread(db(), current_user)]
+    return render_template("judge/home.html", queues=[q for q in queues if q[1][1]], reminders=notes,
                            unread=announcements.unread_for(db(), current_user))
+
+
+@bp.route("/reminders/<int:reminder_id>/read", methods=["POST"])
+@roles("judge")
+def reminder_read(reminder_id: int):
+    reminder = db().get(Reminder, reminder_id)
+    if reminder is None or reminder.judge_id != current_user.id:
+        abort(404)
+    reminders.mark_read(db(), current_user, reminder, now())
+    return redirect(url_for("judge.home"))
 
 
 @bp.route("/competitions/<int:competition_id>/", methods=["GET"])

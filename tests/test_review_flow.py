@@ -17,7 +17,7 @@ from essays.audit import AuditLog
 from essays.competitions import move_phase
 from essays.errors import Refusal
 from essays.models import User
-from review import assignments, prepare, scoring
+from review import assignments, prepare, rubric, scoring
 from review.models import Assignment, ReviewCode, Score
 from tests.factories import DEADLINE, docx_bytes
 
@@ -242,3 +242,41 @@ def test_every_page_a_judge_reaches_is_free_of_names(client, auth, session, make
             assert name not in text, (url, name)
     assert any(u.endswith("/download") for u in seen) and len(seen) >= 10
 
+
+
+def test_a_judge_declares_a_conflict_and_loses_the_essay(client, auth, session, make, world):
+    competition, units, subs, judges = world
+    codes = prepared(session, make, world)
+    code = codes[subs["丙"].id]
+    auth.login("judge1")
+    url = f"/judge/competitions/{competition.id}/essays/{code.code}"
+    refused = client.post(url + "/conflict", data={"reason": ""})
+    assert refused.status_code == 400 and "REASON_REQUIRED" in flash_error(refused)
+    assert client.post(url + "/conflict", data={"reason": "作者是我的亲属"}).status_code == 302
+    assert client.get(url).status_code == 404
+    session.expire_all()
+    assert assignments.exclusions(session, competition)[(judges[0].id, code.id)] == "declared"
+    entry = session.execute(select(AuditLog).where(AuditLog.action == "review.conflict")).scalar_one()
+    assert entry.after == {"judge_id": judges[0].id, "code": code.code, "reason": "作者是我的亲属",
+                           "assignment_removed": True}
+
+
+def test_a_failed_gate_voids_the_score_and_puts_the_essay_on_the_recheck_list(client, auth, session, make, world):
+    competition, units, subs, judges = world
+    admin = make.user("admin", username="boss")
+    scoring.save_rubric(session, admin, competition, rubric.Rubric(rubric.DEFAULT.criteria, rubric.DEFAULT.step,
+                                                                   ("政治方向正确", "原创")), AFTER)
+    codes = prepared(session, make, world)
+    code = codes[subs["乙"].id].code
+    auth.login("judge1")
+    url = f"/judge/competitions/{competition.id}/essays/{code}/sheet"
+    sheet = {"points-c1": "25", "points-c2": "20", "points-c3": "21", "points-c4": "16", "action": "submit"}
+    missing = client.post(url, data=sheet)
+    assert missing.status_code == 400 and "GATE_MISSING" in flash_error(missing)
+    assert client.post(url, data={**sheet, "gate-政治方向正确": "yes", "gate-原创": "no"}).status_code == 302
+    score = session.execute(select(Score)).scalar_one()
+    assert score.void and score.gates == {"政治方向正确": True, "原创": False}
+    auth.logout()
+    auth.login("boss")
+    recheck = page_text(client.get(f"/admin/competitions/{competition.id}/review"))
+    assert f"{code}：评委1号 认为不符合否决项（原创）" in recheck

@@ -1,8 +1,8 @@
-"""blind judging: codes, rubric, identity hits, conflicts, assignments, scores
+"""blind judging: codes, rubric, identity hits, conflicts, assignments, scores, reminders
 
 Revision ID: 0010
 Revises: 0009
-Create Date: 2026-11-27 03:10:09.971956
+Create Date: 2026-11-27 03:24:44.101922
 """
 
 from __future__ import annotations
@@ -29,6 +29,19 @@ def upgrade() -> None:
     sa.CheckConstraint('step IN (1, 0.5)', name=op.f('ck_rubric_step_known')),
     sa.ForeignKeyConstraint(['competition_id'], ['competition.id'], name=op.f('fk_rubric_competition_id_competition'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('competition_id', name=op.f('pk_rubric'))
+    )
+    op.create_table('reminder',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('competition_id', sa.Integer(), nullable=False),
+    sa.Column('judge_id', sa.Integer(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('sent_by_id', sa.Integer(), nullable=False),
+    sa.Column('sent_at', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('read_at', essays.db.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['competition_id'], ['competition.id'], name=op.f('fk_reminder_competition_id_competition'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['judge_id'], ['user_account.id'], name=op.f('fk_reminder_judge_id_user_account')),
+    sa.ForeignKeyConstraint(['sent_by_id'], ['user_account.id'], name=op.f('fk_reminder_sent_by_id_user_account')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reminder'))
     )
     op.create_table('review_code',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -118,5 +131,6 @@ def downgrade() -> None:
     op.drop_table('declared_conflict')
     op.drop_table('assignment')
     op.drop_table('review_code')
+    op.drop_table('reminder')
     op.drop_table('rubric')
     # ### end Alembic commands ###

@@ -1,0 +1,60 @@
+"""Reminders to judges, shown in the app (an intranet has no e-mail).
+
+Rules: the admin reminds every judge who still has unsubmitted sheets in a competition under
+review, in one click, with an optional note; the judge's home page shows each unread
+reminder with the judge's progress until they mark it read. Sending is audited; reading
+is not.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from essays.audit import record
+from essays.errors import Refusal
+from essays.models import Competition, User
+from essays.phases import PHASE_NAMES
+from review.models import Assignment, Reminder, ReviewCode
+
+
+def unfinished(session: Session, competition: Competition) -> dict[int, tuple[int, int]]:
+    """judge id -> (sheets submitted, sheets assigned), for judges with sheets left."""
+    rows = session.execute(select(Assignment).join(ReviewCode).where(
+        Assignment.competition_id == competition.id, ReviewCode.excluded_reason == "")).scalars()
+    counts: dict[int, list[int]] = {}
+    for a in rows:
+        done = a.score is not None and a.score.status == "submitted"
+        c = counts.setdefault(a.judge_id, [0, 0])
+        c[0] += done
+        c[1] += 1
+    return {j: (d, t) for j, (d, t) in counts.items() if d < t}
+
+
+def remind(session: Session, admin: User, competition: Competition, note: str, now: datetime) -> int:
+    """Reminds each judge with sheets left; `note` (optional) is the admin's own words. The
+    judge's page shows the reminder with the judge's progress as it is when read."""
+    if competition.phase != "review":
+        raise Refusal("REVIEW_PHASE", phase=PHASE_NAMES[competition.phase])
+    left = unfinished(session, competition)
+    for judge_id in left:
+        session.add(Reminder(competition_id=competition.id, judge_id=judge_id, sent_by_id=admin.id, sent_at=now,
+                             text=note.strip()[:500]))
+    session.flush()
+    if left:
+        record(session, "review.remind", actor=admin, obj=competition, after={"judges": sorted(left)})
+    return len(left)
+
+
+def unread(session: Session, judge: User) -> list[Reminder]:
+    return list(session.execute(select(Reminder).where(Reminder.judge_id == judge.id, Reminder.read_at.is_(None))
+                                .order_by(Reminder.sent_at.desc())).scalars())
+
+
+def mark_read(session: Session, judge: User, reminder: Reminder, now: datetime) -> None:
+    if reminder.judge_id != judge.id:
+        raise Refusal("NOT_FOUND")
+    reminder.read_at = reminder.read_at or now
+    session.flush()
