@@ -49,11 +49,17 @@ def _overview(competition: Competition, **extra) -> dict:
     excluded = assignments.exclusions(session, competition, codes, panel)
     matrix = [(code, [(judge, _state(pairs.get((judge.id, code.id)), (judge.id, code.id) in excluded),
                        pairs.get((judge.id, code.id))) for judge in panel]) for code in codes]
+    done = {j.id: [0, 0] for j in panel}
+    for _code, cells in matrix:
+        for judge, state, _a in cells:
+            if state in ("none", "draft", "submitted"):
+                done[judge.id][1] += 1
+                done[judge.id][0] += state == "submitted"
     rules = scoring.rubric_for(session, competition)
     form = extra.pop("rubric_form", None) or {
         "criteria": "\n".join(f"{c.name} {rubric.format_points(c.max_points)}" for c in rules.criteria),
         "step": rubric.format_points(rules.step), "gates": "\n".join(rules.gates)}
-    return dict(competition=competition, codes=codes, judges=panel, matrix=matrix, excluded=excluded,
+    return dict(competition=competition, codes=codes, judges=panel, matrix=matrix, excluded=excluded, done=done,
                 exclusion_names={"attached": _("所属单位回避"), "declared": _("评委申报回避")},
                 state_names=STATE_NAMES, rubric=rules, rubric_form=form,
                 open_hits=prepare.open_hits(session, competition), missing=checks.uncoded(session, competition),
@@ -138,6 +144,15 @@ def _identity(competition: Competition) -> dict:
 @roles("admin")
 def identity_list(competition_id: int):
     return render_template("review/admin_identity.html", **_identity(get_or_404(Competition, competition_id)))
+
+
+@bp.route("/review/codes/<int:code_id>/preview", methods=["GET"])
+@roles("admin")
+def preview(code_id: int):
+    """What judges will read of this essay: the redacted text, as their page shows it."""
+    code = get_or_404(ReviewCode, code_id)
+    return render_template("review/admin_preview.html", competition=code.competition, code=code,
+                           blocks=prepare.judge_blocks(code))
 
 
 @bp.route("/review/codes/<int:code_id>/hits", methods=["POST"])

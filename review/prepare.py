@@ -29,7 +29,7 @@ from essays.errors import Refusal
 from essays.models import Competition, Submission, SubmissionVersion, Unit, User
 from essays.phases import PHASE_NAMES
 from essays.similarity.decisions import decisions_in_force
-from review import identity
+from review import clean_copy, identity
 from review.models import IdentityHit, ReviewCode
 
 LETTERS = "ACDEFHJKLMNPRTUVWXY"  # no B/8, G/6, I/1, O/0, Q, S/5, Z/2: read out on the phone
@@ -151,3 +151,13 @@ def exclude(session: Session, admin: User, code: ReviewCode, reason: str, now: d
     code.excluded_reason = reason.strip()
     session.flush()
     record(session, "review.exclude", actor=admin, obj=code, after={"code": code.code, "reason": code.excluded_reason})
+
+
+def judge_blocks(code: ReviewCode) -> list[clean_copy.Block]:
+    """The judge's text as blocks, its first line as the title when it looks like one (short,
+    no final 。！？). That line comes from the scanned, redacted text; the title the unit typed
+    at upload was never scanned, so it is never shown. Otherwise the code stands as title."""
+    lines = [line.strip() for line in code.text.splitlines() if line.strip()]
+    first = lines[0] if lines else ""
+    looks_like_title = 0 < len(first) <= 40 and not first.endswith(("。", "！", "？", "；"))
+    return clean_copy.blocks(code.text, first if looks_like_title else code.code)

@@ -22,7 +22,7 @@ from essays.errors import Refusal
 from essays.models import Competition
 from essays.security import roles
 from essays.web import now
-from review import assignments, clean_copy, reminders, rubric, scoring
+from review import assignments, clean_copy, prepare, reminders, rubric, scoring
 from review.models import Assignment, Reminder, ReviewCode
 
 bp = Blueprint("judge", __name__, url_prefix="/judge")
@@ -51,16 +51,6 @@ def _assignment(competition_id: int, code: str) -> Assignment:
     if found is None or not scoring.can_score(current_user, found):
         abort(404)
     return found
-
-
-def _blocks(code: ReviewCode) -> list[clean_copy.Block]:
-    """The judge's text as blocks, its first line as the title when it looks like one (short,
-    no final 。！？). That line comes from the scanned, redacted text; the title the unit typed
-    at upload was never scanned, so it is never shown. Otherwise the code stands as title."""
-    lines = [line.strip() for line in code.text.splitlines() if line.strip()]
-    first = lines[0] if lines else ""
-    looks_like_title = 0 < len(first) <= 40 and not first.endswith(("。", "！", "？", "；"))
-    return clean_copy.blocks(code.text, first if looks_like_title else code.code)
 
 
 def _progress(mine: list[Assignment]) -> tuple[int, int]:
@@ -112,7 +102,7 @@ def _sheet_context(assignment: Assignment, values: dict | None = None, errors: d
     at = next((i for i, a in enumerate(mine) if a.id == assignment.id), 0)
     return dict(competition=competition, assignment=assignment, code=assignment.code, score=score, rubric=rules,
                 values=values, errors=errors or {}, format_points=rubric.format_points,
-                blocks=_blocks(assignment.code),
+                blocks=prepare.judge_blocks(assignment.code),
                 next_code=mine[at + 1].code.code if at + 1 < len(mine) else None, progress=_progress(mine))
 
 
@@ -175,7 +165,7 @@ def _messages(errors: dict) -> dict:
 @roles("judge")
 def download(competition_id: int, code: str):
     assignment = _assignment(competition_id, code)
-    data = clean_copy.clean_docx(code, code, _blocks(assignment.code))
+    data = clean_copy.clean_docx(code, code, prepare.judge_blocks(assignment.code))
     return send_file(io.BytesIO(data), as_attachment=True, download_name=clean_copy.download_name(code),
                      mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 

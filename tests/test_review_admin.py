@@ -122,3 +122,12 @@ def test_an_excluded_essay_leaves_every_judges_queue(client, auth, session, revi
     auth.login("judge1")
     assert code.code not in page_text(client.get(f"/judge/competitions/{competition.id}/"))
     assert client.get(f"/judge/competitions/{competition.id}/essays/{code.code}").status_code == 404
+
+
+def test_the_admin_previews_what_judges_will_read(client, auth, session, review):
+    (competition, units, subs, judges), codes = review
+    auth.login("boss")
+    preview = page_text(client.get(f"/admin/review/codes/{codes[subs['甲'].id].id}/preview"))
+    assert "××在老城区推行“721”工作法" in preview and "城管执法甲中队" not in preview
+    judge_page = page_text(client.get(f"/admin/competitions/{competition.id}/review"))
+    assert "已评 0/4" in judge_page  # each judge's progress in the matrix header
