@@ -27,13 +27,16 @@ bp = Blueprint("review_admin", __name__, url_prefix="/admin")
 
 HIT_NAMES = {
     "own_unit": _l("本单位名称"), "other_unit": _l("其他单位名称"), "author": _l("作者姓名"),
+    "contact": _l("联系人或电话"),
     "self_reference": _l("自称（如“我中队”）"), "signature": _l("落款"), "date_line": _l("落款日期"),
 }
 STATE_NAMES = {"none": _l("未开始"), "draft": _l("草稿"), "submitted": _l("已提交"), "excluded": _l("回避"),
-               "unassigned": "—"}
+               "stale": _l("须回避，请取消分配"), "unassigned": "—"}
 
 
 def _state(assignment, excluded: bool) -> str:
+    if excluded and assignment is not None:
+        return "stale"  # assigned before the conflict arose: to remove
     if excluded:
         return "excluded"
     if assignment is None:

@@ -28,8 +28,18 @@ from essays.models import Competition, Unit, User
 from essays.phases import PHASE_NAMES
 from essays.similarity.decisions import decisions_in_force
 from review import assign
-from review.models import Assignment, DeclaredConflict, ReviewCode
+from review.models import Assignment, DeclaredConflict, ReviewCode, Score
 from review.rubric import format_points
+
+
+def locked_sheet(session: Session, assignment: Assignment) -> Score | None:
+    """Locks the assignment's row (every change to its sheet does so first: see
+    review.scoring) and returns its sheet as it is now."""
+    if session.execute(select(Assignment.id).where(Assignment.id == assignment.id).with_for_update()
+                       ).one_or_none() is None:
+        raise Refusal("NOT_FOUND")  # removed by the admin meanwhile
+    return session.execute(select(Score).where(Score.assignment_id == assignment.id)
+                           .execution_options(populate_existing=True)).scalar_one_or_none()
 
 
 def review_codes(session: Session, competition: Competition) -> list[ReviewCode]:
@@ -60,6 +70,19 @@ def exclusions(session: Session, competition: Competition, codes: list[ReviewCod
     return assign.excluded_pairs(essays, {j.id: j.unit_id for j in panel}, parents, organiser, declared)
 
 
+def live(session: Session, competition: Competition) -> set[int]:
+    """The ids of the assignments that stand now: the essay is in the review (not excluded,
+    not disqualified for copying), the judge is active, and no conflict excludes the pair.
+    An assignment made before a unit moved in the tree, a conflict was declared or the essay
+    was disqualified is not live: its judge no longer sees the essay, and the admin's
+    matrix offers to remove it."""
+    codes, panel = review_codes(session, competition), judges(session)
+    excluded = exclusions(session, competition, codes, panel)
+    in_review, active = {c.id for c in codes}, {j.id for j in panel}
+    return {a.id for (j, c), a in current_pairs(session, competition).items()
+            if c in in_review and j in active and (j, c) not in excluded}
+
+
 def current_pairs(session: Session, competition: Competition) -> dict[tuple[int, int], Assignment]:
     rows = session.execute(select(Assignment).where(Assignment.competition_id == competition.id)).scalars()
     return {(a.judge_id, a.code_id): a for a in rows}
@@ -68,7 +91,9 @@ def current_pairs(session: Session, competition: Competition) -> dict[tuple[int,
 def assign_all(session: Session, admin: User, competition: Competition, per_essay: int | None,
                now: datetime, seed: int | None = None) -> assign.Plan:
     """Adds the assignments the plan asks for (every judge every essay when `per_essay` is
-    None); keeps the existing ones. Returns the plan, with its problems to show."""
+    None); keeps the existing ones. Returns the plan, with its problems to show. The
+    competition's row is locked first, so a double click waits and then adds nothing."""
+    session.refresh(competition, with_for_update=True)
     if competition.phase not in ("intake_closed", "review"):
         raise Refusal("REVIEW_PHASE", phase=PHASE_NAMES[competition.phase])
     if per_essay is not None and per_essay < 1:
@@ -93,10 +118,12 @@ def assign_all(session: Session, admin: User, competition: Competition, per_essa
 
 def add_pair(session: Session, admin: User, competition: Competition, judge: User, code: ReviewCode,
              now: datetime) -> Assignment:
-    """The admin's adjustment by hand: one more assignment (never a conflicted pair)."""
+    """The admin's adjustment by hand: one more assignment (never a conflicted pair, never an
+    inactive judge)."""
+    session.refresh(competition, with_for_update=True)
     if competition.phase not in ("intake_closed", "review"):
         raise Refusal("REVIEW_PHASE", phase=PHASE_NAMES[competition.phase])
-    if judge.role != "judge" or code.competition_id != competition.id:
+    if judge.role != "judge" or not judge.active or code.competition_id != competition.id:
         raise Refusal("NOT_FOUND")
     reason = exclusions(session, competition, [code], [judge]).get((judge.id, code.id))
     if reason:
@@ -115,11 +142,13 @@ def remove_pair(session: Session, admin: User, assignment: Assignment, reason: s
     """Removes an assignment; one with a score needs a reason, kept in the audit log."""
     if assignment.code.competition.phase not in ("intake_closed", "review"):
         raise Refusal("REVIEW_PHASE", phase=PHASE_NAMES[assignment.code.competition.phase])
-    score = assignment.score
+    score = locked_sheet(session, assignment)  # a submit racing this removal waits, then is seen
     if score is not None and not reason.strip():
         raise Refusal("REASON_REQUIRED")
-    sheet = None if score is None else {"status": score.status, "points": score.points,
-                                        "total": None if score.total is None else format_points(score.total)}
+    sheet = None if score is None else {
+        "status": score.status, "points": score.points, "gates": score.gates, "comment": score.comment,
+        "void": score.void, "entered_by_id": score.entered_by_id,
+        "total": None if score.total is None else format_points(score.total)}
     before = {"judge_id": assignment.judge_id, "code": assignment.code.code, "score": sheet}
     if score is not None:
         session.delete(score)
@@ -134,6 +163,10 @@ def declare_conflict(session: Session, judge: User, code: ReviewCode, reason: st
     """A judge (or the admin for them, `by`) declares a conflict with an essay."""
     if not reason.strip():
         raise Refusal("REASON_REQUIRED")
+    assignment = current_pairs(session, code.competition).get((judge.id, code.id))
+    # Lock the assignment first: a double-clicked declaration waits here and then finds the
+    # first one; a submit racing it is seen, and a submitted score is never deleted.
+    score = locked_sheet(session, assignment) if assignment is not None else None
     found = session.execute(select(DeclaredConflict).where(DeclaredConflict.judge_id == judge.id,
                                                            DeclaredConflict.code_id == code.id)).scalar_one_or_none()
     if found is not None:
@@ -141,11 +174,10 @@ def declare_conflict(session: Session, judge: User, code: ReviewCode, reason: st
     row = DeclaredConflict(judge_id=judge.id, code_id=code.id, reason=reason.strip(),
                            declared_by_id=(by or judge).id, declared_at=now)
     session.add(row)
-    assignment = current_pairs(session, code.competition).get((judge.id, code.id))
-    removed = assignment is not None and (assignment.score is None or assignment.score.status != "submitted")
+    removed = assignment is not None and (score is None or score.status != "submitted")
     if removed:
-        if assignment.score is not None:
-            session.delete(assignment.score)
+        if score is not None:
+            session.delete(score)
         session.delete(assignment)
     session.flush()
     record(session, "review.conflict", actor=by or judge, obj=row,

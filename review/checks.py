@@ -37,13 +37,18 @@ def ready_for_review(session: Session, competition: Competition, now: datetime) 
     missing = uncoded(session, competition)
     if missing:
         return str(_l("还有 %(n)s 篇论文没有作品编号，请先生成作品编号。", n=missing))
+    replaced = prepare.outdated(session, competition)
+    if replaced:
+        return str(_l("作品 %(codes)s 在生成编号后又上传了新版本，请再点“生成作品编号并检查身份信息”以更新。",
+                      codes="、".join(c.code for c in replaced[:10])))
     undecided = prepare.open_hits(session, competition)
     if undecided:
         return str(_l("身份信息检查还有 %(n)s 处未处理（遮盖或保留）。", n=undecided))
     if rubric.check_rubric(scoring.rubric_for(session, competition)):
         return str(_l("评分细则有误，请先改正。"))
     codes = assignments.review_codes(session, competition)
-    assigned = {code_id for _judge, code_id in assignments.current_pairs(session, competition)}
+    live = assignments.live(session, competition)
+    assigned = {a.code_id for a in assignments.current_pairs(session, competition).values() if a.id in live}
     unassigned = [c.code for c in codes if c.id not in assigned]
     if unassigned:
         return str(_l("作品 %(codes)s 还没有分配评委。", codes="、".join(unassigned[:10])))

@@ -9,6 +9,8 @@ scan(text, own_names, other_names, authors) looks at the text judges read and re
   are folded the same way, so offsets are always those of the original text.
 - Names shorter than 2 characters (spaces left out) are ignored. A name matches exactly,
   except that up to two spaces may stand between its characters ("张　三" in a signature).
+- contact: the unit's contact person and phone numbers and its accounts' names (given by
+  the caller), and any mobile or landline number or e-mail address in the text;
 - own_unit, other_unit, author: every occurrence of every name is a candidate; the
   longest wins, then own_unit over author over other_unit, then the first; a candidate
   overlapping a chosen one is dropped, so a name inside a longer matched name is not
@@ -68,7 +70,7 @@ from essays.docx_safety import BROKEN_ERRORS, MAX_XML_BYTES, Package, open_packa
 from essays.docx_walk import W, is_on, w
 from essays.errors import Refusal
 
-KINDS = ("own_unit", "author", "other_unit", "self_reference", "signature", "date_line")
+KINDS = ("own_unit", "author", "contact", "other_unit", "self_reference", "signature", "date_line")
 _RANK = {**{kind: rank for rank, kind in enumerate(KINDS)}, "date_line": KINDS.index("signature")}
 MASK = "××"
 CONTEXT = 20
@@ -138,7 +140,7 @@ def _name_spans(folded: str, groups: list[tuple[str, list[str]]]) -> list[tuple[
     candidates = []
     for kind, names in groups:
         for name in dict.fromkeys(n.strip() for n in names if n):
-            pattern = _name_pattern(name, kind != "author")
+            pattern = _name_pattern(name, kind not in ("author", "contact"))
             at = 0
             while pattern is not None and (found := pattern.search(folded, at)):
                 candidates.append((found.start(), found.end(), kind, name))
@@ -204,10 +206,20 @@ def _line_rule(line: str) -> tuple[str, str] | None:
     return None
 
 
-def scan(text: str, own_names: list[str], other_names: list[str], authors: list[str]) -> list[Hit]:
-    """The places in `text` that may reveal its unit or author (rules in the module docstring)."""
+# A mobile number or an e-mail address in an essay is someone's: always worth the admin's look.
+_CONTACT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)|[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
+                      re.ASCII)
+
+
+def scan(text: str, own_names: list[str], other_names: list[str], authors: list[str],
+         contacts: list[str] = ()) -> list[Hit]:
+    """The places in `text` that may reveal its unit or author (rules in the module docstring).
+    `contacts`: the unit's contact person and phone numbers, and its accounts' names ("contact"
+    hits, as are phone numbers and e-mail addresses of any kind)."""
     folded = fold(text)
-    spans = _name_spans(folded, [("own_unit", own_names), ("author", authors), ("other_unit", other_names)])
+    spans = _name_spans(folded, [("own_unit", own_names), ("author", authors), ("contact", list(contacts)),
+                                 ("other_unit", other_names)])
+    spans += [(m.start(), m.end(), "contact", m.group()) for m in _CONTACT.finditer(folded)]
     spans += [(m.start(), m.end(), "self_reference", m.group()) for m in _SELF.finditer(folded)]
     for start, end in _tail_lines(text):
         rule = _line_rule(folded[start:end])

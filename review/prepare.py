@@ -61,8 +61,24 @@ def unit_names(unit: Unit) -> list[str]:
 
 def make_codes(session: Session, admin: User, competition: Competition, now: datetime,
                rng: random.Random | None = None) -> list[ReviewCode]:
-    """Codes for the submissions that have none yet, each scanned; returns the new codes."""
+    """Codes for the submissions that have none yet, each scanned; returns the new codes.
+    A code whose submission has since got a newer version (an upload by the admin after
+    intake closed) takes that version: its text is scanned again and its hits replaced.
+
+    The competition's row is locked first: a double click waits, then finds the codes made."""
+    session.refresh(competition, with_for_update=True)
     _require_phase(competition, "intake_closed")
+    units = list(session.execute(select(Unit)).scalars())
+    for code in outdated(session, competition):
+        before = {"version_id": code.version_id, "hits": len(code.hits)}
+        code.version = code.submission.current
+        code.hits.clear()
+        session.flush()
+        _scan(session, code, code.submission, code.version, units)
+        code.text = code.version.text
+        session.flush()
+        record(session, "review.rescan", actor=admin, obj=code, before=before,
+               after={"version_id": code.version_id, "hits": len(code.hits)})
     rng = rng or random.Random(secrets.randbits(64))
     has_code = set(session.execute(select(ReviewCode.submission_id)
                                    .where(ReviewCode.competition_id == competition.id)).scalars())
@@ -73,14 +89,13 @@ def make_codes(session: Session, admin: User, competition: Competition, now: dat
         if s.current is not None and s.id not in has_code and s.id not in disqualified]
     rng.shuffle(submissions)  # rows are inserted in no telling order either
     taken = set(session.execute(select(ReviewCode.code).where(ReviewCode.competition_id == competition.id)).scalars())
-    units = list(session.execute(select(Unit)).scalars())
     made = []
     for submission, code in zip(submissions, new_codes(len(submissions), taken, rng), strict=True):
         version = submission.current
         row = ReviewCode(competition=competition, submission=submission, version=version, code=code,
                          text=version.text, created_at=now)
         session.add(row)
-        _scan(row, submission, version, units)
+        _scan(session, row, submission, version, units)
         made.append(row)
     session.flush()
     if made:
@@ -89,10 +104,23 @@ def make_codes(session: Session, admin: User, competition: Competition, now: dat
     return made
 
 
-def _scan(row: ReviewCode, submission: Submission, version: SubmissionVersion, units: list[Unit]) -> None:
+def outdated(session: Session, competition: Competition) -> list[ReviewCode]:
+    """Codes whose submission's newest version is not the one they were made from."""
+    codes = session.execute(select(ReviewCode).where(ReviewCode.competition_id == competition.id)
+                            .order_by(ReviewCode.code)).scalars()
+    return [c for c in codes if c.submission.current is not None and c.submission.current.id != c.version_id]
+
+
+def _scan(session: Session, row: ReviewCode, submission: Submission, version: SubmissionVersion,
+          units: list[Unit]) -> None:
     own = unit_names(submission.unit)
     others = [n for u in units if u.id != submission.unit_id and not u.is_organiser for n in unit_names(u)]
-    for hit in identity.scan(version.text, own, others, list(submission.authors or [])):
+    unit = submission.unit
+    contacts = [unit.contact_name, unit.contact_phone, submission.contact_phone,
+                *session.execute(select(User.display_name).where(User.unit_id == unit.id,
+                                                                 User.role == "unit")).scalars()]
+    for hit in identity.scan(version.text, own, others, list(submission.authors or []),
+                             [c for c in contacts if c and len(c.strip()) >= 2]):
         row.hits.append(IdentityHit(kind=hit.kind, start=hit.start, end=hit.end, text=hit.text,
                                     label=hit.label, context=hit.context))
     row.scanned = True
@@ -109,6 +137,9 @@ def decide_hits(session: Session, admin: User, code: ReviewCode, hit_ids: list[i
                 now: datetime) -> int:
     """Redacts or keeps the code's hits (`hit_ids`, or all still open when None); returns how
     many changed. Audited with the texts concerned, so what was redacted stays on record."""
+    # Locked like a phase move (essays.competitions.move_phase), so the review cannot open
+    # between a hit being set back to open and the check that counts open hits.
+    session.refresh(code.competition, with_for_update=True)
     _require_phase(code.competition, "intake_closed")
     if status not in ("redacted", "kept", "open"):
         raise Refusal("FORM_INVALID")

@@ -17,15 +17,16 @@ from essays.audit import record
 from essays.errors import Refusal
 from essays.models import Competition, User
 from essays.phases import PHASE_NAMES
-from review.models import Assignment, Reminder, ReviewCode
+from review import assignments
+from review.models import Assignment, Reminder
 
 
 def unfinished(session: Session, competition: Competition) -> dict[int, tuple[int, int]]:
     """judge id -> (sheets submitted, sheets assigned), for judges with sheets left."""
-    rows = session.execute(select(Assignment).join(ReviewCode).where(
-        Assignment.competition_id == competition.id, ReviewCode.excluded_reason == "")).scalars()
+    live = assignments.live(session, competition)
+    rows = session.execute(select(Assignment).where(Assignment.competition_id == competition.id)).scalars()
     counts: dict[int, list[int]] = {}
-    for a in rows:
+    for a in (a for a in rows if a.id in live):
         done = a.score is not None and a.score.status == "submitted"
         c = counts.setdefault(a.judge_id, [0, 0])
         c[0] += done

@@ -21,13 +21,13 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from essays.audit import record
 from essays.errors import Refusal
 from essays.models import Competition, User
 from essays.phases import PHASE_NAMES
+from review import assignments
 from review import rubric as rules
 from review.models import Assignment, Rubric, Score
 
@@ -69,18 +69,12 @@ def save_rubric(session: Session, admin: User, competition: Competition, rubric:
            after={"criteria": row.criteria, "step": str(row.step), "gates": row.gates})
 
 
-def can_score(user: User, assignment: Assignment) -> bool:
-    """The judge may open and score this assignment now."""
-    code = assignment.code
-    return (user.role == "judge" and assignment.judge_id == user.id and code.competition.phase == "review"
-            and not code.excluded_reason)
-
-
-def _locked_sheet(session: Session, assignment: Assignment) -> Score | None:
-    # The assignment's row is the lock (see the module docstring); then the sheet as it is now.
-    session.execute(select(Assignment.id).where(Assignment.id == assignment.id).with_for_update()).one()
-    return session.execute(select(Score).where(Score.assignment_id == assignment.id)
-                           .execution_options(populate_existing=True)).scalar_one_or_none()
+def can_score(session: Session, user: User, assignment: Assignment) -> bool:
+    """The judge may open and score this assignment now: theirs, in review, and live
+    (review.assignments.live: not excluded, not disqualified, no conflict)."""
+    competition = assignment.code.competition
+    return (user.role == "judge" and assignment.judge_id == user.id and competition.phase == "review"
+            and assignment.id in assignments.live(session, competition))
 
 
 def _fill(score: Score, checked: rules.Checked, gates: dict, comment: str) -> None:
@@ -91,13 +85,13 @@ def _fill(score: Score, checked: rules.Checked, gates: dict, comment: str) -> No
 
 def save_draft(session: Session, judge: User, assignment: Assignment, values: dict, gates: dict, comment: str,
                now: datetime) -> Score:
-    if not can_score(judge, assignment):
+    if not can_score(session, judge, assignment):
         raise Refusal("NOT_FOUND")
     rubric = rubric_for(session, assignment.code.competition)
     checked = rules.check_scores(rubric, values, gates, final=False)
     if checked.errors:
         raise SheetRefused(checked.errors)
-    score = _locked_sheet(session, assignment)
+    score = assignments.locked_sheet(session, assignment)
     if score is not None and score.status == "submitted":
         raise Refusal("SCORE_LOCKED")
     if score is None:
@@ -112,15 +106,17 @@ def save_draft(session: Session, judge: User, assignment: Assignment, values: di
 def submit(session: Session, judge: User, assignment: Assignment, values: dict, gates: dict, comment: str,
            now: datetime, entered_by: User | None = None) -> Score:
     """Makes the sheet final. `entered_by`: the admin typing in the judge's paper sheet."""
-    if entered_by is None and not can_score(judge, assignment):
+    competition = assignment.code.competition
+    if entered_by is None and not can_score(session, judge, assignment):
         raise Refusal("NOT_FOUND")
-    if entered_by is not None and (assignment.judge_id != judge.id or assignment.code.competition.phase != "review"):
+    if entered_by is not None and (assignment.judge_id != judge.id or competition.phase != "review"
+                                   or assignment.id not in assignments.live(session, competition)):
         raise Refusal("NOT_FOUND")
     rubric = rubric_for(session, assignment.code.competition)
     checked = rules.check_scores(rubric, values, gates, final=True)
     if checked.errors:
         raise SheetRefused(checked.errors)
-    score = _locked_sheet(session, assignment)
+    score = assignments.locked_sheet(session, assignment)
     if score is not None and score.status == "submitted":
         same = Score(points={}, gates={}, comment="")
         _fill(same, checked, gates, comment)
@@ -145,10 +141,12 @@ def reopen(session: Session, admin: User, score: Score, reason: str, now: dateti
     """Makes a submitted score a draft again, so its judge can change it."""
     if not reason.strip():
         raise Refusal("REASON_REQUIRED")
-    score = _locked_sheet(session, score.assignment)
+    if score.assignment.code.competition.phase != "review":
+        raise Refusal("REVIEW_PHASE", phase=PHASE_NAMES[score.assignment.code.competition.phase])
+    score = assignments.locked_sheet(session, score.assignment)
     if score is None or score.status != "submitted":
         raise Refusal("SCORE_NOT_SUBMITTED")
-    before = {"status": score.status, "points": score.points, "gates": score.gates,
+    before = {"status": score.status, "points": score.points, "gates": score.gates, "comment": score.comment,
               "total": rules.format_points(score.total)}
     score.status, score.total, score.void, score.saved_at = "draft", None, False, now
     session.flush()

@@ -15,6 +15,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from essays import announcements
 from essays.db import db
@@ -29,9 +30,11 @@ bp = Blueprint("judge", __name__, url_prefix="/judge")
 
 
 def _mine(competition: Competition) -> list[Assignment]:
-    return list(db().execute(select(Assignment).join(ReviewCode).where(
-        Assignment.competition_id == competition.id, Assignment.judge_id == current_user.id,
-        ReviewCode.excluded_reason == "").order_by(ReviewCode.code)).scalars())
+    """The judge's live assignments (review.assignments.live), in code order."""
+    live = assignments.live(db(), competition)
+    return [a for a in db().execute(select(Assignment).join(ReviewCode).where(
+        Assignment.competition_id == competition.id, Assignment.judge_id == current_user.id)
+        .order_by(ReviewCode.code)).scalars() if a.id in live]
 
 
 def _in_review(competition_id: int) -> Competition:
@@ -48,7 +51,7 @@ def _assignment(competition_id: int, code: str) -> Assignment:
     found = db().execute(select(Assignment).join(ReviewCode).where(
         Assignment.competition_id == competition.id, Assignment.judge_id == current_user.id,
         ReviewCode.code == code)).scalar_one_or_none()
-    if found is None or not scoring.can_score(current_user, found):
+    if found is None or not scoring.can_score(db(), current_user, found):
         abort(404)
     return found
 
@@ -126,11 +129,16 @@ def essay(competition_id: int, code: str):
 def sheet(competition_id: int, code: str):
     """Saves the draft (the page's autosave posts here with `autosave=1` and gets JSON), or
     submits the sheet when `action=submit`."""
-    assignment = _assignment(competition_id, code)
+    autosave = request.form.get("autosave") == "1"
+    try:
+        assignment = _assignment(competition_id, code)
+    except NotFound:
+        if autosave:  # the page's script says so in words, instead of "check the network"
+            return jsonify(ok=False, code="NOT_FOUND", message=_("本作品已不在您的评审任务中，草稿未保存。")), 404
+        raise
     rules = scoring.rubric_for(db(), assignment.code.competition)
     values, gates, comment = _sheet_form(rules)
     submitting = request.form.get("action") == "submit"
-    autosave = request.form.get("autosave") == "1"
     try:
         if submitting:
             scoring.submit(db(), current_user, assignment, values, gates, comment, now())
@@ -143,6 +151,8 @@ def sheet(competition_id: int, code: str):
         flash(_("%(message)s（错误代码 %(code)s）", message=e.message, code=e.code), "error")
         form_values = {"points": {k: v or "" for k, v in values.items()},
                        "gates": {k: v for k, v in gates.items() if v is not None}, "comment": comment}
+        if e.code == "SCORE_LOCKED":  # show the sheet as it was submitted, not what was just typed
+            form_values = None
         return render_template("judge/essay.html", **_sheet_context(assignment, form_values, _messages(errors))), \
             e.status
     if autosave:
@@ -179,5 +189,8 @@ def conflict(competition_id: int, code: str):
     except Refusal as e:
         flash(_("%(message)s（错误代码 %(code)s）", message=e.message, code=e.code), "error")
         return render_template("judge/essay.html", **_sheet_context(assignment)), e.status
-    flash(_("已申报回避，作品 %(code)s 已从您的评审任务中移出。", code=code), "success")
+    if db().get(Assignment, assignment.id) is not None:  # a submitted sheet stays until the admin acts
+        flash(_("已申报回避。您对作品 %(code)s 的评分已提交，暂时保留，由政工科处理。", code=code), "success")
+    else:
+        flash(_("已申报回避，作品 %(code)s 已从您的评审任务中移出。", code=code), "success")
     return redirect(url_for("judge.queue", competition_id=competition_id))

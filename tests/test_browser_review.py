@@ -29,6 +29,7 @@ def _review(make) -> tuple[int, list[str]]:
         make.submission(competition, make.unit(name), data=docx_bytes(essay))
     make.user("judge", username="judge_browser", display_name="评委王")
     competition.phase = "intake_closed"
+    make.session.flush()
     admin = make.admin()
     prepare.make_codes(make.session, admin, competition, AFTER, random.Random(5))
     for code in make.session.execute(select(ReviewCode)).scalars():

@@ -33,6 +33,7 @@ def _world(app) -> list[int]:
         for i in (1, 2):
             make.user("judge", username=f"race_judge{i}")
         competition.phase = "intake_closed"
+        session.flush()
         admin = make.admin()
         prepare.make_codes(session, admin, competition, AFTER, random.Random(1))
         for code in session.execute(select(ReviewCode)).scalars():
@@ -112,3 +113,54 @@ def test_a_different_sheet_racing_a_submit_is_refused_or_first(committed_app):
     assert errors == ["SCORE_LOCKED"]
     sheets, final, audited, _ = _facts(committed_app)
     assert sheets == {ids[0]: 1} and final == 1 and audited == 1
+
+
+def test_removing_an_assignment_never_deletes_a_score_submitted_at_the_same_moment(committed_app):
+    ids = _world(committed_app)
+    target = ids[0]
+    barrier = threading.Barrier(2)
+    outcome = {}
+
+    def remove():
+        barrier.wait(timeout=30)
+        with committed_app.app_context():
+            session = database(committed_app).sessionmaker()
+            try:
+                admin = session.execute(select(User).where(User.role == "admin")).scalars().first()
+                assignments.remove_pair(session, admin, session.get(Assignment, target), "")
+                session.commit()
+                outcome["remove"] = "done"
+            except Refusal as e:
+                session.rollback()
+                outcome["remove"] = e.code
+            finally:
+                session.close()
+
+    def submit():
+        barrier.wait(timeout=30)
+        with committed_app.app_context():
+            session = database(committed_app).sessionmaker()
+            try:
+                assignment = session.get(Assignment, target)
+                judge = session.get(User, assignment.judge_id) if assignment else None
+                if assignment is None:
+                    raise Refusal("NOT_FOUND")
+                scoring.submit(session, judge, assignment, SHEET, {}, "", AFTER)
+                session.commit()
+                outcome["submit"] = "done"
+            except Refusal as e:
+                session.rollback()
+                outcome["submit"] = e.code
+            finally:
+                session.close()
+
+    threads = [threading.Thread(target=remove), threading.Thread(target=submit)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    sheets, final, audited, _ = _facts(committed_app)
+    # Either the removal came first (the submit finds nothing) or the submit did (the removal,
+    # which gave no reason, is refused): never a final score deleted without a reason.
+    assert outcome in ({"remove": "done", "submit": "NOT_FOUND"}, {"remove": "REASON_REQUIRED", "submit": "done"})
+    assert final == audited == (1 if outcome["submit"] == "done" else 0)

@@ -280,3 +280,68 @@ def test_a_failed_gate_voids_the_score_and_puts_the_essay_on_the_recheck_list(cl
     auth.login("boss")
     recheck = page_text(client.get(f"/admin/competitions/{competition.id}/review"))
     assert f"{code}：评委1号 认为不符合否决项（原创）" in recheck
+
+
+def test_an_assignment_made_before_a_conflict_arose_stops_counting(client, auth, session, make, world):
+    competition, units, subs, judges = world
+    codes = prepared(session, make, world)
+    code = codes[subs["乙"].id]
+    auth.login("judge_jia")
+    assert _judge_page(client, competition, code.code).status_code == 200
+    units["乙"].parent_id = units["甲"].id  # 乙 moves under 甲, the judge's own unit
+    session.flush()
+    assert _judge_page(client, competition, code.code).status_code == 404
+    assert code.code not in page_text(client.get(f"/judge/competitions/{competition.id}/"))
+    auth.logout()
+    make.user("admin", username="boss")
+    auth.login("boss")
+    row = re.search(rf'<tr id="code-{code.id}">.*?</tr>',
+                    client.get(f"/admin/competitions/{competition.id}/review").get_data(as_text=True), re.S).group(0)
+    assert "须回避，请取消分配" in unescape(row)
+
+
+def test_an_essay_disqualified_for_copying_after_its_code_leaves_the_queues(client, auth, session, make, world):
+    from essays.similarity.decisions import decide
+
+    competition, units, subs, judges = world
+    codes = prepared(session, make, world)
+    decide(session, make.admin(), subs["乙"].current, "disqualified", "与第三方范文雷同", AFTER)
+    auth.login("judge1")
+    assert _judge_page(client, competition, codes[subs["乙"].id].code).status_code == 404
+    assert "已评 0/3" in page_text(client.get(f"/judge/competitions/{competition.id}/"))
+
+
+def test_a_version_uploaded_after_the_codes_must_be_scanned_before_review(session, make, world):
+    from essays.intake import EssayForm, receive
+
+    competition, units, subs, judges = world
+    admin = make.admin()
+    prepare.make_codes(session, admin, competition, AFTER, random.Random(3))
+    sub = subs["丙"]
+    receive(session, competition, units["丙"], admin, EssayForm(competition.themes[0].id, "新稿", ["王五"], ""),
+            "v2.docx", docx_bytes(["丙中队联系人电话13912345678，邮箱 bing@example.cn。"]), AFTER, sub,
+            by_admin=True)
+    for code in session.execute(select(ReviewCode)).scalars():
+        prepare.decide_hits(session, admin, code, None, "kept", AFTER)
+    assignments.assign_all(session, admin, competition, None, AFTER, seed=1)
+    with pytest.raises(Refusal) as refused:
+        move_phase(session, admin, competition, "intake_closed", "review", AFTER)
+    assert "又上传了新版本" in refused.value.message
+    assert prepare.make_codes(session, admin, competition, AFTER) == []
+    code = session.execute(select(ReviewCode).where(ReviewCode.submission_id == sub.id)).scalar_one()
+    assert code.version_id == sub.current.id
+    assert {h.text for h in code.hits if h.kind == "contact"} >= {"13912345678", "bing@example.cn"}
+    assert session.execute(select(AuditLog).where(AuditLog.action == "review.rescan")).scalar_one()
+
+
+def test_autosave_of_an_essay_taken_away_says_so_in_json(client, auth, session, make, world):
+    competition, units, subs, judges = world
+    codes = prepared(session, make, world)
+    code = codes[subs["乙"].id]
+    prepare.exclude(session, make.admin(), code, "经复议取消资格", AFTER)
+    auth.login("judge1")
+    answer = client.post(f"/judge/competitions/{competition.id}/essays/{code.code}/sheet",
+                         data={"points-c1": "20", "autosave": "1"})
+    assert answer.status_code == 404
+    assert answer.get_json() == {"ok": False, "code": "NOT_FOUND",
+                                 "message": "本作品已不在您的评审任务中，草稿未保存。"}

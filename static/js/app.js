@@ -98,12 +98,14 @@
   }
 
   // A judge's score sheet saves itself as a draft a moment after each change (the
-  // buttons still work without JavaScript). The running total is shown beside the rubric.
+  // buttons still work without JavaScript). One save at a time: a change made while one
+  // is on its way is saved right after it, so an older save never lands last. The
+  // running total is shown beside the rubric.
   function enhanceSheets() {
     document.querySelectorAll("form[data-autosave]").forEach(function (form) {
       var status = form.querySelector("#autosave-status");
       var total = form.querySelector("#total");
-      var timer = null;
+      var timer = null, saving = false, again = false;
       function showTotal() {
         if (!total) { return; }
         var sum = 0, all = true;
@@ -115,25 +117,42 @@
         });
         total.textContent = all ? (total.getAttribute("data-label") || "合计：") + sum : "";
       }
+      function answer(r) {
+        var type = r.headers.get("Content-Type") || "";
+        if (r.redirected) {
+          return { ok: false, message: "登录已过期，草稿未保存。请先记下本页填写的分数，重新登录后再填。" };
+        }
+        if (type.indexOf("application/json") < 0) {
+          return { ok: false, message: "页面已过期，草稿未保存。请先记下本页填写的分数，刷新页面后再填。" };
+        }
+        return r.json();
+      }
       function save() {
+        if (saving) { again = true; return; }
+        saving = true;
         var data = new FormData(form);
         data.append("autosave", "1");
         status.textContent = "正在保存草稿…";
         // form.getAttribute: `form.action` would be the button named "action".
         fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin",
-                             headers: { "Accept": "application/json" } })
-          .then(function (r) { return r.json(); })
-          .then(function (answer) {
-            status.textContent = answer.ok ? "草稿已自动保存（" + new Date().toLocaleTimeString() + "）"
-                                           : answer.message + "（错误代码 " + answer.code + "）";
+                                             headers: { "Accept": "application/json" } })
+          .then(answer)
+          .then(function (result) {
+            status.textContent = result.ok ? "草稿已自动保存（" + new Date().toLocaleTimeString() + "）"
+              : result.message + (result.code ? "（错误代码 " + result.code + "）" : "");
           })
-          .catch(function () { status.textContent = "草稿未能保存，请检查网络后点击“保存草稿”。"; });
+          .catch(function () { status.textContent = "草稿未能保存，请检查网络后点击“保存草稿”。"; })
+          .then(function () {
+            saving = false;
+            if (again) { again = false; save(); }
+          });
       }
       form.addEventListener("input", function () {
         showTotal();
         clearTimeout(timer);
         timer = setTimeout(save, 1500);
       });
+      form.addEventListener("submit", function () { clearTimeout(timer); });
       showTotal();
     });
   }
