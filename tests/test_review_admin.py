@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from essays.audit import AuditLog
 from review import scoring
-from review.models import Assignment, Reminder, Score
+from review.models import Assignment, Reminder, ReviewCode, Score
 from tests.test_review_flow import AFTER, flash_error, page_text, prepared
 from tests.test_review_flow import world as world
 
@@ -131,3 +131,32 @@ def test_the_admin_previews_what_judges_will_read(client, auth, session, review)
     assert "××在老城区推行“721”工作法" in preview and "城管执法甲中队" not in preview
     judge_page = page_text(client.get(f"/admin/competitions/{competition.id}/review"))
     assert "已评 0/4" in judge_page  # each judge's progress in the matrix header
+
+
+def test_the_admin_prepares_the_review_through_the_pages(client, auth, session, make, world):
+    competition, units, subs, judges = world
+    make.user("admin", username="boss")
+    auth.login("boss")
+    base = f"/admin/competitions/{competition.id}/review"
+    assert "已生成 0 个编号" in page_text(client.get(base))
+    assert client.post(base + "/codes").status_code == 302
+    identity = client.get(base + "/identity")
+    text = page_text(identity)
+    assert "城管执法甲中队" in text and "我中队" in text and "还有" in text
+    early = client.post(f"/admin/competitions/{competition.id}/phase",
+                        data={"target": "review", "expected": "intake_closed"})
+    assert early.status_code == 409 and "身份信息检查还有" in flash_error(early)
+    for code in session.execute(select(ReviewCode)).scalars():
+        assert client.post(f"/admin/review/codes/{code.id}/hits", data={"status": "redacted"}).status_code == 302
+    bad_rubric = client.post(base + "/rubric", data={"criteria": "思想性 30\n创新性 25", "step": "1", "gates": ""})
+    assert bad_rubric.status_code == 400
+    assert flash_error(bad_rubric) == "各评分项目的分值合计须为 100 分。（错误代码 RUBRIC_TOTAL）"
+    assert client.post(base + "/rubric", data={"criteria": "思想性 40\n创新性 30\n文字表达 30", "step": "0.5",
+                                               "gates": "政治方向正确"}).status_code == 302
+    assert client.post(base + "/assign", data={"mode": "some", "per_essay": "2"}).status_code == 302
+    assert client.post(f"/admin/competitions/{competition.id}/phase",
+                       data={"target": "review", "expected": "intake_closed"}).status_code == 302
+    session.refresh(competition)
+    assert competition.phase == "review"
+    overview = page_text(client.get(base))
+    assert "思想性 40" in overview and "未开始" in overview

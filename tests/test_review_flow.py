@@ -16,7 +16,9 @@ from sqlalchemy import func, select
 from essays.audit import AuditLog
 from essays.competitions import move_phase
 from essays.errors import Refusal
+from essays.intake import EssayForm, receive
 from essays.models import User
+from essays.similarity.decisions import decide
 from review import assignments, prepare, rubric, scoring
 from review.models import Assignment, ReviewCode, Score
 from tests.factories import DEADLINE, docx_bytes
@@ -301,8 +303,6 @@ def test_an_assignment_made_before_a_conflict_arose_stops_counting(client, auth,
 
 
 def test_an_essay_disqualified_for_copying_after_its_code_leaves_the_queues(client, auth, session, make, world):
-    from essays.similarity.decisions import decide
-
     competition, units, subs, judges = world
     codes = prepared(session, make, world)
     decide(session, make.admin(), subs["乙"].current, "disqualified", "与第三方范文雷同", AFTER)
@@ -312,8 +312,6 @@ def test_an_essay_disqualified_for_copying_after_its_code_leaves_the_queues(clie
 
 
 def test_a_version_uploaded_after_the_codes_must_be_scanned_before_review(session, make, world):
-    from essays.intake import EssayForm, receive
-
     competition, units, subs, judges = world
     admin = make.admin()
     prepare.make_codes(session, admin, competition, AFTER, random.Random(3))
