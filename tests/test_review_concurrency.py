@@ -115,52 +115,50 @@ def test_a_different_sheet_racing_a_submit_is_refused_or_first(committed_app):
     assert sheets == {ids[0]: 1} and final == 1 and audited == 1
 
 
-def test_removing_an_assignment_never_deletes_a_score_submitted_at_the_same_moment(committed_app):
-    ids = _world(committed_app)
-    target = ids[0]
-    barrier = threading.Barrier(2)
-    outcome = {}
+def _at_once(app, *calls) -> list[str]:
+    """Runs each `call(session)` at once in its own session and transaction; returns, in
+    call order, "done" or the code of its refusal."""
+    barrier = threading.Barrier(len(calls))
+    outcome = [""] * len(calls)
 
-    def remove():
-        barrier.wait(timeout=30)
-        with committed_app.app_context():
-            session = database(committed_app).sessionmaker()
+    def run(i, call):
+        barrier.wait(timeout=30)  # before any transaction (SQLite takes its lock at BEGIN)
+        with app.app_context():
+            session = database(app).sessionmaker()
             try:
-                admin = session.execute(select(User).where(User.role == "admin")).scalars().first()
-                assignments.remove_pair(session, admin, session.get(Assignment, target), "")
+                call(session)
                 session.commit()
-                outcome["remove"] = "done"
+                outcome[i] = "done"
             except Refusal as e:
                 session.rollback()
-                outcome["remove"] = e.code
+                outcome[i] = e.code
             finally:
                 session.close()
 
-    def submit():
-        barrier.wait(timeout=30)
-        with committed_app.app_context():
-            session = database(committed_app).sessionmaker()
-            try:
-                assignment = session.get(Assignment, target)
-                judge = session.get(User, assignment.judge_id) if assignment else None
-                if assignment is None:
-                    raise Refusal("NOT_FOUND")
-                scoring.submit(session, judge, assignment, SHEET, {}, "", AFTER)
-                session.commit()
-                outcome["submit"] = "done"
-            except Refusal as e:
-                session.rollback()
-                outcome["submit"] = e.code
-            finally:
-                session.close()
-
-    threads = [threading.Thread(target=remove), threading.Thread(target=submit)]
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
-    sheets, final, audited, _ = _facts(committed_app)
+    return outcome
+
+
+def test_removing_an_assignment_never_deletes_a_score_submitted_at_the_same_moment(committed_app):
+    target = _world(committed_app)[0]
+
+    def remove(session):
+        admin = session.execute(select(User).where(User.role == "admin")).scalars().first()
+        assignments.remove_pair(session, admin, session.get(Assignment, target), "")
+
+    def submit(session):
+        assignment = session.get(Assignment, target)
+        if assignment is None:
+            raise Refusal("NOT_FOUND")
+        scoring.submit(session, session.get(User, assignment.judge_id), assignment, SHEET, {}, "", AFTER)
+
+    outcome = _at_once(committed_app, remove, submit)
+    _sheets, final, audited, _ = _facts(committed_app)
     # Either the removal came first (the submit finds nothing) or the submit did (the removal,
     # which gave no reason, is refused): never a final score deleted without a reason.
-    assert outcome in ({"remove": "done", "submit": "NOT_FOUND"}, {"remove": "REASON_REQUIRED", "submit": "done"})
-    assert final == audited == (1 if outcome["submit"] == "done" else 0)
+    assert outcome in (["done", "NOT_FOUND"], ["REASON_REQUIRED", "done"])
+    assert final == audited == (1 if outcome[1] == "done" else 0)
