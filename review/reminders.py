@@ -1,14 +1,15 @@
 """Reminders to judges, shown in the app (an intranet has no e-mail).
 
 Rules: the admin reminds every judge who still has unsubmitted sheets in a competition under
-review, in one click, with an optional note; the judge's home page shows each unread
+review, in one click, with an optional note (a judge who got one in the last ten minutes and
+has not read it is not reminded again: a double click sends one); the judge's home page shows each unread
 reminder with the judge's progress until they mark it read. Sending is audited; reading
 is not.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +20,8 @@ from essays.models import Competition, User
 from essays.phases import PHASE_NAMES
 from review import assignments
 from review.models import Assignment, Reminder
+
+AGAIN_AFTER = timedelta(minutes=10)  # an unread reminder younger than this is not sent again
 
 
 def unfinished(session: Session, competition: Competition) -> dict[int, tuple[int, int]]:
@@ -37,9 +40,13 @@ def unfinished(session: Session, competition: Competition) -> dict[int, tuple[in
 def remind(session: Session, admin: User, competition: Competition, note: str, now: datetime) -> int:
     """Reminds each judge with sheets left; `note` (optional) is the admin's own words. The
     judge's page shows the reminder with the judge's progress as it is when read."""
+    session.refresh(competition, with_for_update=True)  # a double click waits, then finds the first
     if competition.phase != "review":
         raise Refusal("REVIEW_PHASE", phase=PHASE_NAMES[competition.phase])
-    left = unfinished(session, competition)
+    recent = set(session.execute(select(Reminder.judge_id).where(
+        Reminder.competition_id == competition.id, Reminder.read_at.is_(None),
+        Reminder.sent_at > now - AGAIN_AFTER)).scalars())
+    left = {j: p for j, p in unfinished(session, competition).items() if j not in recent}
     for judge_id in left:
         session.add(Reminder(competition_id=competition.id, judge_id=judge_id, sent_by_id=admin.id, sent_at=now,
                              text=note.strip()[:500]))

@@ -16,10 +16,11 @@ Rubric (`check_rubric`), each code reported at most once, in this order:
 Criterion keys ("c1", "c2", ...) are made by the program; a blank or repeated key is a
 programming error (ValueError when the Rubric is built).
 
-Form (`parse_rubric_form`): one criterion a line, "名称 分值", "名称：分值" or
-"名称:分值", optionally ending in "分"; full-width digits, colon, full stop and space are
-read as their ASCII forms. Blank lines are skipped. A line that does not read so gives
-RUBRIC_LINE (once), and then RUBRIC_TOTAL is not reported (the total would mislead).
+Form (`parse_rubric_form`): one criterion a line, "名称 分值", "名称：分值", "名称（分值分）"
+or, where a Chinese character meets the digits, "名称分值", optionally ending in "分";
+full-width digits, colon, brackets, full stop and space are read as their ASCII forms.
+Blank lines are skipped. A line that does not read so gives RUBRIC_LINE (once), and then
+RUBRIC_TOTAL is not reported (the total would mislead).
 Keys are c1, c2, ... in line order. The step is "1" or "0.5" (blank means 1). Gates: one
 name a line, blank lines skipped.
 
@@ -45,10 +46,13 @@ TOTAL = Decimal(100)
 STEPS = (Decimal(1), Decimal("0.5"))
 
 # Full-width digits, colon, full stop and the ideographic space, read as ASCII.
-_HALF_WIDTH = str.maketrans({**{chr(0xFF10 + d): str(d) for d in range(10)},
-                             "：": ":", "．": ".", "\u3000": " ", "－": "-", "＋": "+"})
+_HALF_WIDTH = str.maketrans({**{chr(0xFF10 + d): str(d) for d in range(10)}, "：": ":", "．": ".",
+                             "\u3000": " ", "－": "-", "＋": "+", "（": "(", "）": ")"})
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-_LINE = re.compile(r"(?P<name>.*?)\s*(?::|\s)\s*(?P<points>\d+(?:\.\d+)?)\s*分?")
+# The name, then a colon, spaces, an opening bracket, or nothing when a Chinese character
+# meets the digits ("思想性30"); the points, "分" and a closing bracket optional.
+_LINE = re.compile(r"(?P<name>.*?)(?:\s*:\s*|\s+|\s*\(\s*|(?<=[^\x00-\x7f])(?=\d))"
+                   r"(?P<points>\d+(?:\.\d+)?)\s*分?\s*\)?")
 
 
 @dataclass(frozen=True)

@@ -160,3 +160,12 @@ def test_the_admin_prepares_the_review_through_the_pages(client, auth, session, 
     assert competition.phase == "review"
     overview = page_text(client.get(base))
     assert "思想性 40" in overview and "未开始" in overview
+
+
+def test_a_double_clicked_reminder_is_sent_once(client, auth, session, review):
+    (competition, units, subs, judges), codes = review
+    auth.login("boss")
+    for _ in range(2):
+        assert client.post(f"/admin/competitions/{competition.id}/review/remind").status_code == 302
+    sent = [r.judge_id for r in session.execute(select(Reminder)).scalars()]
+    assert len(sent) == len(set(sent)) == 5

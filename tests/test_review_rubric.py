@@ -87,6 +87,14 @@ def test_parse_form_half_points():
     assert [c.max_points for c in parsed.criteria] == [D("30.5"), D("69.5")]
 
 
+def test_parse_form_reads_lines_as_offices_write_them():
+    parsed = parse_rubric_form("思想性30\n创新性（25分）\n实践性（２５）\n文字表达：20分", "1", "")
+    assert isinstance(parsed, Rubric)
+    assert [(c.name, c.max_points) for c in parsed.criteria] == [
+        ("思想性", 30), ("创新性", 25), ("实践性", 25), ("文字表达", 20)]
+    assert parse_rubric_form("指标1 60\n指标2 40", "1", "").criteria[0].name == "指标1"
+
+
 def test_parse_form_blank_step_means_one():
     parsed = parse_rubric_form("全部 100", "", "")
     assert isinstance(parsed, Rubric) and parsed.step == 1
