@@ -90,7 +90,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     import essays.admin_similarity  # noqa: F401  (adds the copy-detection pages)
     import review.admin_ranking  # (adds the ranking preview to the review_admin blueprint)
     import review.admin_scores  # (adds the admin's review actions to the review_admin blueprint)
-    import review.demo  # noqa: F401  (registers the demo's review phase with essays.demo)
+    import review.demo  # (registers the demo's review phase with essays.demo)
+    import review.freeze  # noqa: F401  (registers the check that only freezing enters 排名已冻结)
     from essays.admin import bp as admin_bp
     from essays.auth import bp as auth_bp
     from essays.unit_views import bp as unit_bp

@@ -2,35 +2,72 @@
 chosen one, per-criterion subtotals, void sheets, how each tie was decided, the awards the
 default tiers would give, the judges' profiles and the essays the judges disagree on.
 
-Codes only: the ranking is not frozen yet, so no unit or author is shown here (the
-freezing, publicity and export steps come with them). Thin view over review.standings.
+Until the ranking is frozen the page shows codes only; the admin declares the rules there
+and freezes the ranking, after which the frozen places are shown with units, authors and
+titles. Thin views over review.standings and review.freeze.
 """
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 from markupsafe import Markup
 
 from essays.db import db
+from essays.errors import Refusal
 from essays.models import Competition
 from essays.security import roles
-from essays.web import get_or_404
-from review import aggregate, ranking, standings
+from essays.web import get_or_404, now, refuse
+from review import aggregate, freeze, ranking, standings
 from review.admin_views import bp
 from review.rubric import format_points
+
+
+def _context(competition: Competition, method: str | None = None, form: dict | None = None) -> dict:
+    rule_method, keep_ties, tiers, cap = freeze.rule_for(db(), competition)
+    method = method if method in ranking.METHODS else rule_method
+    found = standings.standings(db(), competition, method, keep_ties=keep_ties, tiers=tiers, cap=cap)
+    labels = {j: found.judges[j].display_name for j in found.profiles if j in found.judges}
+    # The chart is built by aggregate.profile_chart_svg from numbers and escaped labels only.
+    chart = Markup(aggregate.profile_chart_svg(found.profiles, labels))  # noqa: S704
+    form = form or {"method": rule_method, "keep_ties": keep_ties, "tiers": freeze.tiers_text(tiers),
+                    "cap": str(cap or "")}
+    return dict(competition=competition, found=found, chart=chart, form=form,
+                methods={m: ranking.DEFAULT_NAMES[m] for m in ranking.METHODS},
+                method_names=aggregate.METHOD_NAMES, format_points=format_points,
+                entries=freeze.frozen(db(), competition) if competition.phase != "review" else [])
 
 
 @bp.route("/competitions/<int:competition_id>/ranking", methods=["GET"])
 @roles("admin")
 def ranking_preview(competition_id: int):
     competition = get_or_404(Competition, competition_id)
-    method = request.args.get("method", "trimmed_mean")
-    if method not in ranking.METHODS:
-        method = "trimmed_mean"
-    found = standings.standings(db(), competition, method)
-    labels = {j: found.judges[j].display_name for j in found.profiles if j in found.judges}
-    # The chart is built by aggregate.profile_chart_svg from numbers and escaped labels only.
-    chart = Markup(aggregate.profile_chart_svg(found.profiles, labels))  # noqa: S704
-    return render_template("review/admin_ranking.html", competition=competition, found=found, chart=chart,
-                           methods={m: ranking.DEFAULT_NAMES[m] for m in ranking.METHODS},
-                           method_names=aggregate.METHOD_NAMES, format_points=format_points)
+    return render_template("review/admin_ranking.html", **_context(competition, request.args.get("method")))
+
+
+@bp.route("/competitions/<int:competition_id>/ranking/rule", methods=["POST"])
+@roles("admin")
+def ranking_rule(competition_id: int):
+    competition = get_or_404(Competition, competition_id)
+    form = {"method": request.form.get("method", ""), "keep_ties": request.form.get("keep_ties") == "1",
+            "tiers": request.form.get("tiers", ""), "cap": request.form.get("cap", "")}
+    try:
+        freeze.save_rule(db(), current_user, competition, form["method"], form["keep_ties"], form["tiers"],
+                         form["cap"], now())
+    except Refusal as e:
+        return refuse(e, "review/admin_ranking.html", **_context(competition, form=form))
+    flash(_("排名规则已保存。"), "success")
+    return redirect(url_for("review_admin.ranking_preview", competition_id=competition.id))
+
+
+@bp.route("/competitions/<int:competition_id>/ranking/freeze", methods=["POST"])
+@roles("admin")
+def ranking_freeze(competition_id: int):
+    competition = get_or_404(Competition, competition_id)
+    try:
+        n = freeze.freeze(db(), current_user, competition, now())
+    except Refusal as e:
+        return refuse(e, "review/admin_ranking.html", **_context(competition))
+    flash(_("排名已冻结，共 %(n)s 篇。名次、奖项和抽签结果已记入审计日志。", n=n), "success")
+    return redirect(url_for("review_admin.ranking_preview", competition_id=competition.id))

@@ -171,3 +171,40 @@ class Reminder(Base):
     sent_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RankingRule(Base):
+    """How the competition is ranked and awarded, declared before the ranking is frozen:
+    the method, whether ties are kept (else the default tie-break chain decides), the award
+    tiers [{"name", "kind": "share"|"count", "value"}] and a cap of awards per unit."""
+
+    __tablename__ = "ranking_rule"
+    __table_args__ = (
+        CheckConstraint("method IN ('mean', 'trimmed_mean', 'median', 'zscore')", name="method_known"),
+        CheckConstraint("cap_per_unit IS NULL OR cap_per_unit >= 1", name="cap_positive"),
+    )
+
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competition.id", ondelete="CASCADE"), primary_key=True)
+    method: Mapped[str] = mapped_column(String(20), default="trimmed_mean")
+    keep_ties: Mapped[bool] = mapped_column(Boolean, default=False)
+    tiers: Mapped[list] = mapped_column(JSON, default=list)
+    cap_per_unit: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RankEntry(Base):
+    """One essay's place in the frozen ranking: written once, when the admin freezes it."""
+
+    __tablename__ = "rank_entry"
+    __table_args__ = (UniqueConstraint("code_id", name="uq_rank_entry_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competition.id", ondelete="CASCADE"))
+    code_id: Mapped[int] = mapped_column(ForeignKey("review_code.id", ondelete="CASCADE"))
+    rank: Mapped[int | None] = mapped_column(Integer)  # None: not ranked (no counted score)
+    score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    award: Mapped[str] = mapped_column(String(50), default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # how a tie was decided, why no award
+    frozen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    code: Mapped[ReviewCode] = relationship()

@@ -6,10 +6,11 @@ Rules:
   are shown, and left out of every figure;
 - every method is computed beside the chosen one, with per-criterion subtotals;
 - the tie-break chain is the default (trimmed mean, the second criterion, median, a lot),
-  the criterion link following the rubric: with fewer than two criteria it is left out;
-- the lot drawn here, for a preview, uses the competition's id as its seed, so the preview
-  is the same on every view; freezing the ranking will draw with a recorded seed;
-- awards follow the default tiers (一等奖 10%, 二等奖 20%, 三等奖 30% of the eligible essays);
+  the criterion link following the rubric (with fewer than two criteria it is left out),
+  unless ties are kept as shared ranks;
+- the lot drawn for a preview uses the competition's id as its seed, so the preview is the
+  same on every view; freezing draws with a fresh seed it records (review.freeze);
+- awards follow the tiers and cap given (default 一等奖 10%, 二等奖 20%, 三等奖 30%);
 - until the ranking is frozen, these figures are shown against codes only.
 """
 
@@ -71,7 +72,10 @@ def sheets(session: Session, competition: Competition) -> tuple[list[aggregate.S
     return found, pending
 
 
-def standings(session: Session, competition: Competition, method: str = "trimmed_mean") -> Standings:
+def standings(session: Session, competition: Competition, method: str = "trimmed_mean", *, keep_ties: bool = False,
+              tiers=ranking.DEFAULT_TIERS, cap: int | None = None, seed: int | None = None) -> Standings:
+    """The standings under these rules; `seed` for the lot (default: the competition's id,
+    so a preview is the same on every view)."""
     rubric = scoring.rubric_for(session, competition)
     keys = [c.key for c in rubric.criteria]
     found, pending = sheets(session, competition)
@@ -79,11 +83,12 @@ def standings(session: Session, competition: Competition, method: str = "trimmed
     sort_keys = {essay: {**r.scores, **{f"{ranking.CRITERION}{k}": v for k, v in r.subtotals.items()}}
                  for essay, r in results.items()}
     chain = chain_for(keys)
-    ranked, _unranked = ranking.rank(sort_keys, method, chain, seed=competition.id)
+    ranked, _unranked = ranking.rank(sort_keys, method, chain, keep_ties=keep_ties,
+                                     seed=competition.id if seed is None else seed)
     codes = {c.id: c for c in assignments.review_codes(session, competition)}
     ranked = [r for r in ranked if r.essay_id in codes]
-    awards = {a.essay_id: a for a in ranking.award(ranked, ranking.DEFAULT_TIERS,
-                                                   {c.id: c.submission.unit_id for c in codes.values()})}
+    awards = {a.essay_id: a for a in ranking.award(ranked, tiers, {c.id: c.submission.unit_id for c in codes.values()},
+                                                   cap_per_unit=cap)}
     names = {**ranking.DEFAULT_NAMES, **{f"{ranking.CRITERION}{c.key}": f"{c.name}小计" for c in rubric.criteria}}
     rows = [Row(codes[r.essay_id], results.get(r.essay_id), r, awards.get(r.essay_id), ranking.explain(r, names))
             for r in ranked]

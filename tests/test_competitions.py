@@ -117,9 +117,9 @@ def test_stale_phase_move_is_refused(client, admin, make, session):
 
 
 def test_later_phases_wait_for_their_features(client, admin, make, session):
-    competition = make.competition(phase="review")
+    competition = make.competition(phase="ranked")
     response = client.post(f"/admin/competitions/{competition.id}/phase",
-                           data={"target": "ranked", "expected": "review"})
+                           data={"target": "published", "expected": "ranked"})
     assert response.status_code == 409 and "尚未启用" in response.get_data(as_text=True)
 
 

@@ -9,9 +9,10 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
-from review import scoring, standings
-from review.models import Assignment
-from tests.test_review_flow import AFTER, page_text, prepared
+from essays.audit import AuditLog
+from review import assignments, scoring, standings
+from review.models import Assignment, RankEntry
+from tests.test_review_flow import AFTER, flash_error, page_text, prepared
 from tests.test_review_flow import world as world
 
 # judge index -> essay -> total, spread over the four criteria as (c1, c2, c3, c4)
@@ -57,8 +58,46 @@ def test_the_preview_page_shows_codes_only(client, auth, session, scored):
     rows = re.findall(r'<tr id="code-\d+">(.*?)</tr>', page.get_data(as_text=True), re.S)
     # Four eligible essays: 10% rounds to no 一等奖, 20% and 30% to one 二等奖 and one 三等奖.
     assert codes[subs["甲"].id].code in rows[0] and "二等奖" in unescape(rows[0])
-    assert "三等奖" in unescape(rows[1]) and "一等奖" not in page.get_data(as_text=True)
+    table = re.search(r'<table id="ranking">.*?</table>', page.get_data(as_text=True), re.S).group(0)
+    assert "三等奖" in unescape(rows[1]) and "一等奖" not in table
     assert "<svg" in page.get_data(as_text=True) and "评委1号" in text
     assert "最高分与最低分相差" in text
     median = page_text(client.get(f"/admin/competitions/{competition.id}/ranking?method=median"))
     assert "中位数" in median
+
+
+def test_freezing_is_refused_while_sheets_are_missing(client, auth, session, scored):
+    competition, units, subs, judges, codes = scored
+    auth.login("boss")
+    refused = client.post(f"/admin/competitions/{competition.id}/ranking/freeze")
+    assert refused.status_code == 409 and "RANK_PENDING" in flash_error(refused)
+    session.refresh(competition)
+    assert competition.phase == "review"
+    generic = client.post(f"/admin/competitions/{competition.id}/phase",
+                          data={"target": "ranked", "expected": "review"})
+    assert generic.status_code == 409 and "请在“排名预览”页冻结排名" in flash_error(generic)
+
+
+def test_the_rules_are_declared_then_the_ranking_frozen_with_its_seed(client, auth, session, make, scored):
+    competition, units, subs, judges, codes = scored
+    admin = make.admin()
+    for a in session.execute(select(Assignment)).scalars().all():
+        if a.judge_id in (judges[3].id, judges[4].id):
+            assignments.remove_pair(session, admin, a, "")
+    auth.login("boss")
+    base = f"/admin/competitions/{competition.id}/ranking"
+    bad = client.post(base + "/rule", data={"method": "mean", "tiers": "一等奖 十个", "cap": ""})
+    assert bad.status_code == 400 and "RANK_TIERS" in flash_error(bad)
+    assert client.post(base + "/rule", data={"method": "mean", "tiers": "一等奖 1\n二等奖 50%", "cap": "1"}
+                       ).status_code == 302
+    assert client.post(base + "/freeze").status_code == 302
+    session.refresh(competition)
+    assert competition.phase == "ranked"
+    entries = {e.code_id: e for e in session.execute(select(RankEntry)).scalars()}
+    first = entries[codes[subs["甲"].id].id]
+    assert (first.rank, first.award) == (1, "一等奖")
+    entry = session.execute(select(AuditLog).where(AuditLog.action == "review.freeze")).scalar_one()
+    assert entry.after["method"] == "mean" and isinstance(entry.after["seed"], int) and entry.after["entries"] == 4
+    page = page_text(client.get(base))
+    assert "已冻结的排名" in page and "城管执法甲中队" in page  # units shown once frozen
+    assert client.post(base + "/freeze").status_code == 409  # once only

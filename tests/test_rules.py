@@ -100,7 +100,7 @@ def facts(**overrides):
     ("intake_closed", "review", {"now": DEADLINE}, None),
     ("intake_closed", "review", {"submission_count": 0}, "没有任何来稿"),
     ("intake_closed", "review", {"active_judges": 0}, "还没有可用的评委账号"),
-    ("review", "ranked", {}, "尚未启用"),
+    ("ranked", "published", {}, "尚未启用"),  # publicity comes with a later feature
 ])
 def test_phase_rules(current, target, overrides, reason):
     got = refusal_reason(current, target, facts(**overrides))
