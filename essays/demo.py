@@ -59,7 +59,7 @@ from essays.timeutil import SHANGHAI, end_of_day, format_deadline, local, next_m
 from essays.units import UnitFields, save_unit
 
 DEMO_URL = "http://127.0.0.1:5000"
-PHASE_LABELS = {"open": "收稿中", "review": "评审中"}
+PHASE_LABELS = {"open": "收稿中", "review": "评审中", "ranked": "排名已冻结"}
 TITLE = "解放思想大讨论征文活动"
 # Taken from the notice (三、（二）3 and its list of aspects).
 THEMES = ["解放思想与城管工作改革创新", "加强队伍建设和基层党组织建设",
@@ -206,8 +206,6 @@ def register_phase(phase: str, builder: Callable[[Session, User, Competition, da
 
 def _check_can_build(session: Session, password: str, phase: str) -> None:
     if phase != "open" and phase not in LATER_PHASES:
-        if phase == "ranked":
-            raise ValueError(f"演示阶段 {phase} 需要排名功能，尚未上线；请使用 --phase open 或 review。")
         raise ValueError(f"未知的演示阶段：{phase}（可选 open{''.join('、' + p for p in LATER_PHASES)}）。")
     if not password or (problem := password_problem(password)):
         raise ValueError(f"演示密码不符合要求：{problem or '不能为空'}")

@@ -1,5 +1,6 @@
-"""The demo carried on to phase 评审中 (`flask --app app demo --phase review`), registered
-with essays.demo: intake is closed, codes are made, the identity hits are settled (the
+"""The demo carried on to phase 评审中 (`flask --app app demo --phase review`) or 排名已冻结
+(`--phase ranked`: every sheet submitted and the ranking frozen), registered with
+essays.demo. For 评审中: intake is closed, codes are made, the identity hits are settled (the
 essay that names its own unit is redacted, every redaction recorded), the rubric has the
 two usual gates, each essay has three judges (balanced, conflicts respected), review is
 open, and some sheets are submitted while others are drafts.
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from essays.competitions import move_phase
 from essays.demo import register_phase
 from essays.models import Competition, User
-from review import assignments, prepare, scoring
+from review import assignments, freeze, prepare, scoring
 from review.models import Assignment, ReviewCode
 from review.rubric import DEFAULT, Rubric
 
@@ -62,4 +63,21 @@ def build_review(session: Session, admin: User, competition: Competition, now: d
             "judge1、judge2 各属一个中队，不会分到本单位的作品。"]
 
 
+def build_ranked(session: Session, admin: User, competition: Competition, now: datetime) -> list[str]:
+    """The review above, every sheet then submitted (the drafts finished), and the ranking
+    frozen under the default rules with a fixed seed (so the demo is the same every time)."""
+    lines = build_review(session, admin, competition, now - timedelta(days=3))
+    for i, assignment in enumerate(session.execute(select(Assignment).join(ReviewCode)
+                                                   .order_by(ReviewCode.code, Assignment.judge_id)).scalars()):
+        if assignment.score is None or assignment.score.status != "submitted":
+            judge = session.get(User, assignment.judge_id)
+            scoring.submit(session, judge, assignment, SHEETS[(i + 1) % len(SHEETS)], {g: True for g in GATES},
+                           "结构完整，联系实际。", now - timedelta(days=1))
+    entries = freeze.freeze(session, admin, competition, now - timedelta(hours=2), seed=2027)
+    awarded = [e for e in freeze.frozen(session, competition) if e.award]
+    return [*lines, f"排名已冻结：{entries} 篇，获奖 {len(awarded)} 篇（"
+            + "、".join(f"{e.code.code} {e.award}" for e in awarded) + "）。"]
+
+
 register_phase("review", build_review)
+register_phase("ranked", build_ranked)

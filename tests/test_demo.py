@@ -279,7 +279,7 @@ def test_demo_refuses_non_empty_database(session, make, tmp_path):
     assert session.execute(select(func.count()).select_from(User)).scalar_one() == 0
 
 
-@pytest.mark.parametrize("phase", ["ranked", "nonsense"])
+@pytest.mark.parametrize("phase", ["published", "nonsense"])
 def test_phases_nobody_registered_are_refused_before_writing(session, tmp_path, phase):
     with pytest.raises(ValueError, match=f"演示阶段[ ：]{phase}"):
         _build(session, tmp_path / "files", phase=phase)
@@ -325,8 +325,8 @@ def test_demo_command(runner, app, session, tmp_path):
     again = runner.invoke(args=["demo", "--password", PASSWORD])
     assert again.exit_code == 1
     assert "已有数据" in again.output
-    later = runner.invoke(args=["demo", "--phase", "ranked"])
-    assert later.exit_code == 1 and "尚未上线" in later.output
+    later = runner.invoke(args=["demo", "--phase", "ranked"])  # a later phase: an empty database still
+    assert later.exit_code == 1 and "已有数据" in later.output
 
 
 def test_demo_copy_detection_flags_the_copies_the_readme_describes(session, demo):

@@ -105,3 +105,20 @@ def test_no_page_or_file_a_judge_can_reach_names_a_unit_or_an_author(client, aut
                                ).scalar_one()
         assert downloads == mine and len(seen) >= 2 * mine + 2
         auth.logout()
+
+
+def test_the_demo_in_phase_ranked_is_frozen_with_its_seed(session, tmp_path, clock):
+    from review.models import RankEntry
+
+    clock.set(FIXED_NOW)
+    report = build_demo(session, password=PASSWORD, phase="ranked", now=FIXED_NOW, files_dir=tmp_path / "files")
+    competition = session.execute(select(Competition)).scalar_one()
+    assert competition.phase == "ranked"
+    entries = session.execute(select(RankEntry).order_by(RankEntry.rank)).scalars().all()
+    assert len(entries) == 6 and [e.rank for e in entries] == sorted(e.rank for e in entries)
+    assert [e.award for e in entries if e.award][:2] == ["一等奖", "二等奖"]
+    assert session.execute(select(func.count()).select_from(Score).where(Score.status != "submitted")).scalar() == 0
+    freeze_entry = session.execute(select(AuditLog).where(AuditLog.action == "review.freeze")).scalar_one()
+    assert freeze_entry.after["seed"] == 2027
+    assert "排名已冻结：6 篇" in "\n".join(report.lines())
+    assert verify_chain(session) == (True, None)
