@@ -101,4 +101,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     for blueprint in (auth_bp, admin_bp, unit_bp, judge_bp, review_admin_bp):
         app.register_blueprint(blueprint)
     register_cli(app)
+    from review.cli import review_cli
+
+    app.cli.add_command(review_cli)
     return app

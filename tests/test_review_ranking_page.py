@@ -101,3 +101,17 @@ def test_the_rules_are_declared_then_the_ranking_frozen_with_its_seed(client, au
     page = page_text(client.get(base))
     assert "已冻结的排名" in page and "城管执法甲中队" in page  # units shown once frozen
     assert client.post(base + "/freeze").status_code == 409  # once only
+
+
+def test_the_cli_prints_the_preview_then_the_frozen_ranking(runner, session, make, scored):
+    import json
+
+    competition, units, subs, judges, codes = scored
+    result = runner.invoke(args=["review", "rank", "--competition", str(competition.id), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["frozen"] is False and data["entries"][0]["code"] == codes[subs["甲"].id].code
+    assert "unit" not in data["entries"][0]  # codes only before freezing
+    text = runner.invoke(args=["review", "rank", "--competition", str(competition.id)]).output
+    assert codes[subs["甲"].id].code in text and "城管执法甲中队" not in text
+    assert runner.invoke(args=["review", "rank", "--competition", "9999"]).exit_code == 1
