@@ -9,7 +9,10 @@ titles. Thin views over review.standings and review.freeze.
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+import io
+from decimal import Decimal
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -19,7 +22,7 @@ from essays.errors import Refusal
 from essays.models import Competition
 from essays.security import roles
 from essays.web import get_or_404, now, refuse
-from review import aggregate, freeze, ranking, standings
+from review import aggregate, export, freeze, ranking, standings
 from review.admin_views import bp
 from review.rubric import format_points
 
@@ -71,3 +74,29 @@ def ranking_freeze(competition_id: int):
         return refuse(e, "review/admin_ranking.html", **_context(competition))
     flash(_("排名已冻结，共 %(n)s 篇。名次、奖项和抽签结果已记入审计日志。", n=n), "success")
     return redirect(url_for("review_admin.ranking_preview", competition_id=competition.id))
+
+
+def _frozen_or_404(competition_id: int) -> Competition:
+    competition = get_or_404(Competition, competition_id)
+    if competition.phase in ("draft", "open", "intake_closed", "review"):
+        abort(404)  # nothing frozen to export yet
+    return competition
+
+
+@bp.route("/competitions/<int:competition_id>/ranking/summary.csv", methods=["GET"])
+@roles("admin")
+def ranking_csv(competition_id: int):
+    competition = _frozen_or_404(competition_id)
+    data = export.to_csv(*export.summary(db(), competition))
+    return send_file(io.BytesIO(data), as_attachment=True, mimetype="text/csv",
+                     download_name=f"{competition.title}-汇总表.csv")
+
+
+@bp.route("/competitions/<int:competition_id>/ranking/print", methods=["GET"])
+@roles("admin")
+def ranking_print(competition_id: int):
+    competition = _frozen_or_404(competition_id)
+    headers, rows = export.summary(db(), competition)
+    shown = [["" if v is None else format_points(v) if isinstance(v, Decimal) else str(v) for v in row]
+             for row in rows]
+    return render_template("review/ranking_print.html", competition=competition, headers=headers, rows=shown)

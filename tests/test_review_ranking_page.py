@@ -115,3 +115,34 @@ def test_the_cli_prints_the_preview_then_the_frozen_ranking(runner, session, mak
     text = runner.invoke(args=["review", "rank", "--competition", str(competition.id)]).output
     assert codes[subs["甲"].id].code in text and "城管执法甲中队" not in text
     assert runner.invoke(args=["review", "rank", "--competition", "9999"]).exit_code == 1
+
+
+def test_the_frozen_ranking_exports_as_csv_and_prints(client, auth, session, make, scored):
+    import csv
+    import io
+
+    competition, units, subs, judges, codes = scored
+    admin = make.admin()
+    for a in session.execute(select(Assignment)).scalars().all():
+        if a.judge_id in (judges[3].id, judges[4].id):
+            assignments.remove_pair(session, admin, a, "")
+    subs["乙"].title = "=HYPERLINK(\"http://x\")乙的题目"
+    session.flush()
+    auth.login("boss")
+    base = f"/admin/competitions/{competition.id}/ranking"
+    assert client.get(base + "/summary.csv").status_code == 404  # nothing frozen yet
+    assert client.post(base + "/freeze").status_code == 302
+    response = client.get(base + "/summary.csv")
+    assert response.status_code == 200 and response.data.startswith("\ufeff".encode())
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0] == ["序号", "作品编号", "单位", "作者", "题目", "字数", "评委1", "评委2", "评委3", "最终得分",
+                       "名次", "奖项", "查重结论"]
+    first = rows[1]
+    assert first[1] == codes[subs["甲"].id].code and first[2] == "城管执法甲中队" and first[3] == "张三"
+    assert first[6:9] == ["90", "88", "95"] and first[10] == "1"
+    yi = next(r for r in rows if r[2] == "城管执法乙中队")
+    assert yi[4].startswith("'=HYPERLINK")  # never run as a formula
+    printed = page_text(client.get(base + "/print"))
+    assert "评审结果" in printed and "城管执法甲中队" in printed and "评委1" in printed
+    assert not any(j.display_name in printed for j in judges)
