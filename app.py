@@ -91,14 +91,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     import review.admin_ranking  # (adds the ranking preview to the review_admin blueprint)
     import review.admin_scores  # (adds the admin's review actions to the review_admin blueprint)
     import review.demo  # (registers the demo's review phase with essays.demo)
-    import review.freeze  # noqa: F401  (registers the check that only freezing enters 排名已冻结)
+    import review.freeze  # (registers the check that only freezing enters 排名已冻结)
+    import review.publicity  # noqa: F401  (registers the checks of 公示中 and 已结束)
     from essays.admin import bp as admin_bp
     from essays.auth import bp as auth_bp
     from essays.unit_views import bp as unit_bp
     from review.admin_views import bp as review_admin_bp
+    from review.results import bp as results_bp
     from review.views import bp as judge_bp
 
-    for blueprint in (auth_bp, admin_bp, unit_bp, judge_bp, review_admin_bp):
+    for blueprint in (auth_bp, admin_bp, unit_bp, judge_bp, review_admin_bp, results_bp):
         app.register_blueprint(blueprint)
     register_cli(app)
     from review.cli import review_cli

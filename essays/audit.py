@@ -53,7 +53,8 @@ ACTION_NAMES = {
     "review.assign": _l("分配评委"), "review.assign_one": _l("增加评审分配"), "review.unassign": _l("取消评审分配"),
     "review.conflict": _l("申报回避"), "review.score_submit": _l("提交评分"), "review.score_reopen": _l("退回评分"),
     "review.exclude": _l("作品移出评审"), "review.remind": _l("提醒评委"), "review.rescan": _l("更新作品编号的版本"),
-    "review.ranking_rule": _l("设置排名规则"), "review.freeze": _l("冻结排名"),
+    "review.ranking_rule": _l("设置排名规则"), "review.freeze": _l("冻结排名"), "review.publish": _l("发布公示"),
+    "review.objection": _l("提出异议"), "review.objection_answer": _l("答复异议"), "review.withdraw": _l("撤销奖项"),
 }
 
 

@@ -16,6 +16,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import select
 
 from essays.db import db
 from essays.errors import Refusal
@@ -24,6 +25,7 @@ from essays.security import roles
 from essays.web import get_or_404, now, refuse
 from review import aggregate, export, freeze, ranking, standings
 from review.admin_views import bp
+from review.models import Objection
 from review.rubric import format_points
 
 
@@ -39,7 +41,9 @@ def _context(competition: Competition, method: str | None = None, form: dict | N
     return dict(competition=competition, found=found, chart=chart, form=form,
                 methods={m: ranking.DEFAULT_NAMES[m] for m in ranking.METHODS},
                 method_names=aggregate.METHOD_NAMES, format_points=format_points,
-                entries=freeze.frozen(db(), competition) if competition.phase != "review" else [])
+                entries=freeze.frozen(db(), competition) if competition.phase != "review" else [],
+                objections=list(db().execute(select(Objection).where(Objection.competition_id == competition.id)
+                                             .order_by(Objection.id)).scalars()))
 
 
 @bp.route("/competitions/<int:competition_id>/ranking", methods=["GET"])

@@ -206,5 +206,40 @@ class RankEntry(Base):
     award: Mapped[str] = mapped_column(String(50), default="")
     note: Mapped[str] = mapped_column(Text, default="")  # how a tie was decided, why no award
     frozen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_reason: Mapped[str] = mapped_column(Text, default="", server_default="")  # award withdrawn on 公示
 
     code: Mapped[ReviewCode] = relationship()
+
+
+class Publication(Base):
+    """The 公示 of a frozen ranking: the results are visible to every unit from `starts_at` to
+    `ends_at`, and units may file objections meanwhile."""
+
+    __tablename__ = "publication"
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="period_positive"),)
+
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competition.id", ondelete="CASCADE"), primary_key=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+
+
+class Objection(Base):
+    """A unit's written, named objection (异议) to an entry of the published results, and the
+    admin's answer."""
+
+    __tablename__ = "objection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competition.id", ondelete="CASCADE"))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("rank_entry.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    entry: Mapped[RankEntry] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

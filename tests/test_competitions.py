@@ -116,11 +116,11 @@ def test_stale_phase_move_is_refused(client, admin, make, session):
     assert response.status_code == 409 and "PHASE_STALE" in response.get_data(as_text=True)
 
 
-def test_later_phases_wait_for_their_features(client, admin, make, session):
+def test_later_phases_are_entered_only_by_their_features(client, admin, make, session):
     competition = make.competition(phase="ranked")
     response = client.post(f"/admin/competitions/{competition.id}/phase",
                            data={"target": "published", "expected": "ranked"})
-    assert response.status_code == 409 and "尚未启用" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "请在排名页发布公示" in response.get_data(as_text=True)
 
 
 def test_extension_must_be_after_the_deadline(client, admin, make, session):

@@ -100,7 +100,6 @@ def facts(**overrides):
     ("intake_closed", "review", {"now": DEADLINE}, None),
     ("intake_closed", "review", {"submission_count": 0}, "没有任何来稿"),
     ("intake_closed", "review", {"active_judges": 0}, "还没有可用的评委账号"),
-    ("ranked", "published", {}, "尚未启用"),  # publicity comes with a later feature
 ])
 def test_phase_rules(current, target, overrides, reason):
     got = refusal_reason(current, target, facts(**overrides))
@@ -137,3 +136,10 @@ def test_lockout_after_five_failures():
         assert locked is None
     failed, locked = lockout_after_failure(failed, now)
     assert failed == 5 and locked == now + timedelta(minutes=15)
+
+
+def test_a_phase_whose_feature_is_not_installed_is_refused(monkeypatch):
+    import essays.phases
+
+    monkeypatch.setattr(essays.phases, "_CHECKS", {})  # as if the review package were absent
+    assert "尚未启用" in refusal_reason("review", "ranked", facts())
