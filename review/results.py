@@ -17,6 +17,7 @@ from essays.db import db
 from essays.errors import Refusal
 from essays.models import Competition
 from essays.security import roles
+from essays.timeutil import format_time
 from essays.web import get_or_404, now, refuse
 from review import publicity
 from review.admin_views import bp as admin_bp
@@ -72,7 +73,7 @@ def publish(competition_id: int):
     except Refusal as e:
         flash(_("%(message)s（错误代码 %(code)s）", message=e.message, code=e.code), "error")
         return redirect(url_for("review_admin.ranking_preview", competition_id=competition.id)), 303
-    flash(_("已发布公示，至 %(end)s 止，各单位登录后可见。", end=pub.ends_at.strftime("%Y-%m-%d %H:%M")), "success")
+    flash(_("已发布公示，至 %(end)s 止，各单位登录后可见。", end=format_time(pub.ends_at)), "success")
     return redirect(url_for("review_admin.ranking_preview", competition_id=competition.id) + "#publicity")
 
 
