@@ -96,6 +96,15 @@ def ranking_csv(competition_id: int):
                      download_name=f"{competition.title}-汇总表.csv")
 
 
+@bp.route("/competitions/<int:competition_id>/ranking/summary.xlsx", methods=["GET"])
+@roles("admin")
+def ranking_xlsx(competition_id: int):
+    competition = _frozen_or_404(competition_id)
+    data = export.to_xlsx(*export.summary(db(), competition), f"{competition.title} 汇总表")
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{competition.title}-汇总表.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
 @bp.route("/competitions/<int:competition_id>/ranking/print", methods=["GET"])
 @roles("admin")
 def ranking_print(competition_id: int):

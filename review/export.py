@@ -1,5 +1,6 @@
 """The frozen ranking as a table for the bureau and for printing: the rows of the 汇总表,
-and the CSV that carries them (UTF-8 with a BOM, so that Excel opens it as Chinese).
+the .xlsx (openpyxl: a frozen header row, column widths, numbers as numbers) and the CSV
+that carry them (the CSV in UTF-8 with a BOM, so that Excel opens it as Chinese).
 
 Columns: 序号, 作品编号, 单位, 作者, 题目, 字数, 评委1…评委n, 最终得分, 名次, 奖项, 查重结论. Judges are
 numbered 1…n by account, the same on every row, so no judge is named in an export; a cell is
@@ -14,8 +15,11 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from decimal import Decimal
 
+from openpyxl import Workbook
+from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -70,3 +74,32 @@ def to_csv(headers: list[str], rows: list[list]) -> bytes:
         writer.writerow(["" if v is None else safe_text(v) if isinstance(v, str) else
                          format(v.normalize(), "f") if isinstance(v, Decimal) else v for v in row])
     return "\ufeff".encode() + out.getvalue().encode("utf-8")
+
+
+def _width(value) -> int:
+    """Display width in Excel's character units: CJK and full-width characters count two."""
+    text = "" if value is None else str(value)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def to_xlsx(headers: list[str], rows: list[list], title: str) -> bytes:
+    """The 汇总表 as .xlsx: bold, frozen header row, columns as wide as their content (within
+    reason), numbers as numbers, text cells safe from formula injection."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "汇总表"
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([safe_text(v) if isinstance(v, str) else float(v) if isinstance(v, Decimal) else v
+                      for v in row])
+    sheet.freeze_panes = "A2"
+    for i, header in enumerate(headers, start=1):
+        widest = max([_width(header), *(_width(r[i - 1]) for r in rows)])
+        sheet.column_dimensions[sheet.cell(row=1, column=i).column_letter].width = min(60, widest + 2)
+    book.properties.title = title
+    book.properties.creator = ""
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -146,3 +146,34 @@ def test_the_frozen_ranking_exports_as_csv_and_prints(client, auth, session, mak
     printed = page_text(client.get(base + "/print"))
     assert "评审结果" in printed and "城管执法甲中队" in printed and "评委1" in printed
     assert not any(j.display_name in printed for j in judges)
+
+
+def test_the_frozen_ranking_exports_as_xlsx(client, auth, session, make, scored):
+    import io
+
+    from openpyxl import load_workbook
+
+    competition, units, subs, judges, codes = scored
+    admin = make.admin()
+    for a in session.execute(select(Assignment)).scalars().all():
+        if a.judge_id in (judges[3].id, judges[4].id):
+            assignments.remove_pair(session, admin, a, "")
+    subs["乙"].title = "@SUM(A1:A9)乙的题目"
+    session.flush()
+    auth.login("boss")
+    base = f"/admin/competitions/{competition.id}/ranking"
+    assert client.get(base + "/summary.xlsx").status_code == 404  # nothing frozen yet
+    client.post(base + "/freeze")
+    response = client.get(base + "/summary.xlsx")
+    assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet.title == "汇总表" and sheet.freeze_panes == "A2" and sheet["A1"].font.bold
+    header = [c.value for c in sheet[1]]
+    assert header[:6] == ["序号", "作品编号", "单位", "作者", "题目", "字数"] and header[-4:] == [
+        "最终得分", "名次", "奖项", "查重结论"]
+    first = [c.value for c in sheet[2]]
+    assert first[2] == "城管执法甲中队" and first[6:9] == [90, 88, 95] and first[9] == 91
+    assert first[10] == 1 and isinstance(first[5], int)  # numbers as numbers
+    yi = next(row for row in sheet.iter_rows(min_row=2, values_only=True) if row[2] == "城管执法乙中队")
+    assert yi[4].startswith("'@SUM")
+    assert sheet.column_dimensions["C"].width >= 14  # 城管执法甲中队: 7 CJK characters
