@@ -22,10 +22,11 @@ from essays.db import db
 from essays.errors import Refusal
 from essays.models import Competition
 from essays.security import roles
+from essays.timeutil import format_time
 from essays.web import get_or_404, now, refuse
-from review import aggregate, export, freeze, ranking, standings
+from review import aggregate, export, freeze, publicity, ranking, standings
 from review.admin_views import bp
-from review.models import Objection
+from review.models import Objection, RankEntry
 from review.rubric import format_points
 
 
@@ -53,31 +54,62 @@ def ranking_preview(competition_id: int):
     return render_template("review/admin_ranking.html", **_context(competition, request.args.get("method")))
 
 
+def _act(competition: Competition, action, message, anchor: str = "", form: dict | None = None):
+    """Runs `action()` from the ranking page: a refusal shows the page again with its message
+    and status (so nothing is stored); else flashes `message(result)` and goes back to it."""
+    try:
+        result = action()
+    except Refusal as e:
+        return refuse(e, "review/admin_ranking.html", **_context(competition, form=form))
+    flash(message(result), "success")
+    return redirect(url_for("review_admin.ranking_preview", competition_id=competition.id) + anchor)
+
+
 @bp.route("/competitions/<int:competition_id>/ranking/rule", methods=["POST"])
 @roles("admin")
 def ranking_rule(competition_id: int):
     competition = get_or_404(Competition, competition_id)
     form = {"method": request.form.get("method", ""), "keep_ties": request.form.get("keep_ties") == "1",
             "tiers": request.form.get("tiers", ""), "cap": request.form.get("cap", "")}
-    try:
-        freeze.save_rule(db(), current_user, competition, form["method"], form["keep_ties"], form["tiers"],
-                         form["cap"], now())
-    except Refusal as e:
-        return refuse(e, "review/admin_ranking.html", **_context(competition, form=form))
-    flash(_("排名规则已保存。"), "success")
-    return redirect(url_for("review_admin.ranking_preview", competition_id=competition.id))
+    return _act(competition, lambda: freeze.save_rule(db(), current_user, competition, form["method"],
+                                                      form["keep_ties"], form["tiers"], form["cap"], now()),
+                lambda _result: _("排名规则已保存。"), form=form)
 
 
 @bp.route("/competitions/<int:competition_id>/ranking/freeze", methods=["POST"])
 @roles("admin")
 def ranking_freeze(competition_id: int):
     competition = get_or_404(Competition, competition_id)
-    try:
-        n = freeze.freeze(db(), current_user, competition, now())
-    except Refusal as e:
-        return refuse(e, "review/admin_ranking.html", **_context(competition))
-    flash(_("排名已冻结，共 %(n)s 篇。名次、奖项和抽签结果已记入审计日志。", n=n), "success")
-    return redirect(url_for("review_admin.ranking_preview", competition_id=competition.id))
+    return _act(competition, lambda: freeze.freeze(db(), current_user, competition, now()),
+                lambda n: _("排名已冻结，共 %(n)s 篇。名次、奖项和抽签结果已记入审计日志。", n=n))
+
+
+@bp.route("/competitions/<int:competition_id>/publish", methods=["POST"])
+@roles("admin")
+def publish(competition_id: int):
+    competition = get_or_404(Competition, competition_id)
+    return _act(competition, lambda: publicity.publish(db(), current_user, competition,
+                                                       request.form.get("days", ""), now()),
+                lambda pub: _("已发布公示，至 %(end)s 止，各单位登录后可见。", end=format_time(pub.ends_at)),
+                "#publicity")
+
+
+@bp.route("/review/objections/<int:objection_id>/answer", methods=["POST"])
+@roles("admin")
+def answer(objection_id: int):
+    row = get_or_404(Objection, objection_id)
+    return _act(get_or_404(Competition, row.competition_id),
+                lambda: publicity.answer(db(), current_user, row, request.form.get("answer", ""), now()),
+                lambda _result: _("已答复该异议。"), "#publicity")
+
+
+@bp.route("/review/rank-entries/<int:entry_id>/withdraw", methods=["POST"])
+@roles("admin")
+def withdraw(entry_id: int):
+    entry = get_or_404(RankEntry, entry_id)
+    return _act(get_or_404(Competition, entry.competition_id),
+                lambda: publicity.withdraw(db(), current_user, entry, request.form.get("reason", ""), now()),
+                lambda _result: _("已撤销作品 %(code)s 的奖项。", code=entry.code.code), "#frozen")
 
 
 def _frozen_or_404(competition_id: int) -> Competition:

@@ -46,38 +46,50 @@ def _world(app) -> list[int]:
         return ids
 
 
-def _race(app, jobs):
-    """Runs each (assignment id, action, sheet) at once in its own session; returns errors."""
-    barrier = threading.Barrier(len(jobs))
-    errors = []
+def _at_once(app, *calls) -> list[str]:
+    """Runs each `call(session)` at once in its own session and transaction; returns, in
+    call order, "done" or the code of its refusal."""
+    barrier = threading.Barrier(len(calls))
+    outcome = [""] * len(calls)
 
-    def run(assignment_id, action, sheet):
+    def run(i, call):
         barrier.wait(timeout=30)  # before any transaction (SQLite takes its lock at BEGIN)
         with app.app_context():
             session = database(app).sessionmaker()
             try:
-                assignment = session.get(Assignment, assignment_id)
-                judge = session.get(User, assignment.judge_id)
-                if action == "submit":
-                    scoring.submit(session, judge, assignment, sheet, {}, "", AFTER)
-                else:
-                    scoring.save_draft(session, judge, assignment, sheet, {}, "", AFTER)
+                call(session)
                 session.commit()
+                outcome[i] = "done"
             except Refusal as e:
                 session.rollback()
-                errors.append(e.code)
+                outcome[i] = e.code
             except Exception as e:  # surfaced by the assertions
                 session.rollback()
-                errors.append(repr(e))
+                outcome[i] = repr(e)
             finally:
                 session.close()
 
-    threads = [threading.Thread(target=run, args=job) for job in jobs]
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
-    return errors
+    return outcome
+
+
+def _sheet(assignment_id: int, action: str, sheet: dict):
+    """A judge saving (action "draft") or submitting their sheet, as a call for `_at_once`."""
+    def call(session):
+        assignment = session.get(Assignment, assignment_id)
+        judge = session.get(User, assignment.judge_id)
+        save = scoring.submit if action == "submit" else scoring.save_draft
+        save(session, judge, assignment, sheet, {}, "", AFTER)
+    return call
+
+
+def _race(app, jobs) -> list[str]:
+    """Runs each (assignment id, action, sheet) at once; returns the refusals' codes."""
+    return [o for o in _at_once(app, *(_sheet(*job) for job in jobs)) if o != "done"]
 
 
 def _facts(app):
@@ -113,34 +125,6 @@ def test_a_different_sheet_racing_a_submit_is_refused_or_first(committed_app):
     assert errors == ["SCORE_LOCKED"]
     sheets, final, audited, _ = _facts(committed_app)
     assert sheets == {ids[0]: 1} and final == 1 and audited == 1
-
-
-def _at_once(app, *calls) -> list[str]:
-    """Runs each `call(session)` at once in its own session and transaction; returns, in
-    call order, "done" or the code of its refusal."""
-    barrier = threading.Barrier(len(calls))
-    outcome = [""] * len(calls)
-
-    def run(i, call):
-        barrier.wait(timeout=30)  # before any transaction (SQLite takes its lock at BEGIN)
-        with app.app_context():
-            session = database(app).sessionmaker()
-            try:
-                call(session)
-                session.commit()
-                outcome[i] = "done"
-            except Refusal as e:
-                session.rollback()
-                outcome[i] = e.code
-            finally:
-                session.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return outcome
 
 
 def test_removing_an_assignment_never_deletes_a_score_submitted_at_the_same_moment(committed_app):

@@ -86,9 +86,9 @@ def test_no_page_or_file_a_judge_can_reach_names_a_unit_or_an_author(client, aut
     assert any("第一中队" in read_docx(v.file_bytes).text for v in session.execute(select(SubmissionVersion)).scalars())
     for judge in session.execute(select(User).where(User.role == "judge")).scalars():
         auth.login(judge.username, PASSWORD)
-        seen, todo, downloads = set(), ["/judge/"], 0
-        while todo:
-            url = todo.pop()
+        seen, to_visit, downloads = set(), ["/judge/"], 0
+        while to_visit:
+            url = to_visit.pop()
             if url in seen:
                 continue
             seen.add(url)
@@ -96,7 +96,7 @@ def test_no_page_or_file_a_judge_can_reach_names_a_unit_or_an_author(client, aut
             assert response.status_code == 200, (judge.username, url)
             text = _visible_text(response.get_data(), response.mimetype)
             if response.mimetype == "text/html":
-                todo += re.findall(r'href="(/judge/[^"#?]*)"', text)
+                to_visit += re.findall(r'href="(/judge/[^"#?]*)"', text)
             else:
                 downloads += 1
             leaked = [n for n in names if n in text]

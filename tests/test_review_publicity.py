@@ -10,21 +10,19 @@ import pytest
 from sqlalchemy import select
 
 from essays.audit import AuditLog
-from review import assignments, freeze
-from review.models import Assignment, Objection, RankEntry
+from review import freeze
+from review.models import Objection, RankEntry
 from tests.test_review_flow import AFTER, flash_error, page_text
-from tests.test_review_flow import world as world
-from tests.test_review_ranking_page import scored as scored
+from tests.test_review_flow import world as world  # (the fixture)
+from tests.test_review_ranking_page import drop_unscored
+from tests.test_review_ranking_page import scored as scored  # (the fixture)
 
 
 @pytest.fixture
 def frozen(session, make, scored, clock):
     competition, units, subs, judges, codes = scored
-    admin = make.admin()
-    for a in session.execute(select(Assignment)).scalars().all():
-        if a.judge_id in (judges[3].id, judges[4].id):
-            assignments.remove_pair(session, admin, a, "")
-    freeze.freeze(session, admin, competition, AFTER, seed=1)
+    drop_unscored(session, make, judges)
+    freeze.freeze(session, make.admin(), competition, AFTER, seed=1)
     return competition, units, subs, judges, codes
 
 

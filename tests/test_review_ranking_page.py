@@ -23,6 +23,15 @@ SHEETS = {
 }
 
 
+def drop_unscored(session, make, judges):
+    """Removes the assignments of the two judges who scored nothing (judge_jia, judge_dd), so
+    that every live sheet is submitted and the ranking can be frozen."""
+    admin = make.admin()
+    for a in session.execute(select(Assignment)).scalars().all():
+        if a.judge_id in (judges[3].id, judges[4].id):
+            assignments.remove_pair(session, admin, a, "")
+
+
 @pytest.fixture
 def scored(session, make, world):
     competition, units, subs, judges = world
@@ -80,10 +89,7 @@ def test_freezing_is_refused_while_sheets_are_missing(client, auth, session, sco
 
 def test_the_rules_are_declared_then_the_ranking_frozen_with_its_seed(client, auth, session, make, scored):
     competition, units, subs, judges, codes = scored
-    admin = make.admin()
-    for a in session.execute(select(Assignment)).scalars().all():
-        if a.judge_id in (judges[3].id, judges[4].id):
-            assignments.remove_pair(session, admin, a, "")
+    drop_unscored(session, make, judges)
     auth.login("boss")
     base = f"/admin/competitions/{competition.id}/ranking"
     bad = client.post(base + "/rule", data={"method": "mean", "tiers": "一等奖 十个", "cap": ""})
@@ -122,10 +128,7 @@ def test_the_frozen_ranking_exports_as_csv_and_prints(client, auth, session, mak
     import io
 
     competition, units, subs, judges, codes = scored
-    admin = make.admin()
-    for a in session.execute(select(Assignment)).scalars().all():
-        if a.judge_id in (judges[3].id, judges[4].id):
-            assignments.remove_pair(session, admin, a, "")
+    drop_unscored(session, make, judges)
     subs["乙"].title = "=HYPERLINK(\"http://x\")乙的题目"
     session.flush()
     auth.login("boss")
@@ -154,10 +157,7 @@ def test_the_frozen_ranking_exports_as_xlsx(client, auth, session, make, scored)
     from openpyxl import load_workbook
 
     competition, units, subs, judges, codes = scored
-    admin = make.admin()
-    for a in session.execute(select(Assignment)).scalars().all():
-        if a.judge_id in (judges[3].id, judges[4].id):
-            assignments.remove_pair(session, admin, a, "")
+    drop_unscored(session, make, judges)
     subs["乙"].title = "@SUM(A1:A9)乙的题目"
     session.flush()
     auth.login("boss")
