@@ -116,12 +116,17 @@ class Assignment(Base):
     """A judge is to score an essay."""
 
     __tablename__ = "assignment"
-    __table_args__ = (UniqueConstraint("judge_id", "code_id", name="uq_assignment_pair"),)
+    __table_args__ = (
+        UniqueConstraint("judge_id", "code_id", name="uq_assignment_pair"),
+        CheckConstraint("round IN (1, 2)", name="round_known"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competition.id", ondelete="CASCADE"))
     judge_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     code_id: Mapped[int] = mapped_column(ForeignKey("review_code.id", ondelete="CASCADE"))
+    # 1: the first round (初评); 2: the second round (复评) of the top essays (review.second_round).
+    round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     judge: Mapped[User] = relationship()
@@ -243,3 +248,22 @@ class Objection(Base):
 
     entry: Mapped[RankEntry] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class Recommendation(Base):
+    """An essay of the frozen ranking that the organiser forwards to the bureau-level
+    selection (报送局系统), with the texts of its 推荐表: the 推荐理由 (pre-filled from the
+    judges' comments) and the 单位意见."""
+
+    __tablename__ = "recommendation"
+    __table_args__ = (UniqueConstraint("entry_id", name="uq_recommendation_entry"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competition.id", ondelete="CASCADE"))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("rank_entry.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    unit_opinion: Mapped[str] = mapped_column(Text, default="")
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    entry: Mapped[RankEntry] = relationship()
