@@ -1,4 +1,5 @@
-"""Command-line tools: flask --app app init-db | create-user | import-roster | demo | audit-verify."""
+"""Command-line tools: flask --app app init-db | create-user | import-roster | demo | audit verify
+(also audit-verify) | backup | restore."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect
 
 import essays.similarity.cli  # noqa: F401  (adds `essays similar` and `essays similar-run`)
@@ -127,10 +128,7 @@ def demo_command(password: str, phase: str, keep_existing: bool) -> None:
         click.echo(line)
 
 
-@click.command("audit-verify")
-@with_appcontext
-def audit_verify_command() -> None:
-    """Recomputes the audit log's hash chain."""
+def _verify() -> None:
     from essays.audit import verify_chain
 
     _require_schema()
@@ -140,8 +138,52 @@ def audit_verify_command() -> None:
     click.echo("审计日志完整。")
 
 
+@click.command("audit-verify")
+@with_appcontext
+def audit_verify_command() -> None:
+    """Recomputes the audit log's hash chain (the same as `audit verify`)."""
+    _verify()
+
+
+audit_cli = AppGroup("audit", help="审计日志（audit log）")
+
+
+@audit_cli.command("verify")
+def audit_verify_subcommand() -> None:
+    """Recomputes the audit log's hash chain; exit status 1 when it is broken (tampering)."""
+    _verify()
+
+
+@click.command("backup")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(out: Path) -> None:
+    """Writes a consistent snapshot of the whole database to OUT (see essays.backup)."""
+    from essays.backup import BackupError, backup
+
+    try:
+        kind = backup(current_app.config["DATABASE_URL"], out)
+    except BackupError as e:
+        _fail(str(e))
+    click.echo(f"已备份（{kind}）到 {out}，{out.stat().st_size} 字节。")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(file: Path) -> None:
+    """Brings the backup FILE into the configured database, which must be empty."""
+    from essays.backup import BackupError, restore
+
+    try:
+        kind = restore(current_app.config["DATABASE_URL"], file)
+    except BackupError as e:
+        _fail(str(e))
+    click.echo(f"已从 {file} 恢复（{kind}），并迁移到最新版本。请运行 flask --app app audit verify 核对审计日志。")
+
+
 def register_cli(app: Flask) -> None:
     for command in (init_db, create_user_command, import_roster_command, demo_command,
-                    audit_verify_command):
+                    audit_verify_command, backup_command, restore_command, audit_cli):
         app.cli.add_command(command)
     app.cli.add_command(essays_cli)
