@@ -88,6 +88,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     import essays.admin_people  # (adds the people pages to the admin blueprint)
     import essays.admin_references  # (adds the reference library and common quotations pages)
     import essays.admin_similarity  # noqa: F401  (adds the copy-detection pages)
+    import review.admin_forward  # (adds the 报送局系统 page to the review_admin blueprint)
     import review.admin_ranking  # (adds the ranking preview to the review_admin blueprint)
     import review.admin_scores  # (adds the admin's review actions to the review_admin blueprint)
     import review.demo  # (registers the demo's review phase with essays.demo)

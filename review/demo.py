@@ -1,9 +1,9 @@
 """The demo carried on to phase 评审中 (`flask --app app demo --phase review`) or 排名已冻结
-(`--phase ranked`: every sheet submitted and the ranking frozen), registered with
-essays.demo. For 评审中: intake is closed, codes are made, the identity hits are settled (the
-essay that names its own unit is redacted, every redaction recorded), the rubric has the
-two usual gates, each essay has three judges (balanced, conflicts respected), review is
-open, and some sheets are submitted while others are drafts.
+(`--phase ranked`: every sheet submitted, the ranking frozen, the top three chosen for the
+bureau), registered with essays.demo. For 评审中: intake is closed, codes are made, the
+identity hits are settled (the essay that names its own unit is redacted, every redaction
+recorded), the rubric has the two usual gates, each essay has three judges (balanced,
+conflicts respected), review is open, and some sheets are submitted while others are drafts.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 from essays.competitions import move_phase
 from essays.demo import register_phase
 from essays.models import Competition, User
-from review import assignments, freeze, prepare, scoring
+from review import assignments, forward, freeze, prepare, scoring
 from review.models import Assignment, ReviewCode
 from review.rubric import DEFAULT, Rubric
 
 PER_ESSAY = 3
+FORWARD_TOP = 3
 # (judge username, how many of their sheets to submit, how many to leave as drafts)
 PROGRESS = [("judge3", 99, 0), ("judge4", 2, 1), ("judge5", 0, 1)]
 SHEETS = [{"c1": "26", "c2": "21", "c3": "20", "c4": "17"}, {"c1": "24", "c2": "18", "c3": "22", "c4": "16"},
@@ -64,8 +65,9 @@ def build_review(session: Session, admin: User, competition: Competition, now: d
 
 
 def build_ranked(session: Session, admin: User, competition: Competition, now: datetime) -> list[str]:
-    """The review above, every sheet then submitted (the drafts finished), and the ranking
-    frozen under the default rules with a fixed seed (so the demo is the same every time)."""
+    """The review above, every sheet then submitted (the drafts finished), the ranking
+    frozen under the default rules with a fixed seed (so the demo is the same every time),
+    and the top FORWARD_TOP chosen for forwarding to the bureau, one 推荐理由 edited."""
     lines = build_review(session, admin, competition, now - timedelta(days=3))
     for i, assignment in enumerate(session.execute(select(Assignment).join(ReviewCode)
                                                    .order_by(ReviewCode.code, Assignment.judge_id)).scalars()):
@@ -75,8 +77,13 @@ def build_ranked(session: Session, admin: User, competition: Competition, now: d
                            "结构完整，联系实际。", now - timedelta(days=1))
     entries = freeze.freeze(session, admin, competition, now - timedelta(hours=2), seed=2027)
     awarded = [e for e in freeze.frozen(session, competition) if e.award]
+    recs = forward.choose(session, admin, competition, str(FORWARD_TOP), [], now - timedelta(hours=1))
+    forward.save_texts(session, admin, recs[0], recs[0].reason + "文章紧扣主题，建议推荐参加局系统评选。",
+                       "同意推荐。", now - timedelta(hours=1))
     return [*lines, f"排名已冻结：{entries} 篇，获奖 {len(awarded)} 篇（"
-            + "、".join(f"{e.code.code} {e.award}" for e in awarded) + "）。"]
+            + "、".join(f"{e.code.code} {e.award}" for e in awarded) + "）。",
+            f"报送局系统：已选定前 {len(recs)} 名，推荐理由取自评委评语；"
+            "在“排名预览”页点“报送局系统”即可下载报送材料包。"]
 
 
 register_phase("review", build_review)

@@ -46,12 +46,16 @@ def _similarity(session: Session, code) -> str:
     return str(LEVEL_NAMES[report.level]) if report is not None else "未查重"
 
 
-def summary(session: Session, competition: Competition) -> tuple[list[str], list[list]]:
-    """(headers, rows) of the frozen ranking; values are str, int or Decimal."""
-    entries = freeze.frozen(session, competition)
+def summary(session: Session, competition: Competition,
+            only: set[int] | None = None) -> tuple[list[str], list[list]]:
+    """(headers, rows) of the frozen ranking, or of the entries whose ids are `only` (序号
+    from 1 all the same); values are str, int or Decimal."""
+    entries = [e for e in freeze.frozen(session, competition) if only is None or e.id in only]
     sheets = session.execute(select(Assignment.judge_id, Assignment.code_id, Score.total).join(
         Score, Score.assignment_id == Assignment.id).where(
         Assignment.competition_id == competition.id, Score.status == "submitted", Score.void.is_(False))).all()
+    listed = {e.code_id for e in entries}
+    sheets = [(j, c, t) for j, c, t in sheets if c in listed]  # no empty 评委 column
     judges = sorted({j for j, _c, _t in sheets})
     number = {j: i for i, j in enumerate(judges, start=1)}
     totals = {(number[j], c): t for j, c, t in sheets}

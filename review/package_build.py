@@ -1,0 +1,83 @@
+"""The package for the bureau-level selection, built from the essays chosen for forwarding
+(review.forward); its format (manifest.json, names, the .zip) is essays.package's.
+
+What goes in:
+- 汇总表.xlsx: the forwarded essays as rows of the 汇总表 (review.export), 序号 from 1;
+- 获奖名单.docx: every award of the frozen ranking not withdrawn, for publication;
+- per essay, in rank order: the original file that was judged (the version the review code
+  was made from, byte for byte) as 原件/名次-单位-题目.docx, the clean copy the judges read
+  as 评审稿/作品编号.docx, and its 推荐表 as 推荐表/推荐表-名次-题目.docx;
+- manifest.json (essays.package.manifest): the competition (title, organiser, when
+  exported, the character limit) and every essay with its files' SHA-256.
+
+Two essays sharing a place, unit and title would get the same name: the second and later
+ones carry their code as well, so no name repeats.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from essays import package
+from essays.errors import Refusal
+from essays.models import Competition, Unit
+from essays.timeutil import local
+from review import export, forward, forward_docs, freeze, prepare
+from review.clean_copy import clean_docx
+
+
+def organiser_name(session: Session, competition: Competition) -> str:
+    unit = session.execute(select(Unit).where(Unit.is_organiser.is_(True))).scalar_one_or_none()
+    return unit.name if unit is not None else ""
+
+
+def winners(session: Session, competition: Competition) -> list[forward_docs.Winner]:
+    return [forward_docs.Winner(e.award, e.code.submission.unit.name, list(e.code.submission.authors or []),
+                                e.code.submission.title)
+            for e in freeze.frozen(session, competition) if e.award and not e.withdrawn_reason]
+
+
+def build(session: Session, competition: Competition, now: datetime) -> package.Package:
+    """The package of the essays chosen for forwarding (refused when none is chosen)."""
+    recs = forward.recommendations(session, competition)
+    if not recs:
+        raise Refusal("FORWARD_NONE")
+    organiser = organiser_name(session, competition)
+    when = local(now)
+    _method, _keep, tiers, _cap = freeze.rule_for(session, competition)
+    headers, rows = export.summary(session, competition, only={r.entry_id for r in recs})
+    entries, used = [], set()
+    for rec in recs:
+        entry, code = rec.entry, rec.entry.code
+        sub = code.submission
+        unit, title = package.safe_name(sub.unit.name), package.safe_name(sub.title)
+        keys = {f"{entry.rank}-{unit}-{title}".casefold(), f"{entry.rank}-{title}".casefold()}
+        suffix = f"-{code.code}" if keys & used else ""
+        used |= keys
+        form = forward_docs.Recommended(sub.unit.name, list(sub.authors or []), sub.title, code.version.char_count,
+                                        entry.rank, entry.award, rec.reason, rec.unit_opinion)
+        files = [
+            package.PackageFile(f"原件/{entry.rank}-{unit}-{title}{suffix}.docx", "original",
+                                code.version.file_bytes),
+            package.PackageFile(f"评审稿/{code.code}.docx", "clean",
+                                clean_docx(code.code, code.code, prepare.judge_blocks(code))),
+            package.PackageFile(f"推荐表/推荐表-{entry.rank}-{title}{suffix}.docx", "recommendation",
+                                forward_docs.recommendation_docx(competition.title, organiser, form, when)),
+        ]
+        entries.append(package.PackageEntry(rank=entry.rank, code=code.code, unit=sub.unit.name,
+                                            authors=list(sub.authors or []), title=sub.title,
+                                            words=code.version.char_count, score=float(entry.score),
+                                            award=entry.award, files=files))
+    extras = [("汇总表.xlsx", export.to_xlsx(headers, rows, f"{competition.title} 汇总表")),
+              ("获奖名单.docx", forward_docs.winners_docx(competition.title, organiser, [t.name for t in tiers],
+                                                      winners(session, competition), when))]
+    return package.Package(competition={"title": competition.title, "organiser": organiser,
+                                        "exported_at": now.isoformat(), "char_limit": competition.char_limit},
+                           entries=entries, extras=extras)
+
+
+def download_name(competition: Competition) -> str:
+    return f"{package.safe_name(competition.title, 60)}-报送材料.zip"
