@@ -45,6 +45,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         or f"sqlite:///{Path(app.instance_path) / 'zhengwen.db'}",
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         RATELIMIT_HEADERS_ENABLED=False,
+        # Redis away: count in each worker's memory until it is back, rather than failing
+        # every login (the database's account lockout still guards against guessing).
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         WORKERS=int(os.environ.get("WEB_CONCURRENCY", "1")),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

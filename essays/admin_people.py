@@ -36,7 +36,9 @@ def units():
 @roles("admin")
 def unit_form(unit_id: int | None):
     unit = get_or_404(Unit, unit_id) if unit_id else None
-    form = UnitForm(obj=unit)
+    # Only the GET fills the form from the unit: WTForms falls back to `obj` for fields a POST
+    # leaves out, and the unit's aliases are a list where the form expects text.
+    form = UnitForm(obj=unit if request.method == "GET" else None)
     form.parent_id.choices = [(0, _("（无）"))] + [(u.id, u.name) for u in _units() if u is not unit]
     if request.method == "GET":
         if unit is not None:
