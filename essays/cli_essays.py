@@ -1,8 +1,10 @@
-"""`flask --app app essays inspect|import`: check essays before uploading; batch-import a folder or zip.
+"""`flask --app app essays inspect|import|import-package`: check essays before uploading;
+batch-import a folder or zip; import a 报送材料包 forwarded by another organisation.
 
 `inspect` needs no database (it works with DATABASE_URL pointing nowhere): it reads and
 counts each file as the upload would. `import` is the command-line form of the admin's
-batch import (essays.batch).
+batch import (essays.batch). `import-package` reads a package (essays.package) and imports
+it all or nothing (essays.package_import).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from essays import batch_files
 from essays.errors import Refusal
 from essays.inspection import Inspection, IntakeRules, inspect_file
 
-essays_cli = AppGroup("essays", help="征文文件：上传前检查（inspect）与批量导入（import）。")
+essays_cli = AppGroup("essays",
+                      help="征文文件：上传前检查（inspect）、批量导入（import）与导入报送材料包（import-package）。")
 
 
 def _fail(message: str) -> None:
@@ -195,3 +198,55 @@ def import_command(source: Path, competition_id: int, yes: bool, username: str) 
     click.echo(f"共 {len(outcomes)} 个文件：已导入 {counts['imported']}，拒收 {counts['refused']}，"
                f"跳过 {counts['skipped']}，待确认 {counts['doubtful']}。")
     sys.exit(1 if counts["refused"] or counts["doubtful"] else 0)
+
+
+# --- import-package --------------------------------------------------------------------
+
+
+def package_line(item) -> str:
+    """One imported entry: 名次, the sender's unit, 题目, 字数, new or already there."""
+    entry, words = item.entry, item.version.char_count
+    theirs = f"（报送方计 {entry.words} 字）" if entry.words != words else ""
+    status = "已导入" if item.new else "已存在，未重复导入"
+    return f"[{status}] 第 {entry.rank} 名 {entry.unit}《{entry.title}》{words} 字{theirs}"
+
+
+@essays_cli.command("import-package")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--competition", "competition_id", type=int, required=True, help="导入到哪个征文活动（编号）")
+@click.option("--unit", "unit_name", default="", help="以本系统哪个单位的名义导入（报送单位名称对不上时指定）")
+@click.option("--by", "username", default="", help="以哪个管理员账号导入（只有一个管理员时可省略）")
+def import_package_command(source: Path, competition_id: int, unit_name: str, username: str) -> None:
+    """Imports a 报送材料包 (.zip exported by another Zhengwen) as submissions of one unit.
+
+    All or nothing: exit status 0 when every essay is in the competition (imported now or
+    before), 1 with nothing stored when anything is refused."""
+    from essays import package as packages
+    from essays.cli import _require_schema
+    from essays.db import db
+    from essays.models import Competition
+    from essays.package_import import import_package, organisation_unit
+    from essays.web import now
+
+    _require_schema()
+    session = db()
+    competition = session.get(Competition, competition_id)
+    if competition is None:
+        _fail(f"没有编号为 {competition_id} 的征文活动。")
+    user = _importer(session, username)
+    if source.stat().st_size > packages.MAX_PACKAGE_BYTES:
+        _fail(f"{Refusal('PACKAGE_TOO_LARGE').message}（错误代码 PACKAGE_TOO_LARGE）")
+    try:
+        package = packages.read(source.read_bytes())
+        unit = organisation_unit(session, package, unit_name)
+        imported = import_package(session, competition, unit, user, package, now())
+    except Refusal as e:
+        session.rollback()
+        _fail(f"{e.message}（错误代码 {e.code}）")
+    session.commit()
+    sender = package.competition.get("organiser") or "报送单位"
+    click.echo(f"{sender}报送的《{package.competition.get('title', '')}》材料包 → {unit.name}：")
+    for item in imported:
+        click.echo(package_line(item))
+    new = sum(item.new for item in imported)
+    click.echo(f"共 {len(imported)} 篇：新导入 {new}，已存在 {len(imported) - new}。")
