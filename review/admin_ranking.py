@@ -4,12 +4,17 @@ default tiers would give, the judges' profiles and the essays the judges disagre
 
 Until the ranking is frozen the page shows codes only; the admin declares the rules there
 and freezes the ranking, after which the frozen places are shown with units, authors and
-titles. Thin views over review.standings and review.freeze.
+titles. While the review is on, the admin may also settle disagreements: another judge for
+an essay of the 复议 list, or a second round (复评) of the top K (review.second_round). The
+优秀组织奖 candidates (units by number of entries in the review) are listed in every phase:
+counts per unit only, never which codes are a unit's. Thin views over review.standings,
+review.freeze and review.second_round.
 """
 
 from __future__ import annotations
 
 import io
+from collections import Counter
 from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
@@ -18,19 +23,41 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
+from essays.competitions import participating_units
 from essays.db import db
 from essays.errors import Refusal
 from essays.models import Competition
 from essays.security import roles
 from essays.timeutil import format_time
 from essays.web import get_or_404, now, refuse
-from review import aggregate, export, freeze, publicity, ranking, standings
-from review.admin_views import bp
-from review.models import Objection, RankEntry
+from review import aggregate, assignments, export, freeze, publicity, ranking, second_round, standings
+from review.admin_views import STATE_NAMES, bp
+from review.models import Objection, RankEntry, ReviewCode
 from review.rubric import format_points
 
 
-def _context(competition: Competition, method: str | None = None, form: dict | None = None) -> dict:
+def _organisation(competition: Competition) -> list[tuple]:
+    """(unit, entries) of the 优秀组织奖 candidates (review.ranking.organisation_awards): the
+    entries are the unit's essays in the review, counted per unit only."""
+    entries = Counter(c.submission.unit_id for c in assignments.review_codes(db(), competition))
+    units = {u.id: u for u in participating_units(db())}
+    return [(units[u], entries[u]) for u in ranking.organisation_awards(entries, list(units))]
+
+
+def _second_round(competition: Competition, found: standings.Standings, second: dict | None) -> dict:
+    """What the page needs to settle disagreements (phase 评审中 only)."""
+    if competition.phase != "review":
+        return dict(extra={}, panel=[], panel_judges=[], second=second or {"k": "", "judges": set()})
+    rows = second_round.panel(db(), competition)
+    on_panel = {judge.id for row in rows for judge, _state in row.judges}
+    load = second_round.loads(db(), competition)
+    return dict(extra=second_round.extra_judges(db(), competition, [r.code for r in found.disagreements]),
+                panel=rows, panel_judges=[(j, load.get(j.id, 0)) for j in assignments.judges(db())],
+                second=second or {"k": str(len(rows)) if rows else "", "judges": on_panel})
+
+
+def _context(competition: Competition, method: str | None = None, form: dict | None = None,
+             second: dict | None = None) -> dict:
     rule_method, keep_ties, tiers, cap = freeze.rule_for(db(), competition)
     method = method if method in ranking.METHODS else rule_method
     found = standings.standings(db(), competition, method, keep_ties=keep_ties, tiers=tiers, cap=cap)
@@ -44,7 +71,9 @@ def _context(competition: Competition, method: str | None = None, form: dict | N
                 method_names=aggregate.METHOD_NAMES, format_points=format_points,
                 entries=freeze.frozen(db(), competition) if competition.phase != "review" else [],
                 objections=list(db().execute(select(Objection).where(Objection.competition_id == competition.id)
-                                             .order_by(Objection.id)).scalars()))
+                                             .order_by(Objection.id)).scalars()),
+                organisation=_organisation(competition), state_names=STATE_NAMES,
+                **_second_round(competition, found, second))
 
 
 @bp.route("/competitions/<int:competition_id>/ranking", methods=["GET"])
@@ -54,13 +83,15 @@ def ranking_preview(competition_id: int):
     return render_template("review/admin_ranking.html", **_context(competition, request.args.get("method")))
 
 
-def _act(competition: Competition, action, message, anchor: str = "", form: dict | None = None):
+def _act(competition: Competition, action, message, anchor: str = "", form: dict | None = None,
+         second: dict | None = None):
     """Runs `action()` from the ranking page: a refusal shows the page again with its message
-    and status (so nothing is stored); else flashes `message(result)` and goes back to it."""
+    and status (so nothing is stored), the forms as typed; else flashes `message(result)` and
+    goes back to it."""
     try:
         result = action()
     except Refusal as e:
-        return refuse(e, "review/admin_ranking.html", **_context(competition, form=form))
+        return refuse(e, "review/admin_ranking.html", **_context(competition, form=form, second=second))
     flash(message(result), "success")
     return redirect(url_for("review_admin.ranking_preview", competition_id=competition.id) + anchor)
 
@@ -82,6 +113,51 @@ def ranking_freeze(competition_id: int):
     competition = get_or_404(Competition, competition_id)
     return _act(competition, lambda: freeze.freeze(db(), current_user, competition, now()),
                 lambda n: _("排名已冻结，共 %(n)s 篇。名次、奖项和抽签结果已记入审计日志。", n=n))
+
+
+@bp.route("/competitions/<int:competition_id>/ranking/extra-judge", methods=["POST"])
+@roles("admin")
+def ranking_extra_judge(competition_id: int):
+    """Another judge for an essay of the 复议 list (review.second_round.add_judge)."""
+    competition = get_or_404(Competition, competition_id)
+    code_id, judge_id = request.form.get("code_id", ""), request.form.get("judge_id", "")
+    code = db().get(ReviewCode, int(code_id)) if code_id.isdigit() else None
+
+    def action():
+        if not code_id.isdigit():
+            raise Refusal("FORM_INVALID")
+        if code is None:
+            raise Refusal("NOT_FOUND")
+        return second_round.add_judge(db(), current_user, competition, code,
+                                      int(judge_id) if judge_id.isdigit() else None, now())
+
+    return _act(competition, action,
+                lambda a: _("已为作品 %(code)s 增派评委 %(judge)s。该评委提交评分之前，不能冻结排名。",
+                            code=a.code.code, judge=a.judge.display_name), "#disagreements")
+
+
+def _started(started: second_round.Started) -> str:
+    said = [_("已安排复评：初评前 %(k)s 名共 %(n)s 篇（%(codes)s），新增复评任务 %(added)s 项。",
+              k=started.k, n=len(started.codes), codes="、".join(started.codes), added=started.added)]
+    if started.kept:
+        said.append(_("已有的 %(n)s 项复评任务保持不变。", n=started.kept))
+    first = sum(1 for s in started.skipped if s.reason == second_round.FIRST_ROUND)
+    if first:
+        said.append(_("%(n)s 项未安排：评委在初评中已分配过该作品，同一作品不能再评。", n=first))
+    if len(started.skipped) - first:
+        said.append(_("%(n)s 项未安排：评委须回避该作品。", n=len(started.skipped) - first))
+    return "".join(said)
+
+
+@bp.route("/competitions/<int:competition_id>/ranking/second-round", methods=["POST"])
+@roles("admin")
+def ranking_second_round(competition_id: int):
+    """A second round (复评) of the top K (review.second_round.start)."""
+    competition = get_or_404(Competition, competition_id)
+    k, judges = request.form.get("k", ""), request.form.getlist("judge_id")
+    second = {"k": k, "judges": {int(j) for j in judges if j.isdigit()}}
+    return _act(competition, lambda: second_round.start(db(), current_user, competition, k, judges, now()),
+                _started, "#second-round", second=second)
 
 
 @bp.route("/competitions/<int:competition_id>/publish", methods=["POST"])

@@ -123,6 +123,7 @@ def freeze(session: Session, admin: User, competition: Competition, now: datetim
            after={"method": method, "keep_ties": keep_ties, "chain": list(found.chain), "seed": seed,
                   "tiers": [{"name": t.name, "kind": t.kind, "value": str(t.value)} for t in tiers],
                   "cap_per_unit": cap, "entries": len(found.rows),
+                  "second_round": sorted(r.code.code for r in found.rows if r.second_round),
                   "lots": [{"code": r.code.code, "lot": r.ranked.lot} for r in found.rows
                            if r.ranked and r.ranked.lot is not None]})
     return len(found.rows)

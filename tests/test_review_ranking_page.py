@@ -63,7 +63,10 @@ def test_the_preview_page_shows_codes_only(client, auth, session, scored):
     page = client.get(f"/admin/competitions/{competition.id}/ranking")
     text = page_text(page)
     assert "排名预览" in text and "还有" in text and "份评分未提交" in text
-    assert not any(u.name in text for u in units.values())
+    # Unit names only in the 优秀组织奖 section (counts per unit, no codes); nowhere else.
+    html = re.sub(r'<section class="card" id="organisation">.*?</section>', "", page.get_data(as_text=True),
+                  flags=re.S)
+    assert not any(u.name in unescape(html) for u in units.values())
     rows = re.findall(r'<tr id="code-\d+">(.*?)</tr>', page.get_data(as_text=True), re.S)
     # Four eligible essays: 10% rounds to no 一等奖, 20% and 30% to one 二等奖 and one 三等奖.
     assert codes[subs["甲"].id].code in rows[0] and "二等奖" in unescape(rows[0])
@@ -177,3 +180,25 @@ def test_the_frozen_ranking_exports_as_xlsx(client, auth, session, make, scored)
     yi = next(row for row in sheet.iter_rows(min_row=2, values_only=True) if row[2] == "城管执法乙中队")
     assert yi[4].startswith("'@SUM")
     assert sheet.column_dimensions["C"].width >= 14  # 城管执法甲中队: 7 CJK characters
+
+
+def test_the_organisation_award_candidates_are_listed_by_unit(client, auth, session, make, scored):
+    from review import prepare
+    from tests.test_review_flow import AFTER
+
+    competition, units, subs, judges, codes = scored
+    make.unit("城管执法丁中队", short_name="丁中队", parent_id=units["大队"].id)  # no essay
+    prepare.exclude(session, make.admin(), codes[subs["甲一"].id], "抄袭", AFTER)  # out of the review: not counted
+    auth.login("boss")
+    page = client.get(f"/admin/competitions/{competition.id}/ranking")
+    section = re.search(r'<section class="card" id="organisation">(.*?)</section>', page.get_data(as_text=True),
+                        re.S).group(1)
+    rows = [unescape(re.sub(r"<[^>]+>", "|", r)) for r in re.findall(r"<tr>(.*?)</tr>", section, re.S)][1:]
+    listed = [[cell for cell in row.split("|") if cell.strip()] for row in rows]
+    assert listed == [["城管执法甲中队", "1 篇"], ["城管执法乙中队", "1 篇"], ["城管执法丙中队", "1 篇"]]
+    assert not any(c.code in section for c in codes.values())  # counts per unit, never its codes
+    drop_unscored(session, make, judges)
+    assert client.post(f"/admin/competitions/{competition.id}/ranking/freeze").status_code == 302
+    frozen = client.get(f"/admin/competitions/{competition.id}/ranking")
+    assert 'id="organisation"' in frozen.get_data(as_text=True) and 'id="second-round"' not in frozen.get_data(
+        as_text=True)
