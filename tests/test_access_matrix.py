@@ -1,7 +1,8 @@
 """Every route × every role, with real objects behind every id: the expected answer for
 anonymous visitors, unit A, unit B, a judge with the assignment, a judge without it, a
 judge in conflict with the essay, and the admin; other units' and other judges' objects
-(no IDOR) and file downloads included. Then CSRF: every state-changing route refuses a
+(no IDOR) and file downloads included; every answer, refusals and downloads too, carries
+the security headers (CSP without inline script, nosniff, frame denial). Then CSRF: every state-changing route refuses a
 POST without the token and stores nothing.
 
 Expectations:
@@ -231,9 +232,14 @@ def test_every_route_answers_every_role_as_expected(app, client, session, object
         if url == "/login" and method == "POST" and role != "anonymous":
             continue  # logging in again as nobody would end the session
         expected = _expected(app, method, url, overrides, role)
-        got = _outcome(client.open(url, method=method, data={}))
+        response = client.open(url, method=method, data={})
+        got = _outcome(response)
         if got != expected:
             wrong.append((method, url, expected, got))
+        headers = response.headers
+        if ("script-src 'self'" not in headers.get("Content-Security-Policy", "")
+                or headers.get("X-Content-Type-Options") != "nosniff" or headers.get("X-Frame-Options") != "DENY"):
+            wrong.append((method, url, "security headers", dict(headers)))
     assert wrong == []
 
 
