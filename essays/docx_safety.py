@@ -13,7 +13,9 @@ The decision is made on the bytes, never on the file name. Rules, in the order a
   well-formed XML -> UPLOAD_BROKEN.
 - Zip bombs -> UPLOAD_ZIP_BOMB, judged on the central directory BEFORE anything is
   inflated: more than 1,000 entries, more than 200 MB declared uncompressed in all, an
-  XML part declared over 20 MB, or a member over 1 MiB inflating more than 200:1. A member
+  XML part declared over 20 MB, XML parts declared over 30 MB together (they are what the
+  reader inflates and parses: the total bounds its memory, whatever the images weigh), or
+  a member over 1 MiB inflating more than 200:1. A member
   that inflates past its declared size is stopped there (zlib's max_length) and refused.
 - Any XML part (.xml, .rels, .vml, or an XML content type) with a DOCTYPE (or any other
   `<!` declaration) before its root element -> UPLOAD_XML_DOCTYPE (XXE, billion laughs).
@@ -50,6 +52,9 @@ from essays.ole import OLE_MAGIC, ole_stream_names
 MAX_ENTRIES = 1000
 MAX_TOTAL_BYTES = 200 * 1000 * 1000
 MAX_XML_BYTES = 20 * 1000 * 1000
+# A long essay's XML parts together weigh a few MB; without this total, six parts just under
+# MAX_XML_BYTES each cost the reader some 275 MB (found by tests/test_fuzz_intake.py).
+MAX_XML_TOTAL_BYTES = 30 * 1000 * 1000
 RATIO_MIN_SIZE = 1024 * 1024
 MAX_RATIO = 200
 
@@ -173,6 +178,8 @@ def open_package(data: bytes) -> Package:
                     raise Refusal("UPLOAD_ZIP_BOMB")
                 check_prolog(data, info)
                 xml_parts[name] = info
+        if sum(info.file_size for info in xml_parts.values()) > MAX_XML_TOTAL_BYTES:
+            raise Refusal("UPLOAD_ZIP_BOMB")
         package = Package(data, xml_parts)
         for _, kind, target in package.rels(""):
             if kind == "officeDocument":

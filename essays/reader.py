@@ -195,7 +195,9 @@ def _properties(package: Package) -> tuple[dict[str, str], int | None]:
             value = (child.text or "").strip()
             if local in names and value:
                 properties[names[local]] = value
-            elif local == "Words" and kind == "extended-properties" and value.isdigit():
+            # isdecimal, not isdigit: int() refuses "²" (a digit, not a decimal), and a ValueError
+            # here refused the whole file as broken; int() also refuses over 4,300 digits.
+            elif local == "Words" and kind == "extended-properties" and value.isdecimal() and len(value) <= 9:
                 stored_words = int(value)
     return properties, stored_words
 

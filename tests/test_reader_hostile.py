@@ -16,7 +16,7 @@ from essays.docx_styles import StyleSheet
 from essays.errors import Refusal
 from essays.ole import ole_stream_names
 from essays.reader import read_docx
-from tests.docx_samples import NAMESPACES, docx, ole_file, p, styles_xml, zip_bytes
+from tests.docx_samples import NAMESPACES, app_xml, docx, ole_file, p, styles_xml, zip_bytes
 from tests.test_reader import _members
 
 
@@ -209,3 +209,31 @@ def test_format_facts_does_not_scan_styles_one_by_one(monkeypatch):
     facts = docx_format.format_facts(docx(body, styles=_big_styles(("a3", "Title", None, True))))
     assert parses == [1]
     assert facts.title_font is None or isinstance(facts.title_font, str)
+
+
+# --- essays.reader: docProps/app.xml -------------------------------------------------------
+
+@pytest.mark.parametrize(("words", "stored"), [("²", None), ("9" * 5000, None), ("1234567890", None),
+                                               ("１２", 12), ("42", 42)])
+def test_an_odd_stored_word_count_is_left_out_not_a_broken_file(words, stored):
+    # Found by tests/test_fuzz_intake.py: "²".isdigit() but int("²") raises, as int() does past
+    # 4,300 digits; the ValueError refused the whole file as UPLOAD_BROKEN.
+    content = read_docx(docx(p("正文"), app=app_xml(Words=words)))
+    assert content.text == "正文"
+    assert content.stored_words == stored
+
+
+def test_xml_parts_over_30_mb_together_are_refused_before_any_is_inflated():
+    """Each part under the 20 MB per-part limit and hardly compressible (no ratio alarm):
+    six parts of 6 MB each still cost the reader every byte in memory."""
+    import random
+
+    noise = random.Random(1)
+    text = "".join(chr(noise.randrange(0x4E00, 0x9FA5)) for _ in range(2_000_000))
+    filler = ('<?xml version="1.0" encoding="UTF-8"?><root><!--' + text + "--></root>").encode()
+    assert 5_000_000 < len(filler) < 20_000_000
+    extra = {f"customXml/item{i}.xml": filler for i in range(1, 7)}
+    with pytest.raises(Refusal) as refused:
+        read_docx(docx(p("正文"), extra=extra))
+    assert refused.value.code == "UPLOAD_ZIP_BOMB"
+    assert read_docx(docx(p("正文"), extra={"customXml/item1.xml": filler})).text == "正文"  # one is fine
