@@ -66,6 +66,17 @@ def _run(args: list[str]) -> None:
         raise BackupError(f"{args[0]} 失败：{done.stderr.strip()[-500:]}")
 
 
+def _sqlite_copy(source: sqlite3.Connection, target_path: Path) -> None:
+    """Copies the database `source` into the file `target_path` with the online backup API."""
+    target = sqlite3.connect(target_path)
+    try:
+        with target:
+            source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
 def backup(url: str, out: Path) -> str:
     """Writes a snapshot of the database at `url` to `out`; returns its kind."""
     kind = _kind(url)
@@ -73,14 +84,7 @@ def backup(url: str, out: Path) -> str:
         raise BackupError(f"{out} 已存在：请换一个文件名，备份不会覆盖已有文件。")
     out.parent.mkdir(parents=True, exist_ok=True)
     if kind == "sqlite":
-        source = sqlite3.connect(_sqlite_path(url))
-        target = sqlite3.connect(out)
-        try:
-            with target:
-                source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _sqlite_copy(sqlite3.connect(_sqlite_path(url)), out)
     else:
         _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--file={out}",
               f"--dbname={_libpq_url(url)}"])
@@ -108,14 +112,7 @@ def restore(url: str, file: Path) -> str:
     if not is_empty(url):
         raise BackupError("目标数据库不是空的：恢复只能在空数据库中进行，以免覆盖现有数据。")
     if kind == "sqlite":
-        source = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
-        target = sqlite3.connect(_sqlite_path(url))
-        try:
-            with target:
-                source.backup(target)
-        finally:
-            target.close()
-            source.close()
+        _sqlite_copy(sqlite3.connect(f"file:{file}?mode=ro", uri=True), _sqlite_path(url))
     else:
         _run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
               f"--dbname={_libpq_url(url)}", str(file)])
