@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Flask, g, render_template, request
 from flask_limiter.errors import RateLimitExceeded
+from flask_login import logout_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError, PendingRollbackError, SQLAlchemyError
 
 from essays.errors import Refusal
 
@@ -21,8 +23,33 @@ def _discard_session() -> None:
             g.pop("db_session", None)
 
 
+def _without_the_database() -> None:
+    """The page for a database outage must render without the database. Flask-Login would
+    load the user again for the page (its context processor, base.html) and fail again,
+    leaving gunicorn's bare English 500: the request goes on as anonymous. A login whose
+    commit failed must not hand out a logged-in session cookie either."""
+    from essays.security import login_manager
+
+    if request.endpoint == "auth.login":
+        logout_user()
+    g._login_user = login_manager.anonymous_user()
+
+
+def _database_reachable(app: Flask) -> bool:
+    from essays.db import database
+
+    try:
+        with database(app).engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:  # whatever the driver raises, the answer is "not reachable"
+        return False
+
+
 def error_page(code: str, **params):
     refusal = Refusal(code, **params)
+    if code == "DB_UNAVAILABLE":
+        _without_the_database()
     return render_template("error.html", refusal=refusal, bare=code == "DB_UNAVAILABLE"), refusal.status
 
 
@@ -68,5 +95,9 @@ def init_app(app: Flask) -> None:
         _discard_session()
         original = getattr(e, "original_exception", None)
         if isinstance(original, DBAPIError) and original.connection_invalidated:
+            return error_page("DB_UNAVAILABLE")
+        # A request whose connection died mid-way fails with PendingRollbackError (or another
+        # SQLAlchemy error), not OperationalError: ask the database whether it is there.
+        if isinstance(original, (PendingRollbackError, SQLAlchemyError)) and not _database_reachable(app):
             return error_page("DB_UNAVAILABLE")
         return error_page("SERVER_ERROR")

@@ -168,3 +168,34 @@ def test_next_refuses_anything_but_a_local_path(client, make, target):
     make.user("admin", username=f"nx{abs(hash(target)) % 10000}")
     response = client.get("/lang/en", query_string={"next": target})
     assert response.status_code == 302 and response.location == "/"
+
+
+def test_a_logged_in_user_gets_the_chinese_retry_page_while_the_database_is_away(tmp_path):
+    """Found by bench/faults.py: the user loader failed again while the error page rendered,
+    and gunicorn answered with its own English 500."""
+    from app import create_app
+    from essays import migrate
+    from essays.db import database
+    from tests.factories import Factories
+
+    folder = tmp_path / "db"
+    folder.mkdir()
+    url = f"sqlite:///{folder}/db.sqlite"
+    migrate.upgrade(url)
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": url, "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        session = database(app).sessionmaker()
+        make = Factories(session)
+        make.user("unit", username="away", must_change_password=False)
+        session.commit()
+        session.close()
+    client = app.test_client()
+    assert client.post("/login", data={"username": "away", "password": PASSWORD}).status_code == 302
+    folder.rename(tmp_path / "gone")  # the database goes away...
+    database(app).engine.dispose()  # ...and the pool's open connections with it
+    for response in (client.get("/unit/"), client.post("/password", data={})):
+        assert response.status_code == 503
+        page = response.get_data(as_text=True)
+        assert "DB_UNAVAILABLE" in page and "数据库暂时无法连接" in page
+    (tmp_path / "gone").rename(folder)  # back: the same session works again, no restart
+    assert client.get("/unit/").status_code == 200
