@@ -20,7 +20,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from essays.audit import record
 from essays.errors import Refusal
@@ -46,7 +46,10 @@ def review_codes(session: Session, competition: Competition) -> list[ReviewCode]
     """The codes in the review, in code order."""
     disqualified = {sid for sid, d in decisions_in_force(session, competition).items()
                     if d.decision == "disqualified"}
+    # The submissions in the same round trip: exclusions() reads every code's unit, which
+    # lazily was one SELECT per essay on every judge request (bench/load.py found it).
     codes = session.execute(select(ReviewCode).where(ReviewCode.competition_id == competition.id)
+                            .options(selectinload(ReviewCode.submission))
                             .order_by(ReviewCode.code)).scalars().all()
     return [c for c in codes if not c.excluded_reason and c.submission_id not in disqualified]
 
