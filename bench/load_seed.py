@@ -43,7 +43,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from bench import essaygen
-from essays import accounts, migrate
+from bench.similarity_db import fresh_database  # noqa: F401  (part of this module's interface)
+from essays import accounts
 from essays.competitions import CompetitionSettings, create_competition, move_phase
 from essays.db import make_engine
 from essays.docx_writer import DocxSpec, build_docx
@@ -65,14 +66,21 @@ THEMES = ["解放思想与城管工作改革创新", "加强队伍建设和基�
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def fresh_database(url: str) -> None:
-    u = make_url(url)
-    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{u.database}"'))
-    admin.dispose()
-    migrate.upgrade(url)
+def tracebacks(lines: list[str]) -> list[list[str]]:
+    """Each traceback in a server log, as its lines."""
+    blocks, current = [], None
+    for line in lines:
+        if line.startswith("Traceback"):
+            current = [line]
+            blocks.append(current)
+        elif current is not None:
+            if line.startswith((" ", "\t")) or (line and not line.startswith(("[", "127.0.0.1"))):
+                current.append(line)
+                if not line.startswith((" ", "\t")):
+                    current = None
+            else:
+                current = None
+    return blocks
 
 
 def drop_database(url: str) -> None:
@@ -326,20 +334,7 @@ class Server:
         return [line for line in self.log_lines() if "Traceback" in line or "[ERROR]" in line]
 
     def tracebacks(self) -> list[list[str]]:
-        """Each traceback in the log, as its lines."""
-        blocks, current = [], None
-        for line in self.log_lines():
-            if line.startswith("Traceback"):
-                current = [line]
-                blocks.append(current)
-            elif current is not None:
-                if line.startswith((" ", "\t")) or (line and not line.startswith(("[", "127.0.0.1"))):
-                    current.append(line)
-                    if not line.startswith((" ", "\t")):
-                        current = None
-                else:
-                    current = None
-        return blocks
+        return tracebacks(self.log_lines())
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -390,20 +385,7 @@ class PrivateCluster:
                   "start")
 
     def tracebacks(self) -> list[list[str]]:
-        """Each traceback in the log, as its lines."""
-        blocks, current = [], None
-        for line in self.log_lines():
-            if line.startswith("Traceback"):
-                current = [line]
-                blocks.append(current)
-            elif current is not None:
-                if line.startswith((" ", "\t")) or (line and not line.startswith(("[", "127.0.0.1"))):
-                    current.append(line)
-                    if not line.startswith((" ", "\t")):
-                        current = None
-                else:
-                    current = None
-        return blocks
+        return tracebacks(self.log_lines())
 
     def stop(self) -> None:
         self._ctl("-m", "fast", "stop")
