@@ -122,7 +122,9 @@ def outcome_line(o: batches.Outcome) -> str:
     return f"{head}：{o.message}"
 
 
-def _importer(session, username: str):
+def admin_account(session, username: str, doing: str = "导入"):
+    """The admin account a command acts as (its audit entries name it): the one named by
+    --by, else the only active admin; otherwise the command stops and says why."""
     from sqlalchemy import select
 
     from essays.models import User
@@ -134,8 +136,21 @@ def _importer(session, username: str):
         if not admins:
             _fail(f"没有名为“{username}”的在用管理员账号。")
     if len(admins) != 1:
-        _fail("请用 --by 指定以哪个管理员账号导入（导入记录和审计日志会记在这个账号名下）。")
+        _fail(f"请用 --by 指定以哪个管理员账号{doing}（审计日志会记在这个账号名下）。")
     return admins[0]
+
+
+def _competition_and_admin(competition_id: int, username: str):
+    """The competition a command works on and the admin it acts as, or the command stops."""
+    from essays.cli import _require_schema
+    from essays.db import db
+    from essays.models import Competition
+
+    _require_schema()
+    competition = db().get(Competition, competition_id)
+    if competition is None:
+        _fail(f"没有编号为 {competition_id} 的征文活动。")
+    return competition, admin_account(db(), username)
 
 
 def _read_source(source: Path) -> list[batch_files.BatchFile]:
@@ -159,18 +174,12 @@ def import_command(source: Path, competition_id: int, yes: bool, username: str) 
     """Imports a folder or .zip of files named 单位-作者-题目.docx into a competition.
 
     Exit status 0 when every essay was imported, 1 when any was refused or needs confirming."""
-    from essays.cli import _require_schema
     from essays.competitions import participating_units
     from essays.db import db
-    from essays.models import Competition
     from essays.web import now
 
-    _require_schema()
+    competition, user = _competition_and_admin(competition_id, username)
     session = db()
-    competition = session.get(Competition, competition_id)
-    if competition is None:
-        _fail(f"没有编号为 {competition_id} 的征文活动。")
-    user = _importer(session, username)
     try:
         files = _read_source(source)
         planned = batches.plan(files, participating_units(session), competition,
@@ -222,18 +231,12 @@ def import_package_command(source: Path, competition_id: int, unit_name: str, us
     All or nothing: exit status 0 when every essay is in the competition (imported now or
     before), 1 with nothing stored when anything is refused."""
     from essays import package as packages
-    from essays.cli import _require_schema
     from essays.db import db
-    from essays.models import Competition
     from essays.package_import import import_package, organisation_unit
     from essays.web import now
 
-    _require_schema()
+    competition, user = _competition_and_admin(competition_id, username)
     session = db()
-    competition = session.get(Competition, competition_id)
-    if competition is None:
-        _fail(f"没有编号为 {competition_id} 的征文活动。")
-    user = _importer(session, username)
     if source.stat().st_size > packages.MAX_PACKAGE_BYTES:
         _fail(f"{Refusal('PACKAGE_TOO_LARGE').message}（错误代码 PACKAGE_TOO_LARGE）")
     try:

@@ -17,9 +17,10 @@ import click
 from flask.cli import AppGroup
 
 from essays import package
+from essays.cli_essays import admin_account
 from essays.db import db
 from essays.errors import Refusal
-from essays.models import Competition, User
+from essays.models import Competition
 from essays.web import now
 from review import forward, freeze, package_build, standings
 from review.rubric import format_points
@@ -61,17 +62,6 @@ def rank_command(competition_id: int, as_json: bool) -> None:
         click.echo(f"{e['rank'] or '—'}\t{e['code']}\t{score}\t{e['award'] or '—'}{who}\t{e['note']}")
 
 
-def _admin(session, username: str) -> User:
-    from sqlalchemy import select
-
-    admins = [u for u in session.execute(select(User).where(User.role == "admin", User.active.is_(True))
-                                         .order_by(User.id)).scalars() if not username or u.username == username]
-    if len(admins) != 1:
-        click.echo("请用 --by 指定以哪个管理员账号选定报送作品（审计日志会记在这个账号名下）。", err=True)
-        sys.exit(1)
-    return admins[0]
-
-
 @review_cli.command("export")
 @click.option("--competition", "competition_id", type=int, required=True, help="活动编号")
 @click.option("--top", type=int, default=None, help="报送排名前 N 名（不填则用“报送局系统”页面已选定的作品）")
@@ -87,7 +77,7 @@ def export_command(competition_id: int, top: int | None, out_dir: Path, username
         sys.exit(1)
     try:
         if top is not None:
-            forward.choose(session, _admin(session, username), competition, str(top), [], now())
+            forward.choose(session, admin_account(session, username, "选定报送作品"), competition, str(top), [], now())
         built = package_build.build(session, competition, now())
     except Refusal as e:
         session.rollback()

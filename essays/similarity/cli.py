@@ -88,7 +88,7 @@ def similar_command(as_json: bool, min_ratio: float, bases: tuple[Path, ...], re
 def similar_run_command(competition_id: int, username: str) -> None:
     """全活动查重：用数据库中每篇论文的最新版本和比对文献重新生成查重报告。"""
     from essays.audit import record
-    from essays.cli_essays import _importer
+    from essays.cli_essays import admin_account
     from essays.db import db
     from essays.models import Competition
     from essays.similarity.runs import run_competition
@@ -99,7 +99,7 @@ def similar_run_command(competition_id: int, username: str) -> None:
     if competition is None:
         click.echo(f"没有编号为 {competition_id} 的征文活动。", err=True)
         sys.exit(1)
-    user = _importer(session, username)
+    user = admin_account(session, username, "重新查重")
 
     def progress(done: int, total: int, message: str) -> None:
         click.echo(f"[{done}/{total}] {message}", err=True)
