@@ -42,14 +42,16 @@ def locked_sheet(session: Session, assignment: Assignment) -> Score | None:
                            .execution_options(populate_existing=True)).scalar_one_or_none()
 
 
-def review_codes(session: Session, competition: Competition) -> list[ReviewCode]:
-    """The codes in the review, in code order."""
+def review_codes(session: Session, competition: Competition, among: set[int] | None = None) -> list[ReviewCode]:
+    """The codes in the review, in code order (only those whose ids are in `among`, if given)."""
     disqualified = {sid for sid, d in decisions_in_force(session, competition).items()
                     if d.decision == "disqualified"}
+    query = select(ReviewCode).where(ReviewCode.competition_id == competition.id)
+    if among is not None:
+        query = query.where(ReviewCode.id.in_(among))
     # The submissions in the same round trip: exclusions() reads every code's unit, which
     # lazily was one SELECT per essay on every judge request (bench/load.py found it).
-    codes = session.execute(select(ReviewCode).where(ReviewCode.competition_id == competition.id)
-                            .options(selectinload(ReviewCode.submission))
+    codes = session.execute(query.options(selectinload(ReviewCode.submission))
                             .order_by(ReviewCode.code)).scalars().all()
     return [c for c in codes if not c.excluded_reason and c.submission_id not in disqualified]
 
@@ -73,22 +75,34 @@ def exclusions(session: Session, competition: Competition, codes: list[ReviewCod
     return assign.excluded_pairs(essays, {j.id: j.unit_id for j in panel}, parents, organiser, declared)
 
 
-def live(session: Session, competition: Competition) -> set[int]:
+def live(session: Session, competition: Competition, judge: User | None = None) -> set[int]:
     """The ids of the assignments that stand now: the essay is in the review (not excluded,
     not disqualified for copying), the judge is active, and no conflict excludes the pair.
     An assignment made before a unit moved in the tree, a conflict was declared or the essay
     was disqualified is not live: its judge no longer sees the essay, and the admin's
-    matrix offers to remove it."""
-    codes, panel = review_codes(session, competition), judges(session)
+    matrix offers to remove it.
+
+    With `judge`, only that judge's assignments are looked at (the same rules): every judge
+    request asks this, and reading the whole competition's 500 assignments and 100 codes for
+    it made a judge's page cost 5-10 times more than needed (bench/load.py)."""
+    pairs = current_pairs(session, competition, judge)
+    if judge is None:
+        codes, panel = review_codes(session, competition), judges(session)
+    else:
+        codes = review_codes(session, competition, {c for _, c in pairs}) if pairs else []
+        panel = [judge] if judge.role == "judge" and judge.active else []
     excluded = exclusions(session, competition, codes, panel)
     in_review, active = {c.id for c in codes}, {j.id for j in panel}
-    return {a.id for (j, c), a in current_pairs(session, competition).items()
-            if c in in_review and j in active and (j, c) not in excluded}
+    return {a.id for (j, c), a in pairs.items() if c in in_review and j in active and (j, c) not in excluded}
 
 
-def current_pairs(session: Session, competition: Competition) -> dict[tuple[int, int], Assignment]:
-    rows = session.execute(select(Assignment).where(Assignment.competition_id == competition.id)).scalars()
-    return {(a.judge_id, a.code_id): a for a in rows}
+def current_pairs(session: Session, competition: Competition,
+                  judge: User | None = None) -> dict[tuple[int, int], Assignment]:
+    """(judge id, code id) -> assignment, of every judge or only of `judge`."""
+    query = select(Assignment).where(Assignment.competition_id == competition.id)
+    if judge is not None:
+        query = query.where(Assignment.judge_id == judge.id)
+    return {(a.judge_id, a.code_id): a for a in session.execute(query).scalars()}
 
 
 def assign_all(session: Session, admin: User, competition: Competition, per_essay: int | None,

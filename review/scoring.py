@@ -74,7 +74,7 @@ def can_score(session: Session, user: User, assignment: Assignment) -> bool:
     (review.assignments.live: not excluded, not disqualified, no conflict)."""
     competition = assignment.code.competition
     return (user.role == "judge" and assignment.judge_id == user.id and competition.phase == "review"
-            and assignment.id in assignments.live(session, competition))
+            and assignment.id in assignments.live(session, competition, user))
 
 
 def _fill(score: Score, checked: rules.Checked, gates: dict, comment: str) -> None:
@@ -95,7 +95,7 @@ def save_draft(session: Session, judge: User, assignment: Assignment, values: di
     if score is not None and score.status == "submitted":
         raise Refusal("SCORE_LOCKED")
     if score is None:
-        score = Score(assignment_id=assignment.id, status="draft")
+        score = Score(assignment=assignment, status="draft")
         session.add(score)
     _fill(score, checked, gates, comment)
     score.saved_at = now
@@ -110,7 +110,7 @@ def submit(session: Session, judge: User, assignment: Assignment, values: dict, 
     if entered_by is None and not can_score(session, judge, assignment):
         raise Refusal("NOT_FOUND")
     if entered_by is not None and (assignment.judge_id != judge.id or competition.phase != "review"
-                                   or assignment.id not in assignments.live(session, competition)):
+                                   or assignment.id not in assignments.live(session, competition, judge)):
         raise Refusal("NOT_FOUND")
     rubric = rubric_for(session, assignment.code.competition)
     checked = rules.check_scores(rubric, values, gates, final=True)
@@ -124,7 +124,7 @@ def submit(session: Session, judge: User, assignment: Assignment, values: dict, 
             return score  # a double click or a retry: already final as asked
         raise Refusal("SCORE_LOCKED")
     if score is None:
-        score = Score(assignment_id=assignment.id)
+        score = Score(assignment=assignment)
         session.add(score)
     _fill(score, checked, gates, comment)
     score.status, score.total, score.void = "submitted", checked.total, checked.void

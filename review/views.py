@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, selectinload
 from werkzeug.exceptions import NotFound
 
 from essays import announcements
@@ -30,11 +31,19 @@ bp = Blueprint("judge", __name__, url_prefix="/judge")
 
 
 def _mine(competition: Competition) -> list[Assignment]:
-    """The judge's live assignments (review.assignments.live), in code order."""
-    live = assignments.live(db(), competition)
-    return [a for a in db().execute(select(Assignment).join(ReviewCode).where(
-        Assignment.competition_id == competition.id, Assignment.judge_id == current_user.id)
-        .order_by(ReviewCode.code)).scalars() if a.id in live]
+    """The judge's live assignments (review.assignments.live), in code order, with their codes
+    and sheets. Worked out once per request (a page asks for it to find the assignment, then
+    for the queue's progress and the next code): nothing a judge's request does changes
+    which assignments are live, except declaring a conflict, which redirects."""
+    memo = g.setdefault("judge_queues", {})
+    if competition.id not in memo:
+        live = assignments.live(db(), competition, current_user)
+        memo[competition.id] = [a for a in db().execute(
+            select(Assignment).join(ReviewCode)
+            .where(Assignment.competition_id == competition.id, Assignment.judge_id == current_user.id)
+            .options(contains_eager(Assignment.code), selectinload(Assignment.score))
+            .order_by(ReviewCode.code)).scalars() if a.id in live]
+    return memo[competition.id]
 
 
 def _in_review(competition_id: int) -> Competition:
@@ -47,11 +56,8 @@ def _in_review(competition_id: int) -> Competition:
 def _assignment(competition_id: int, code: str) -> Assignment:
     """The judge's assignment of that code, or 404 (never 403: the code's existence is not
     confirmed to a judge it was not given to)."""
-    competition = _in_review(competition_id)
-    found = db().execute(select(Assignment).join(ReviewCode).where(
-        Assignment.competition_id == competition.id, Assignment.judge_id == current_user.id,
-        ReviewCode.code == code)).scalar_one_or_none()
-    if found is None or not scoring.can_score(db(), current_user, found):
+    found = next((a for a in _mine(_in_review(competition_id)) if a.code.code == code), None)
+    if found is None:  # not theirs, or no longer live (review.scoring.can_score's rule)
         abort(404)
     return found
 
@@ -102,11 +108,16 @@ def _sheet_context(assignment: Assignment, values: dict | None = None, errors: d
         values = {"points": dict(score.points) if score else {}, "gates": dict(score.gates) if score else {},
                   "comment": score.comment if score else ""}
     mine = _mine(competition)
-    at = next((i for i, a in enumerate(mine) if a.id == assignment.id), 0)
     return dict(competition=competition, assignment=assignment, code=assignment.code, score=score, rubric=rules,
                 values=values, errors=errors or {}, format_points=rubric.format_points,
-                blocks=prepare.judge_blocks(assignment.code),
-                next_code=mine[at + 1].code.code if at + 1 < len(mine) else None, progress=_progress(mine))
+                blocks=prepare.judge_blocks(assignment.code), next_code=_next_code(mine, assignment),
+                progress=_progress(mine))
+
+
+def _next_code(mine: list[Assignment], assignment: Assignment) -> str | None:
+    """The code after this one in the judge's queue (None after the last)."""
+    at = next((i for i, a in enumerate(mine) if a.id == assignment.id), 0)
+    return mine[at + 1].code.code if at + 1 < len(mine) else None
 
 
 def _sheet_form(rules) -> tuple[dict, dict, str]:
@@ -159,7 +170,7 @@ def sheet(competition_id: int, code: str):
         return jsonify(ok=True, saved_at=assignment.score.saved_at.isoformat())
     if submitting:
         flash(_("作品 %(code)s 的评分已提交。提交后不能再修改；如需更正，请联系政工科退回。", code=code), "success")
-        following = _sheet_context(assignment)["next_code"]
+        following = _next_code(_mine(assignment.code.competition), assignment)
         if following:
             return redirect(url_for("judge.essay", competition_id=competition_id, code=following))
         return redirect(url_for("judge.queue", competition_id=competition_id))

@@ -275,6 +275,34 @@ def test_an_essay_disqualified_for_copying_after_its_code_leaves_the_queues(clie
     assert "已评 0/3" in page_text(client.get(f"/judge/competitions/{competition.id}/"))
 
 
+def test_one_judges_live_assignments_are_the_competitions_live_ones_of_that_judge(session, make, world):
+    """The judge pages ask live() for the judge alone (to read ten rows, not five hundred):
+    the same rules must give the same answer, whatever made an assignment stop counting."""
+    competition, units, subs, judges = world
+    codes = prepared(session, make, world)
+    admin = make.admin()
+
+    def agree():
+        everyone = assignments.live(session, competition)
+        assert everyone
+        for judge in judges:
+            own = {a.id for a in session.execute(select(Assignment).where(Assignment.judge_id == judge.id)).scalars()}
+            assert assignments.live(session, competition, judge) == everyone & own
+
+    agree()
+    assignments.declare_conflict(session, judges[0], codes[subs["丙"].id], "亲属", AFTER, by=admin)
+    session.add(assignments.DeclaredConflict(judge_id=judges[1].id, code_id=codes[subs["丙"].id].id, reason="同学",
+                                             declared_by_id=admin.id, declared_at=AFTER))
+    units["乙"].parent_id = units["甲"].id
+    decide(session, admin, subs["甲一"].current, "disqualified", "雷同", AFTER)
+    codes[subs["丙"].id].excluded_reason = "政治方向有误"
+    judges[2].active = False
+    session.flush()
+    agree()
+    assert assignments.live(session, competition, judges[2]) == set()
+    assert assignments.live(session, competition, make.user("judge", username="judge_idle")) == set()
+
+
 def test_a_version_uploaded_after_the_codes_must_be_scanned_before_review(session, make, world):
     competition, units, subs, judges = world
     admin = make.admin()
