@@ -66,7 +66,10 @@ def exclusions(session: Session, competition: Competition, codes: list[ReviewCod
     """(judge id, code id) -> "attached" | "declared", for every excluded pair."""
     codes = review_codes(session, competition) if codes is None else codes
     panel = judges(session) if panel is None else panel
-    units = session.execute(select(Unit.id, Unit.parent_id, Unit.is_organiser)).all()
+    # The unit tree matters only for judges attached to a unit (most judges are not: a judge's
+    # request would otherwise read every unit of the bureau each time).
+    units = session.execute(select(Unit.id, Unit.parent_id, Unit.is_organiser)).all() \
+        if any(j.unit_id is not None for j in panel) else []
     parents = {u.id: u.parent_id for u in units}
     organiser = next((u.id for u in units if u.is_organiser), None)
     declared = set(session.execute(select(DeclaredConflict.judge_id, DeclaredConflict.code_id)

@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
-from werkzeug.exceptions import NotFound
 
 from essays import announcements
 from essays.db import db
@@ -141,12 +140,13 @@ def sheet(competition_id: int, code: str):
     """Saves the draft (the page's autosave posts here with `autosave=1` and gets JSON), or
     submits the sheet when `action=submit`."""
     autosave = request.form.get("autosave") == "1"
-    try:
-        assignment = _assignment(competition_id, code)
-    except NotFound:
-        if autosave:  # the page's script says so in words, instead of "check the network"
-            return jsonify(ok=False, code="NOT_FOUND", message=_("本作品已不在您的评审任务中，草稿未保存。")), 404
-        raise
+    # The judge's own assignment of the code; whether it is still live is the domain's check
+    # (scoring.save_draft / submit refuse NOT_FOUND), done once rather than here and there.
+    assignment = db().execute(select(Assignment).join(ReviewCode).where(
+        Assignment.competition_id == competition_id, Assignment.judge_id == current_user.id,
+        ReviewCode.code == code)).scalar_one_or_none()
+    if assignment is None or assignment.code.competition.phase != "review":
+        return _gone(autosave)
     rules = scoring.rubric_for(db(), assignment.code.competition)
     values, gates, comment = _sheet_form(rules)
     submitting = request.form.get("action") == "submit"
@@ -156,6 +156,8 @@ def sheet(competition_id: int, code: str):
         else:
             scoring.save_draft(db(), current_user, assignment, values, gates, comment, now())
     except Refusal as e:
+        if e.code == "NOT_FOUND":  # no longer live: the essay is not shown again
+            return _gone(autosave)
         errors = getattr(e, "errors", {})
         if autosave:
             return jsonify(ok=False, code=e.code, message=e.message, errors=_messages(errors)), e.status
@@ -176,6 +178,13 @@ def sheet(competition_id: int, code: str):
         return redirect(url_for("judge.queue", competition_id=competition_id))
     flash(_("草稿已保存。"), "success")
     return redirect(url_for("judge.essay", competition_id=competition_id, code=code))
+
+
+def _gone(autosave: bool):
+    """404 for an essay that is not (or no longer) the judge's to score."""
+    if autosave:  # the page's script says so in words, instead of "check the network"
+        return jsonify(ok=False, code="NOT_FOUND", message=_("本作品已不在您的评审任务中，草稿未保存。")), 404
+    abort(404)
 
 
 def _messages(errors: dict) -> dict:

@@ -335,3 +335,13 @@ def test_autosave_of_an_essay_taken_away_says_so_in_json(client, auth, session, 
     assert answer.status_code == 404
     assert answer.get_json() == {"ok": False, "code": "NOT_FOUND",
                                  "message": "本作品已不在您的评审任务中，草稿未保存。"}
+    sheet = {"points-c1": "25", "points-c2": "20", "points-c3": "21", "points-c4": "16"}
+    for form in (sheet, {**sheet, "action": "submit"}):  # saved or submitted without the script: a plain 404
+        refused = client.post(f"/judge/competitions/{competition.id}/essays/{code.code}/sheet", data=form)
+        assert refused.status_code == 404 and 'name="points-c1"' not in refused.get_data(as_text=True)
+    assert session.execute(select(func.count()).select_from(Score)).scalar() == 0
+    other = codes[subs["丙"].id].code
+    competition.phase = "intake_closed"  # the review closed meanwhile: the page's script says so too
+    session.flush()
+    late = client.post(f"/judge/competitions/{competition.id}/essays/{other}/sheet", data={**sheet, "autosave": "1"})
+    assert late.status_code == 404 and late.get_json()["code"] == "NOT_FOUND"
