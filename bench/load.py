@@ -20,9 +20,11 @@ browser talking straight to gunicorn would). Phases, in one run, on one server:
 1. idle: 200 GET /login one at a time (the trivial endpoint with nothing else running).
 2. solo: 5 units one after another, then one judge through their queue without pauses:
    each operation's latency with nothing else running.
-3. rush (a): 300 unit users arrive at random times within --window seconds (60). Each
+3. rush (a): 300 unit users upload at random times within --window seconds (60). Each
    opens the login page (GET /login: the trivial endpoint, under the same load), logs in
-   (scrypt), opens its home page and the upload form, and uploads a distinct .docx of
+   (scrypt), opens its home page and the upload form, fills it in (--fill: 30-120 s
+   between the login and the upload, uniform; `--fill 0 0` uploads at once, so that
+   all 300 logins fall in the same minute) and uploads a distinct .docx of
    2,850-2,990 字 as static/js/app.js does (XHR: multipart FormData of the form, the
    browser's headers; the XHR follows the redirect to the receipt, timed apart).
    Some units upload twice: 10% the very same file again at once (double click, retry:
@@ -31,9 +33,13 @@ browser talking straight to gunicorn would). Phases, in one run, on one server:
    4 over the limit: refused with their code) and then their essay. With --prelogin the
    units log in before the window (4 at a time, not reported): the rush is the upload
    path alone.
-4. scoring (b): 50 judges log in within 2 s and work through their queue: open an essay,
-   a pause (--think, mean 1 s), the page's autosave (POST, JSON), a pause, submit (302 to
-   the next essay); 10% of the submits are sent twice (double click). --no-scoring skips it.
+4. judges log in: 50 judges log in within 2 s (scrypt; reported as a phase of its own).
+5. scoring (b): then all 50 work through their queues at once, each starting within 2 s:
+   open an essay, a pause (--think, mean 5 s: a real judge reads a 3,000-字 essay for
+   minutes, so this is still tens of times denser than judging; --think 1 is the stress
+   figure), the page's autosave (POST, JSON), a pause, submit (302 to the next essay);
+   10% of the submits are sent twice (double click). --no-scoring skips 4 and 5,
+   --no-rush skips 3.
 
 Beside each phase a prober asks GET /login 4 times a second: the trivial endpoint of the
 same app on the same server under the same load; ratios are taken against it.
@@ -49,6 +55,7 @@ total, one audit entry per stored version and per submitted score, the audit cha
 Exit status 1 if any check fails or any error occurred.
 
     .venv/bin/python -m bench.load                          # the issue's load (about 7 minutes)
+    .venv/bin/python -m bench.load --fill 0 0 --think 1     # the stress: logins in the rush, judges 1 s apart
     .venv/bin/python -m bench.load --prelogin --no-scoring  # the upload path alone (about 3 minutes)
     .venv/bin/python -m bench.load --quick                  # 40 units, 10 judges, 15 s window
 
@@ -70,6 +77,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -204,7 +212,8 @@ class Prober:
 class UnitPlan:
     username: str
     essay: Essay
-    arrive: float
+    arrive: float  # when the upload is sent, seconds into the window
+    fill: float = 0.0  # logged in this long before, filling in the form meanwhile
     bad: tuple[str, bytes, str, str] | None = None  # (kind, bytes, filename, expected code)
     again: bool = False  # the same bytes again at once
     replace: Essay | None = None
@@ -220,8 +229,9 @@ class UnitOutcome:
     refused: list[tuple[str, str, bool]] = field(default_factory=list)  # (sha256, code, clear message)
 
 
-def plan_rush(maker: EssayMaker, units: list[str], window: float, rng: random.Random) -> list[UnitPlan]:
-    plans = [UnitPlan(u, maker.essay(), rng.uniform(0, window)) for u in units]
+def plan_rush(maker: EssayMaker, units: list[str], window: float, rng: random.Random,
+              fill: tuple[float, float] = (0.0, 0.0)) -> list[UnitPlan]:
+    plans = [UnitPlan(u, maker.essay(), rng.uniform(0, window), rng.uniform(*fill)) for u in units]
     chosen = rng.sample(range(len(plans)), len(plans))
     n = len(plans)
     k = max(1, n // 10)
@@ -253,9 +263,11 @@ def _form_fields(html: str, title: str, theme: str | None = None) -> dict:
 
 async def unit_user(base: str, rec: Recorder, plan: UnitPlan, competition_id: int, t0: float,
                     client: Client | None = None) -> UnitOutcome:
-    """One unit's visit; `client`: already logged in (--prelogin)."""
+    """One unit's visit: logs in `plan.fill` seconds before `plan.arrive` (unless `client` is
+    already logged in: --prelogin), opens the home page and the form, fills it in meanwhile
+    and uploads at `plan.arrive`."""
     out = UnitOutcome(plan.username)
-    await asyncio.sleep(max(0.0, t0 + plan.arrive - time.perf_counter()))
+    await asyncio.sleep(max(0.0, t0 + plan.arrive - plan.fill - time.perf_counter()))
     if client is None:
         client = Client(base, rec)
         if not await client.login(plan.username):
@@ -269,6 +281,7 @@ async def unit_user(base: str, rec: Recorder, plan: UnitPlan, competition_id: in
         if page is None:
             return out
         fields = _form_fields(page.text, "")
+        await asyncio.sleep(max(0.0, t0 + plan.arrive - time.perf_counter()))
         if plan.bad:
             kind, data, filename, code = plan.bad
             mime = "application/pdf" if kind == "pdf" else DOCX_TYPE
@@ -347,13 +360,16 @@ class JudgeOutcome:
 
 
 async def judge_user(base: str, rec: Recorder, username: str, review_id: int, t0: float, delay: float,
-                     think: float, rng: random.Random) -> JudgeOutcome:
+                     think: float, rng: random.Random, client: Client | None = None) -> JudgeOutcome:
+    """One judge through their whole queue; `client`: already logged in (judges_phase)."""
     out = JudgeOutcome(username)
     await asyncio.sleep(max(0.0, t0 + delay - time.perf_counter()))
-    client = Client(base, rec)
-    try:
+    if client is None:
+        client = Client(base, rec)
         if not await client.login(username):
+            await client.close()
             return out
+    try:
         if await client.call("judge home GET", "GET", "/judge/", (200,)) is None:
             return out
         queue = await client.call("judge queue GET", "GET", f"/judge/competitions/{review_id}/", (200,))
@@ -440,7 +456,7 @@ async def rush_phase(base: str, rec: Recorder, plans: list[UnitPlan], competitio
     rec.phase = "rush"
     prober = Prober(base, rec)
     prober.start()
-    t0 = time.perf_counter()
+    t0 = time.perf_counter() + max(p.fill for p in plans)  # the first login at once, uploads from t0 on
     outcomes = await asyncio.gather(*(unit_user(base, rec, p, competition_id, t0, c) for p, c in zip(plans, clients,
                                                                                                       strict=True)))
     await prober.stop()
@@ -448,16 +464,39 @@ async def rush_phase(base: str, rec: Recorder, plans: list[UnitPlan], competitio
 
 
 async def judges_phase(base: str, rec: Recorder, judges: list[str], review_id: int, think: float,
-                       seed: int) -> list[JudgeOutcome]:
+                       seed: int, between: Callable[[], None] = lambda: None) -> list[JudgeOutcome]:
+    """The judges log in within 2 s (phase "judges log in", with its own prober), then all
+    of them score at once, each starting within 2 s (phase "scoring"). The logins are a
+    phase of their own because 50 scrypt checks in 2 s take the two CPUs for several
+    seconds: mixed into the scoring figures they made its p95 the latency of the first
+    essay pages queued behind them, not of scoring. `between` runs when the logins are done
+    (main() reads the CPU counters there)."""
+    rng = random.Random(seed)
+    rec.phase = "judges log in"
+    prober = Prober(base, rec)
+    prober.start()
+    t0 = time.perf_counter()
+
+    async def login(username: str, delay: float) -> Client | None:
+        await asyncio.sleep(max(0.0, t0 + delay - time.perf_counter()))
+        client = Client(base, rec)
+        if await client.login(username):
+            return client
+        await client.close()
+        return None
+
+    clients = await asyncio.gather(*(login(j, rng.uniform(0, 2)) for j in judges))
+    await prober.stop()
+    between()
     rec.phase = "scoring"
     prober = Prober(base, rec)
     prober.start()
-    rng = random.Random(seed)
     t0 = time.perf_counter()
     outcomes = await asyncio.gather(*(judge_user(base, rec, j, review_id, t0, rng.uniform(0, 2), think,
-                                                 random.Random(rng.random())) for j in judges))
+                                                 random.Random(rng.random()), c)
+                                      for j, c in zip(judges, clients, strict=True) if c is not None))
     await prober.stop()
-    return list(outcomes)
+    return [*outcomes, *(JudgeOutcome(j) for j, c in zip(judges, clients, strict=True) if c is None)]
 
 
 # ------------------------------------------------------------------------------------ checks
@@ -634,6 +673,12 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def counters(workers: list[int]) -> tuple[float, ...]:
+    """CPU seconds so far: the workers, PostgreSQL, this client; the machine's busy and total."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return (cpu_seconds(workers), cpu_seconds(postgres_pids()), own.ru_utime + own.ru_stime, *machine_cpu())
+
+
 def machine_cpu() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
     fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
@@ -675,7 +720,8 @@ def main() -> None:
     parser.add_argument("--review-essays", type=int, default=100)
     parser.add_argument("--per-essay", type=int, default=5)
     parser.add_argument("--window", type=float, default=60.0, help="seconds over which the units arrive")
-    parser.add_argument("--think", type=float, default=1.0, help="judges' mean pause between actions (s)")
+    parser.add_argument("--think", type=float, default=5.0,
+                        help="judges' mean pause between actions (s); 1: the stress figures")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--url", default=load_seed.DEFAULT_URL)
@@ -684,7 +730,11 @@ def main() -> None:
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--wait-quiet", type=float, default=300,
                         help="wait up to this many seconds for the machine to be idle before measuring")
-    parser.add_argument("--no-scoring", action="store_true", help="skip the judges' phase")
+    parser.add_argument("--fill", type=float, nargs=2, default=(30.0, 120.0), metavar=("MIN", "MAX"),
+                        help="a unit logs in this many seconds (uniform) before its upload, filling in the form "
+                             "meanwhile; 0 0: logs in and uploads at once")
+    parser.add_argument("--no-scoring", action="store_true", help="skip the judges' phases")
+    parser.add_argument("--no-rush", action="store_true", help="skip the units' rush")
     parser.add_argument("--prelogin", action="store_true",
                         help="units log in before the rush (not timed): the rush is the upload path alone")
     parser.add_argument("--keepalive", action="store_true", help="reuse connections (browser-style keep-alive)")
@@ -694,6 +744,7 @@ def main() -> None:
         KEEPALIVE = 20
     if args.quick:
         args.units, args.judges, args.review_essays, args.per_essay, args.window = 40, 10, 20, 5, 15.0
+        args.fill = (5.0, 15.0)
 
     started = time.perf_counter()
     maker = EssayMaker(args.seed)
@@ -703,7 +754,7 @@ def main() -> None:
     with app.app_context():
         seeded = load_seed.seed(args.url, maker, units=args.units + SOLO_UNITS + WARM_UNITS,
                                 judges=args.judges + 2, review_essays=args.review_essays, per_essay=args.per_essay)
-    plans = plan_rush(maker, seeded.units[:args.units], args.window, rng)
+    plans = plan_rush(maker, seeded.units[:args.units], args.window, rng, tuple(args.fill))
     solo_plans = plan_rush(maker, seeded.units[args.units:args.units + SOLO_UNITS], 0, rng)
     warm_plans = plan_rush(maker, seeded.units[args.units + SOLO_UNITS:], 1, rng)
     judges, solo_judge, warm_judge = seeded.judges[:args.judges], seeded.judges[-2], seeded.judges[-1]
@@ -717,6 +768,15 @@ def main() -> None:
     rec = Recorder()
     phases: dict[str, float] = {}
     cpu: dict[str, tuple[float, float, float]] = {}
+    mark: tuple[float, tuple] = (0.0, ())
+
+    def logged_in() -> None:
+        """The judges' logins are done: they are a phase of their own (see judges_phase)."""
+        nonlocal mark
+        now, counted = time.perf_counter(), counters(workers)
+        phases["judges log in"] = now - mark[0]
+        cpu["judges log in"] = tuple(a - b for a, b in zip(counted, mark[1], strict=True))
+        mark = (now, counted)
     try:
         server.start()
         server.warm_up()
@@ -730,20 +790,17 @@ def main() -> None:
                                                       seeded.review_id)),
                           ("rush", lambda: rush_phase(server.base, rec, plans, seeded.open_id, args.prelogin)),
                           ("scoring", lambda: judges_phase(server.base, rec, judges, seeded.review_id,
-                                                           args.think, args.seed))):
+                                                           args.think, args.seed, logged_in))):
             if name == "scoring" and args.no_scoring:
                 judge_outcomes = []
                 continue
-            before = (cpu_seconds(workers), cpu_seconds(postgres_pids()),
-                      resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(
-                          resource.RUSAGE_SELF).ru_stime, *machine_cpu())
-            t = time.perf_counter()
+            if name == "rush" and args.no_rush:
+                unit_outcomes = []
+                continue
+            mark = (time.perf_counter(), counters(workers))
             result = asyncio.run(run())
-            phases[name] = time.perf_counter() - t
-            after = (cpu_seconds(workers), cpu_seconds(postgres_pids()),
-                     resource.getrusage(resource.RUSAGE_SELF).ru_utime + resource.getrusage(
-                         resource.RUSAGE_SELF).ru_stime, *machine_cpu())
-            cpu[name] = tuple(a - b for a, b in zip(after, before, strict=True))
+            phases[name] = time.perf_counter() - mark[0]
+            cpu[name] = tuple(a - b for a, b in zip(counters(workers), mark[1], strict=True))
             if name == "warm-up":
                 warm_units, warm_judged = result
             elif name == "solo":
@@ -766,13 +823,15 @@ def main() -> None:
         server.cleanup()
 
     facts = machine()
+    login = "units logged in before the rush" if args.prelogin else \
+        f"each unit logs in {args.fill[0]:.0f}-{args.fill[1]:.0f} s before its upload"
     print()
     print(f"{facts['date']} · {facts['cpu']} · {facts['uname']}")
     print(load_seed.versions())
     print(f"gunicorn -c gunicorn.conf.py --workers {args.workers} --threads {args.threads} (gthread); "
           f"{args.units} units within {args.window:.0f} s; {args.judges} judges, {seeded.assignments} "
           f"assignments, think time mean {args.think} s; login limit as configured (10 per minute per "
-          f"username and address); {'units logged in before the rush' if args.prelogin else 'login inside the rush'}"
+          f"username and address); {login}"
           f"; {'keep-alive' if args.keepalive else 'a new connection per request'}")
     print()
     print("\n".join(lines))

@@ -152,6 +152,9 @@ def sheet(competition_id: int, code: str):
     submitting = request.form.get("action") == "submit"
     try:
         if submitting:
+            # The next code first: submit() ends holding the audit chain's head (essays.audit)
+            # until the request commits, and every other judge's submit waits for it.
+            following = _next_code(_mine(assignment.code.competition), assignment)
             scoring.submit(db(), current_user, assignment, values, gates, comment, now())
         else:
             scoring.save_draft(db(), current_user, assignment, values, gates, comment, now())
@@ -172,7 +175,6 @@ def sheet(competition_id: int, code: str):
         return jsonify(ok=True, saved_at=assignment.score.saved_at.isoformat())
     if submitting:
         flash(_("作品 %(code)s 的评分已提交。提交后不能再修改；如需更正，请联系政工科退回。", code=code), "success")
-        following = _next_code(_mine(assignment.code.competition), assignment)
         if following:
             return redirect(url_for("judge.essay", competition_id=competition_id, code=following))
         return redirect(url_for("judge.queue", competition_id=competition_id))
