@@ -27,12 +27,14 @@ def _without_the_database() -> None:
     """The page for a database outage must render without the database. Flask-Login would
     load the user again for the page (its context processor, base.html) and fail again,
     leaving gunicorn's bare English 500: the request goes on as anonymous. A login whose
-    commit failed must not hand out a logged-in session cookie either."""
+    commit failed must not hand out a logged-in session cookie either. Anonymous first:
+    logout_user() asks for the current user, which would load it from the database (a
+    logged-in user's GET /login while the database was away, bench/faults.py)."""
     from essays.security import login_manager
 
-    if request.endpoint == "auth.login":
-        logout_user()
     g._login_user = login_manager.anonymous_user()
+    if request.endpoint == "auth.login" and request.method == "POST":
+        logout_user()
 
 
 def _database_reachable(app: Flask) -> bool:

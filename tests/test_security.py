@@ -193,7 +193,8 @@ def test_a_logged_in_user_gets_the_chinese_retry_page_while_the_database_is_away
     assert client.post("/login", data={"username": "away", "password": PASSWORD}).status_code == 302
     folder.rename(tmp_path / "gone")  # the database goes away...
     database(app).engine.dispose()  # ...and the pool's open connections with it
-    for response in (client.get("/unit/"), client.post("/password", data={})):
+    # GET /login too: a logged-in judge's page retried after a 503 (bench/faults.py, again)
+    for response in (client.get("/unit/"), client.post("/password", data={}), client.get("/login")):
         assert response.status_code == 503
         page = response.get_data(as_text=True)
         assert "DB_UNAVAILABLE" in page and "数据库暂时无法连接" in page
