@@ -57,7 +57,7 @@ Exit status 1 if any check fails or any error occurred.
     .venv/bin/python -m bench.load                          # the load (about 7 minutes)
     .venv/bin/python -m bench.load --fill 0 0 --think 1     # the stress: logins in the rush, judges 1 s apart
     .venv/bin/python -m bench.load --prelogin --no-scoring  # the upload path alone (about 3 minutes)
-    .venv/bin/python -m bench.load --quick                  # 40 units, 10 judges, 15 s window
+    .venv/bin/python -m bench.load --quick                  # 40 units, 10 judges, 15 s window, 1 s pauses
 
 Other work on the machine takes CPU from the server: the run waits (--wait-quiet, up to
 300 s) for the machine to be idle and reports what other processes used in each phase.
@@ -744,7 +744,7 @@ def main() -> None:
         KEEPALIVE = 20
     if args.quick:
         args.units, args.judges, args.review_essays, args.per_essay, args.window = 40, 10, 20, 5, 15.0
-        args.fill = (5.0, 15.0)
+        args.fill, args.think = (5.0, 15.0), 1.0
 
     started = time.perf_counter()
     maker = EssayMaker(args.seed)
