@@ -49,11 +49,10 @@ import time
 from dataclasses import dataclass, field
 
 import httpx
-from sqlalchemy import create_engine, text
 
 from bench import load_seed
 from bench.load import CODE_RE, ESSAY_LINK_RE, GATE_RE, POINTS_RE, SUBMISSION_RE, THEME_RE, UA, flash_text
-from bench.load_seed import DOCX_TYPE, PASSWORD, Essay, EssayMaker, Server, csrf
+from bench.load_seed import DOCX_TYPE, PASSWORD, Essay, EssayMaker, Server, StoredState, csrf, stored_state
 
 DB_DOWN_TEXT = "数据库暂时无法连接"
 
@@ -198,52 +197,30 @@ def retry_until(fn, attempts: int = 30, pause: float = 1.0):
 # ------------------------------------------------------------------------------------ checks
 
 
-def db_state(url: str, open_id: int, review_id: int) -> dict:
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        versions = conn.execute(text(
-            "SELECT s.id, u.username, v.number, v.sha256, encode(sha256(v.file_bytes), 'hex') = v.sha256 "
-            "AND octet_length(v.file_bytes) = v.size FROM submission s JOIN submission_version v "
-            "ON v.submission_id = s.id JOIN user_account u ON u.unit_id = s.unit_id AND u.role = 'unit' "
-            "WHERE s.competition_id = :c"), {"c": open_id}).all()
-        empty = conn.execute(text(
-            "SELECT count(*) FROM submission s WHERE s.competition_id = :c AND NOT EXISTS "
-            "(SELECT 1 FROM submission_version v WHERE v.submission_id = s.id)"), {"c": open_id}).scalar()
-        audit_versions = conn.execute(text(
-            "SELECT count(*) FROM audit_log WHERE action IN ('submission.create', 'submission.replace') "
-            "AND object_id IN (SELECT id::text FROM submission WHERE competition_id = :c)"), {"c": open_id}).scalar()
-        scores = conn.execute(text(
-            "SELECT u.username, rc.code, s.status, s.points, s.total, s.id, "
-            "(SELECT count(*) FROM audit_log l WHERE l.action = 'review.score_submit' AND l.object_id = s.id::text) "
-            "FROM assignment a JOIN user_account u ON u.id = a.judge_id JOIN review_code rc ON rc.id = a.code_id "
-            "LEFT JOIN score s ON s.assignment_id = a.id WHERE a.competition_id = :c"), {"c": review_id}).all()
-    engine.dispose()
-    return {"versions": versions, "empty": empty, "audit_versions": audit_versions, "scores": scores}
-
-
-def check_uploads(state: dict, expected: dict[str, str]) -> list[str]:
+def check_uploads(state: StoredState, expected: dict[str, str]) -> list[str]:
     """expected: username -> sha256 of the one file it uploaded (and retried)."""
     problems = []
     by_user: dict[str, list] = {}
-    for sid, username, number, sha, ok in state["versions"]:
-        by_user.setdefault(username, []).append((sid, number, sha))
-        if not ok:
-            problems.append(f"{username} v{number}: stored bytes do not match the SHA-256 or size")
+    for v in state.versions:
+        by_user.setdefault(v.username, []).append(v)
+        if not v.intact:
+            problems.append(f"{v.username} v{v.number}: stored bytes do not match the SHA-256 or size")
     for username, sha in expected.items():
         got = by_user.get(username, [])
-        if [v[2] for v in got] != [sha]:
-            problems.append(f"{username}: stored {[(v[1], v[2][:8]) for v in got]}, expected one version {sha[:8]}")
-    if state["empty"]:
-        problems.append(f"{state['empty']} submissions without a version")
-    if state["audit_versions"] != len(state["versions"]):
-        problems.append(f"{state['audit_versions']} audit entries for {len(state['versions'])} versions")
+        if [v.sha256 for v in got] != [sha]:
+            problems.append(f"{username}: stored {[(v.number, v.sha256[:8]) for v in got]}, "
+                            f"expected one version {sha[:8]}")
+    if state.empty:
+        problems.append(f"{state.empty} submissions without a version")
+    if state.audit_versions != len(state.versions):
+        problems.append(f"{state.audit_versions} audit entries for {len(state.versions)} versions")
     return problems
 
 
-def check_scores(state: dict, expected: dict[tuple[str, str], dict]) -> list[str]:
+def check_scores(state: StoredState, expected: dict[tuple[str, str], dict]) -> list[str]:
     """No half-written sheet anywhere; the expected ones submitted once with the points sent."""
     problems = []
-    for username, code, status, points, total, _sid, audits in state["scores"]:
+    for _aid, username, code, status, points, total, _sheets, audits in state.scores:
         if status == "submitted":
             if total is None or len(points or {}) != 4 or float(total) != sum(float(v) for v in points.values()):
                 problems.append(f"{username}/{code}: half-written submitted sheet {points} total {total}")
@@ -322,8 +299,8 @@ def scenario_upload_kill(server: Server, seeded, maker: EssayMaker, units: list[
         label = "half the body sent" if delay is None else f"{delay * 1000:.0f} ms after the body"
         pid, answered = send_and_kill(server, head, body, delay)
         cut = Cut(label, pid, answered)
-        cut.stored_before_retry = any(v[1] == username for v in db_state(server.url, seeded.open_id,
-                                                                           seeded.review_id)["versions"])
+        cut.stored_before_retry = any(v.username == username for v in stored_state(server.url, seeded.open_id,
+                                                                                 seeded.review_id).versions)
         bench_id = f"retry-upload-{username}"
         retry, failures = retry_until(lambda user=user, url=url, fields=fields, files=files, bench_id=bench_id:
                                       user.http.post(url, data=fields, files=files,
@@ -355,7 +332,7 @@ def scenario_upload_kill(server: Server, seeded, maker: EssayMaker, units: list[
     thread.join()
     for username in background:
         expected[username] = essays[username].sha256
-    problems = check_uploads(db_state(server.url, seeded.open_id, seeded.review_id), expected)
+    problems = check_uploads(stored_state(server.url, seeded.open_id, seeded.review_id), expected)
     for p in problems:
         result.fail(p)
     for cut in cuts:
@@ -387,9 +364,9 @@ def scenario_submit_kill(server: Server, seeded, judges: list[str], delays: list
         label = "half the body sent" if delay is None else f"{delay * 1000:.0f} ms after the body"
         pid, answered = send_and_kill(server, head, body, delay)
         cut = Cut(label, pid, answered)
-        state = db_state(server.url, seeded.open_id, seeded.review_id)
-        row = next(r for r in state["scores"] if r[0] == judge and r[1] == code)
-        cut.stored_before_retry = row[2] == "submitted"
+        state = stored_state(server.url, seeded.open_id, seeded.review_id)
+        row = next(r for r in state.scores if r.username == judge and r.code == code)
+        cut.stored_before_retry = row.status == "submitted"
         for p in check_scores(state, {}):
             result.fail(f"right after the kill: {p}")
         bench_id = f"retry-submit-{judge}-{code}"
@@ -406,7 +383,7 @@ def scenario_submit_kill(server: Server, seeded, judges: list[str], delays: list
             result.fail("gunicorn did not replace the killed worker")
     for user in users.values():
         user.close()
-    for p in check_scores(db_state(server.url, seeded.open_id, seeded.review_id), sent):
+    for p in check_scores(stored_state(server.url, seeded.open_id, seeded.review_id), sent):
         result.fail(p)
     for cut in cuts:
         result.notes.append(f"killed worker {cut.killed} {cut.label}: "
@@ -566,7 +543,7 @@ def scenario_pg_restart(server: Server, cluster: load_seed.PrivateCluster, seede
         result.fail(f"503 answers continued {last_503 - down['to']:.1f} s after the database was back")
     if server.worker_pids() != pids_before:
         result.fail(f"worker processes changed: {pids_before} -> {server.worker_pids()}")
-    state = db_state(server.url, seeded.open_id, seeded.review_id)
+    state = stored_state(server.url, seeded.open_id, seeded.review_id)
     for p in check_uploads(state, expected) + check_scores(state, sent):
         result.fail(p)
     kinds: dict[tuple[str, int, str], int] = {}

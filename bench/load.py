@@ -82,7 +82,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
 
 from bench import load_seed
 from bench.intake import machine
@@ -506,72 +505,52 @@ def verify(url: str, open_id: int, review_id: int, units: list[UnitOutcome], jud
            assignments: int) -> list[tuple[str, bool, str]]:
     """The database after the run. Returns (check, passed, detail) rows."""
     checks = []
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT s.id, u.username, v.number, v.sha256, encode(sha256(v.file_bytes), 'hex'), "
-            "octet_length(v.file_bytes), v.size FROM submission s JOIN submission_version v ON v.submission_id = s.id "
-            "JOIN user_account u ON u.unit_id = s.unit_id AND u.role = 'unit' "
-            "WHERE s.competition_id = :c ORDER BY s.id, v.number"), {"c": open_id}).all()
-        subs = conn.execute(text("SELECT count(*) FROM submission WHERE competition_id = :c"), {"c": open_id}).scalar()
-        empty_subs = conn.execute(text(
-            "SELECT count(*) FROM submission s WHERE s.competition_id = :c AND NOT EXISTS "
-            "(SELECT 1 FROM submission_version v WHERE v.submission_id = s.id)"), {"c": open_id}).scalar()
-        audit_uploads = conn.execute(text(
-            "SELECT count(*) FROM audit_log WHERE action IN ('submission.create', 'submission.replace') "
-            "AND object_id IN (SELECT id::text FROM submission WHERE competition_id = :c)"), {"c": open_id}).scalar()
-        scores = conn.execute(text(
-            "SELECT a.id, u.username, rc.code, s.status, s.points, s.total, "
-            "(SELECT count(*) FROM score s2 WHERE s2.assignment_id = a.id) "
-            "FROM assignment a JOIN user_account u ON u.id = a.judge_id JOIN review_code rc ON rc.id = a.code_id "
-            "LEFT JOIN score s ON s.assignment_id = a.id WHERE a.competition_id = :c"), {"c": review_id}).all()
-        audit_scores = conn.execute(text(
-            "SELECT count(*), count(DISTINCT object_id) FROM audit_log WHERE action = 'review.score_submit'")).one()
-    engine.dispose()
-
+    state = load_seed.stored_state(url, open_id, review_id)
+    rows = state.versions
     by_user: dict[str, list] = defaultdict(list)
-    for sid, username, number, sha, recomputed, length, size in rows:
-        by_user[username].append((sid, number, sha, recomputed, length, size))
-    bad_bytes = [r for r in rows if r[3] != r[4] or r[5] != r[6]]
+    for row in rows:
+        by_user[row.username].append(row)
+    bad_bytes = [r for r in rows if not r.intact]
     checks.append(("every stored file's bytes hash to its recorded SHA-256 and size", not bad_bytes,
                    f"{len(rows)} versions, {len(bad_bytes)} mismatched"))
     wrong, missing, extra = [], 0, 0
     for out in units:
         stored = by_user.get(out.username, [])
-        shas = [r[2] for r in stored]
+        shas = [r.sha256 for r in stored]
         if shas != out.stored:
             wrong.append(out.username)
         missing += sum(1 for s in out.stored if s not in shas)
         extra += sum(1 for s in shas if s not in out.stored)
-        if out.stored and any(r[0] != out.submission_id for r in stored):
+        if out.stored and any(r.submission_id != out.submission_id for r in stored):
             wrong.append(out.username)
     accepted = sum(len(o.stored) for o in units)
     checks.append(("every accepted upload stored exactly once, in order, with the SHA-256 of the bytes sent",
                    not wrong and not missing and not extra,
                    f"{accepted} accepted uploads, {len(rows)} versions stored; {missing} missing, {extra} not "
                    f"accepted by the client, units differing: {sorted(set(wrong))[:5]}"))
-    dupes = len(rows) - len({(r[0], r[3]) for r in rows})
+    dupes = len(rows) - len({(r.submission_id, r.sha256) for r in rows})
     checks.append(("no submission holds the same file twice (same file again recognised)", dupes == 0,
                    f"{sum(o.recognised for o in units)} same-file uploads recognised; {dupes} duplicate versions"))
-    numbering = all([r[1] for r in v] == list(range(1, len(v) + 1)) for v in by_user.values())
+    numbering = all([r.number for r in v] == list(range(1, len(v) + 1)) for v in by_user.values())
     checks.append(("one submission per unit, versions numbered 1..n, no submission without a version",
-                   numbering and empty_subs == 0 and subs == len(by_user) and all(
-                       len({r[0] for r in v}) == 1 for v in by_user.values()),
-                   f"{subs} submissions, {empty_subs} without a version"))
+                   numbering and state.empty == 0 and state.submissions == len(by_user) and all(
+                       len({r.submission_id for r in v}) == 1 for v in by_user.values()),
+                   f"{state.submissions} submissions, {state.empty} without a version"))
     refused = [r for o in units for r in o.refused]
-    stored_shas = {r[3] for r in rows}
+    stored_shas = {r.sha256 for r in rows}
     leaked = [r for r in refused if r[0] in stored_shas]
     checks.append(("every refused upload answered with its code and a Chinese message, nothing stored",
                    all(r[2] for r in refused) and not leaked,
                    f"{len(refused)} refused ({', '.join(sorted({r[1] for r in refused}))}); "
                    f"{sum(1 for r in refused if not r[2])} unclear, {len(leaked)} stored anyway"))
-    checks.append(("one audit entry per stored version", audit_uploads == len(rows),
-                   f"{audit_uploads} entries, {len(rows)} versions"))
+    checks.append(("one audit entry per stored version", state.audit_versions == len(rows),
+                   f"{state.audit_versions} entries, {len(rows)} versions"))
 
     sent = {(j.username, code): pts for j in judges for code, pts in j.submitted.items()}
     ran = {j.username for j in judges}
     problems = []
-    for aid, username, code, status, points, total, count in scores:
+    scores = state.scores
+    for aid, username, code, status, points, total, count, _audits in scores:
         if username not in ran:  # --no-scoring: only the warm-up and solo judges scored
             continue
         expected = sent.get((username, code))
@@ -584,9 +563,11 @@ def verify(url: str, open_id: int, review_id: int, units: list[UnitOutcome], jud
     checks.append(("one submitted score per assignment, with the points sent and their total",
                    not problems and len(scores) == assignments,
                    f"{len(scores)} assignments, {len(sent)} submitted by the judges; problems: {problems[:3]}"))
+    entries = sum(s.submit_audits for s in scores)
+    audited = sum(1 for s in scores if s.submit_audits)
     checks.append(("one audit entry per submitted score (a second submit of the same sheet adds none)",
-                   audit_scores[0] == audit_scores[1] == sum(1 for s in scores if s[1] in ran),
-                   f"{audit_scores[0]} entries for {audit_scores[1]} scores"))
+                   entries == audited == sum(1 for s in scores if s.username in ran),
+                   f"{entries} entries for {audited} scores"))
     app = load_seed.seed_app(url)
     with app.app_context():
         from sqlalchemy.orm import Session

@@ -15,6 +15,8 @@
   passwords one by one only slows the setup; logging in verifies the real scrypt hash).
 - `Server`: gunicorn as production runs it (`-c gunicorn.conf.py`, 4 workers, the config's
   2 threads each), with the pid of the worker that served each request in its access log.
+- `stored_state(url, open_id, review_id)`: what the database holds after a run, read with
+  plain SQL, for the checks of both scripts.
 - `PrivateCluster`: a throwaway PostgreSQL 15 cluster (initdb in a temporary folder, its
   own port), which bench/faults.py restarts without disturbing the machine's cluster.
 """
@@ -89,6 +91,46 @@ def drop_database(url: str) -> None:
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)'))
     admin.dispose()
+
+
+@dataclass
+class StoredState:
+    """The database after (or during) a run. `versions`: (submission_id, username, number,
+    sha256, intact) in submission and version order, `intact` when the stored bytes hash to
+    the recorded SHA-256 (recomputed by PostgreSQL) and have the recorded size. `scores`:
+    one row per assignment of the review, (assignment_id, username, code, status, points,
+    total, sheets, submit_audits); status, points and total are None without a sheet."""
+    versions: list
+    submissions: int
+    empty: int  # submissions without a version
+    audit_versions: int  # submission.create / submission.replace entries
+    scores: list
+
+
+def stored_state(url: str, open_id: int, review_id: int) -> StoredState:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        versions = conn.execute(text(
+            "SELECT s.id AS submission_id, u.username, v.number, v.sha256, "
+            "encode(sha256(v.file_bytes), 'hex') = v.sha256 AND octet_length(v.file_bytes) = v.size AS intact "
+            "FROM submission s JOIN submission_version v ON v.submission_id = s.id "
+            "JOIN user_account u ON u.unit_id = s.unit_id AND u.role = 'unit' "
+            "WHERE s.competition_id = :c ORDER BY s.id, v.number"), {"c": open_id}).all()
+        submissions, empty, audit_versions = conn.execute(text(
+            "SELECT count(*), count(*) FILTER (WHERE NOT EXISTS "
+            "(SELECT 1 FROM submission_version v WHERE v.submission_id = s.id)), "
+            "(SELECT count(*) FROM audit_log WHERE action IN ('submission.create', 'submission.replace') "
+            "AND object_id IN (SELECT id::text FROM submission WHERE competition_id = :c)) "
+            "FROM submission s WHERE s.competition_id = :c"), {"c": open_id}).one()
+        scores = conn.execute(text(
+            "SELECT a.id AS assignment_id, u.username, rc.code, s.status, s.points, s.total, "
+            "(SELECT count(*) FROM score s2 WHERE s2.assignment_id = a.id) AS sheets, "
+            "(SELECT count(*) FROM audit_log l WHERE l.action = 'review.score_submit' "
+            "AND l.object_id = s.id::text) AS submit_audits "
+            "FROM assignment a JOIN user_account u ON u.id = a.judge_id JOIN review_code rc ON rc.id = a.code_id "
+            "LEFT JOIN score s ON s.assignment_id = a.id WHERE a.competition_id = :c"), {"c": review_id}).all()
+    engine.dispose()
+    return StoredState(versions, submissions, empty, audit_versions, scores)
 
 
 # ------------------------------------------------------------------------------------ essays
