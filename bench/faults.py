@@ -160,6 +160,14 @@ def send_and_kill(server: Server, head: bytes, body: bytes, delay: float | None)
         sock.close()
 
 
+def cut_request(server: Server, user: User, url: str, delay: float | None, **kw) -> Cut:
+    """POSTs to `url` as `user` (the form in `kw`) and kills the worker serving it (send_and_kill)."""
+    head, body = raw_request(user, "POST", url, **kw)
+    label = "half the body sent" if delay is None else f"{delay * 1000:.0f} ms after the body"
+    pid, answered = send_and_kill(server, head, body, delay)
+    return Cut(label, pid, answered)
+
+
 def pid_of(server: Server, bench_id: str) -> int | None:
     for _ in range(20):  # the access log line may still be on its way
         for line in reversed(server.log_lines()):
@@ -295,10 +303,7 @@ def scenario_upload_kill(server: Server, seeded, maker: EssayMaker, units: list[
         url, fields = upload_form(user, seeded.open_id)
         essay = essays[username]
         files = {"file": (f"{essay.title}.docx", essay.data, DOCX_TYPE)}
-        head, body = raw_request(user, "POST", url, data=fields, files=files)
-        label = "half the body sent" if delay is None else f"{delay * 1000:.0f} ms after the body"
-        pid, answered = send_and_kill(server, head, body, delay)
-        cut = Cut(label, pid, answered)
+        cut = cut_request(server, user, url, delay, data=fields, files=files)
         cut.stored_before_retry = any(v.username == username for v in stored_state(server.url, seeded.open_id,
                                                                                  seeded.review_id).versions)
         bench_id = f"retry-upload-{username}"
@@ -320,9 +325,9 @@ def scenario_upload_kill(server: Server, seeded, maker: EssayMaker, units: list[
                 if want not in message:
                     result.fail(f"{username}: retry after a {'committed' if cut.stored_before_retry else 'lost'} "
                                 f"upload showed {message!r}")
-        if cut.retry_pid is not None and cut.retry_pid == pid:
-            result.fail(f"{username}: the retry was answered by the killed worker {pid}?")
-        if pid is None:
+        if cut.retry_pid is not None and cut.retry_pid == cut.killed:
+            result.fail(f"{username}: the retry was answered by the killed worker {cut.killed}?")
+        if cut.killed is None:
             result.fail(f"{username}: could not find the worker holding the connection")
         expected[username] = essay.sha256
         cuts.append(cut)
@@ -360,10 +365,7 @@ def scenario_submit_kill(server: Server, seeded, judges: list[str], delays: list
     for (judge, code), delay in zip(queue, delays, strict=False):
         user = users[judge]
         url, form, points = sheet_form(user, seeded.review_id, code, rng)
-        head, body = raw_request(user, "POST", url, data=form)
-        label = "half the body sent" if delay is None else f"{delay * 1000:.0f} ms after the body"
-        pid, answered = send_and_kill(server, head, body, delay)
-        cut = Cut(label, pid, answered)
+        cut = cut_request(server, user, url, delay, data=form)
         state = stored_state(server.url, seeded.open_id, seeded.review_id)
         row = next(r for r in state.scores if r.username == judge and r.code == code)
         cut.stored_before_retry = row.status == "submitted"
