@@ -15,14 +15,15 @@ from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from essays import db as database
-from essays import errors_web, security, web
-from essays.cli import register_cli
-from essays.config import load_secret_key
-from essays.format_rules import describe_rules
-from essays.phases import PHASE_NAMES
-from essays.rules import STATUS_NAMES
-from essays.timeutil import format_deadline, format_time
+from essays.competitions.phases import PHASE_NAMES
+from essays.intake.format_rules import describe_rules
+from essays.intake.rules import STATUS_NAMES
+from essays.platform import db as database
+from essays.platform import error_pages as errors_web
+from essays.platform import security, web
+from essays.platform.cli import register_cli
+from essays.platform.config import load_secret_key
+from essays.platform.timeutil import format_deadline, format_time
 
 LOCALES = ("zh", "en")
 
@@ -54,7 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE") == "1",
         SESSION_COOKIE_NAME="zhengwen_session",
         PERMANENT_SESSION_LIFETIME=8 * 3600,
-        MAX_CONTENT_LENGTH=1024 * 1024,  # forms; uploads have their own limits (essays.web.upload_limit)
+        MAX_CONTENT_LENGTH=1024 * 1024,  # forms; uploads have their own limits (essays.platform.web.upload_limit)
         UPLOAD_MAX_BYTES=20 * 1024 * 1024,
         BATCH_MAX_BYTES=50 * 1024 * 1024,
         ROSTER_MAX_BYTES=2 * 1024 * 1024,
@@ -86,20 +87,20 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     errors_web.init_app(app)
 
-    import essays.admin_intake  # (adds the intake pages to the admin blueprint)
-    import essays.admin_jobs  # (adds the background jobs pages to the admin blueprint)
-    import essays.admin_people  # (adds the people pages to the admin blueprint)
-    import essays.admin_references  # (adds the reference library and common quotations pages)
-    import essays.admin_similarity  # noqa: F401  (adds the copy-detection pages)
+    import essays.intake.admin_views  # (adds the intake pages to the admin blueprint)
+    import essays.jobs.views  # (adds the background jobs pages to the admin blueprint)
+    import essays.people.views  # (adds the people pages to the admin blueprint)
+    import essays.similarity.reference_views  # (adds the reference library and common quotations pages)
+    import essays.similarity.views  # noqa: F401  (adds the copy-detection pages)
     import review.admin_forward  # (adds the 报送局系统 page to the review_admin blueprint)
     import review.admin_ranking  # (adds the ranking preview to the review_admin blueprint)
     import review.admin_scores  # (adds the admin's review actions to the review_admin blueprint)
-    import review.demo  # (registers the demo's review phase with essays.demo)
+    import review.demo  # (registers the demo's review phase with essays.demo.build)
     import review.freeze  # (registers the check that only freezing enters 排名已冻结)
     import review.publicity  # noqa: F401  (registers the checks of 公示中 and 已结束)
-    from essays.admin import bp as admin_bp
-    from essays.auth import bp as auth_bp
-    from essays.unit_views import bp as unit_bp
+    from essays.competitions.views import bp as admin_bp
+    from essays.intake.unit_views import bp as unit_bp
+    from essays.people.auth import bp as auth_bp
     from review.admin_views import bp as review_admin_bp
     from review.results import bp as results_bp
     from review.views import bp as judge_bp

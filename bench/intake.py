@@ -1,6 +1,6 @@
 """Benchmark of the upload's reading and counting against python-docx.
 
-Times `essays.inspection.inspect_file(data, rules)`, the one function the upload, the CLI
+Times `essays.intake.inspection.inspect_file(data, rules)`, the one function the upload, the CLI
 and the batch import call (read_docx + count + the limit rule + warnings), on generated
 typical essays of about 3000 字, and as the baseline python-docx's `Document(path)` plus
 the text of its paragraphs, on the same files in the same run, interleaved. Reports the
@@ -35,8 +35,8 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import parse_xml
 
-from essays.errors import Refusal
-from essays.inspection import IntakeRules, inspect_file
+from essays.intake.inspection import IntakeRules, inspect_file
+from essays.platform.errors import Refusal
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTICE = ROOT / "essays" / "data" / "seed_notice.txt"
@@ -209,7 +209,7 @@ def write_report(facts: dict[str, str], lines: list[str]) -> None:
         "",
         "## Reading and counting an upload (`bench/intake.py`)",
         "",
-        "What is timed: `essays.inspection.inspect_file(data, rules)` with the file's bytes read",
+        "What is timed: `essays.intake.inspection.inspect_file(data, rules)` with the file's bytes read",
         "from disk (read_docx: container checks, zipfile + lxml; count; the limit rule; warnings),",
         "against python-docx's `Document(path)` plus the text of every paragraph, the baseline.",
         "Both run on the same files in the same run, interleaved file by file, with the garbage",

@@ -572,8 +572,8 @@ def verify(url: str, open_id: int, review_id: int, units: list[UnitOutcome], jud
     with app.app_context():
         from sqlalchemy.orm import Session
 
-        from essays.audit import verify_chain
-        from essays.db import make_engine
+        from essays.platform.audit import verify_chain
+        from essays.platform.db import make_engine
 
         engine = make_engine(url)
         with Session(engine) as session:

@@ -1,6 +1,6 @@
 """Shared setup of the load and fault benchmarks (bench/load.py, bench/faults.py).
 
-- `fresh_database(url)`: drops and creates the database, migrates it (essays.migrate).
+- `fresh_database(url)`: drops and creates the database, migrates it (essays.platform.migrate).
 - `make_essays(n)`: n distinct .docx essays of 2,850-2,990 字 (Word's count, as the intake
   counts), text from bench.essaygen's generator (People's Daily 1998 sentence templates,
   words redrawn by tag), so no two share a run of 13 characters beyond the base text;
@@ -8,7 +8,7 @@
 - `seed(...)`: through the domain functions, as review/demo.py does: an admin, an
   organiser, N units with one unit account each, J judges (unattached, so no conflicts),
   the common quotations and the notice as base text, a competition in 评审中 whose essays
-  (uploaded with essays.intake.receive) are coded, checked, given the demo's rubric and
+  (uploaded with essays.intake.receive.receive) are coded, checked, given the demo's rubric and
   assigned k judges each, and a competition 收稿中 with its deadline a week ahead, one
   essay per unit (so a second new essay is refused QUOTA_FULL). Accounts need no password
   change. Every account gets one real scrypt hash of PASSWORD (hashed once: hashing 350
@@ -46,15 +46,15 @@ from werkzeug.security import generate_password_hash
 
 from bench import essaygen
 from bench.similarity_db import fresh_database  # noqa: F401  (part of this module's interface)
-from essays import accounts
-from essays.competitions import CompetitionSettings, create_competition, move_phase
-from essays.db import make_engine
-from essays.docx_writer import DocxSpec, build_docx
-from essays.inspection import IntakeRules, inspect_file
-from essays.intake import EssayForm, receive
+from essays.competitions.operations import CompetitionSettings, create_competition, move_phase
+from essays.intake.docx.writer import DocxSpec, build_docx
+from essays.intake.inspection import IntakeRules, inspect_file
+from essays.intake.receive import EssayForm, receive
 from essays.models import Competition, User
+from essays.people import accounts
+from essays.people.units import UnitFields, save_unit
+from essays.platform.db import make_engine
 from essays.similarity import quotations
-from essays.units import UnitFields, save_unit
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/zhengwen_load"

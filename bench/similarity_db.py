@@ -3,7 +3,7 @@ app's own path, in the app's context (essays.similarity.service.check_upload: no
 fingerprint, store the print at the next generation, read candidates from the worker's
 in-memory index, verify, store the report, mark the reports of the sources it found
 stale, in a savepoint). The upload's commit that follows is timed apart; the check's
-result is written into the upload's own audit entry (essays.intake), outside this timing.
+result is written into the upload's own audit entry (essays.intake.receive), outside this timing.
 
 Setup (not timed): a fresh database `zhengwen_bench` on 127.0.0.1:5432 (or --url), migrated,
 with one competition of N generated essays (bench.essaygen) inserted in bulk with their
@@ -38,10 +38,11 @@ from sqlalchemy.orm import Session, undefer
 
 from bench import essaygen
 from bench.intake import machine
-from essays import accounts, migrate
-from essays.competitions import CompetitionSettings, create_competition
-from essays.db import make_engine
+from essays.competitions.operations import CompetitionSettings, create_competition
 from essays.models import Submission, SubmissionVersion, Unit
+from essays.people import accounts
+from essays.platform import migrate
+from essays.platform.db import make_engine
 from essays.similarity import service
 from essays.similarity.base import build_base
 from essays.similarity.compare import prepare
@@ -172,7 +173,7 @@ def check_new(url: str, comp_id: int, admin_id: int, unit_ids: dict[str, int], n
                                  _version_row(sid, admin_id, body))
             session.commit()
         with Session(engine) as session:
-            # As after an upload: the version is in the session with its text (essays.intake).
+            # As after an upload: the version is in the session with its text (essays.intake.receive).
             version = session.get(SubmissionVersion, vid, options=[undefer(SubmissionVersion.text)])
             assert version.submission.competition is not None  # loaded by the upload before it checks
             started = time.perf_counter()

@@ -27,11 +27,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from essays.db import Base, UTCDateTime, utcnow
+from essays.platform.db import Base, UTCDateTime, utcnow
 
 ROLES = ("admin", "unit", "judge")
 
-# The phases of a competition, in order. Their Chinese names live in essays.phases.
+# The phases of a competition, in order. Their Chinese names live in essays.competitions.phases.
 PHASES = ("draft", "open", "intake_closed", "review", "ranked", "published", "closed")
 
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 from alembic import context
 
-import essays.audit
-import essays.batch  # (tables)
-import essays.job_models  # (tables)
+import essays.intake.batch  # (tables)
+import essays.jobs.models  # (tables)
 import essays.models  # (tables)
+import essays.platform.audit
 import essays.similarity.models  # (tables)
 import essays.similarity.references  # noqa: F401  (tables)
 import review.models  # noqa: F401  (tables)
-from essays.db import Base, make_engine
+from essays.platform.db import Base, make_engine
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("connection") is None:

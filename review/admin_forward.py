@@ -11,12 +11,12 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from essays import package
-from essays.db import db
-from essays.errors import Refusal
 from essays.models import Competition
-from essays.security import roles
-from essays.web import get_or_404, now, refuse
+from essays.package import format as package
+from essays.platform.db import db
+from essays.platform.errors import Refusal
+from essays.platform.security import roles
+from essays.platform.web import get_or_404, now, refuse
 from review import forward, freeze, package_build
 from review.admin_views import bp
 from review.models import Recommendation

@@ -23,13 +23,13 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from essays.competitions import participating_units
-from essays.db import db
-from essays.errors import Refusal
+from essays.competitions.operations import participating_units
 from essays.models import Competition
-from essays.security import roles
-from essays.timeutil import format_time
-from essays.web import get_or_404, now, refuse
+from essays.platform.db import db
+from essays.platform.errors import Refusal
+from essays.platform.security import roles
+from essays.platform.timeutil import format_time
+from essays.platform.web import get_or_404, now, refuse
 from review import aggregate, assignments, export, freeze, publicity, ranking, second_round, standings
 from review.admin_views import STATE_NAMES, bp
 from review.models import Objection, RankEntry, ReviewCode

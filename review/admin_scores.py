@@ -11,11 +11,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from essays.db import db
-from essays.errors import Refusal
 from essays.models import Competition, User
-from essays.security import roles
-from essays.web import get_or_404, now, refuse
+from essays.platform.db import db
+from essays.platform.errors import Refusal
+from essays.platform.security import roles
+from essays.platform.web import get_or_404, now, refuse
 from review import assignments, prepare, reminders, rubric, scoring
 from review.admin_views import _overview, bp
 from review.models import Assignment, ReviewCode

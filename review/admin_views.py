@@ -14,11 +14,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from essays.db import db
-from essays.errors import Refusal
 from essays.models import Competition
-from essays.security import roles
-from essays.web import get_or_404, now, refuse
+from essays.platform.db import db
+from essays.platform.errors import Refusal
+from essays.platform.security import roles
+from essays.platform.web import get_or_404, now, refuse
 from review import assignments, checks, prepare, rubric, scoring
 from review.identity import metadata_warnings
 from review.models import Assignment, ReviewCode, Score

@@ -22,10 +22,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from essays.audit import record
-from essays.errors import Refusal
+from essays.competitions.phases import PHASE_NAMES
 from essays.models import Competition, Unit, User
-from essays.phases import PHASE_NAMES
+from essays.platform.audit import record
+from essays.platform.errors import Refusal
 from essays.similarity.decisions import decisions_in_force
 from review import assign
 from review.models import Assignment, DeclaredConflict, ReviewCode, Score

@@ -1,4 +1,4 @@
-"""What must be settled before the review opens (registered with essays.phases).
+"""What must be settled before the review opens (registered with essays.competitions.phases).
 
 Moving to `review` is refused, with the reason, while:
 - a submission that should be judged (it has a version and is not disqualified for
@@ -16,8 +16,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from essays.competitions.phases import register_check
 from essays.models import Competition, Submission
-from essays.phases import register_check
 from essays.similarity.decisions import decisions_in_force
 from review import assignments, prepare, rubric, scoring
 from review.models import ReviewCode

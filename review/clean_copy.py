@@ -15,7 +15,7 @@ Text boxes, notes, headers, footers and comments are not in the text at all.
 
 `blocks` therefore infers the structure, simply:
 - lines are split as str.splitlines() does (\\n, \\r, \\v, \\f, \\x1c-\\x1e, \\x85,
-  \\u2028, \\u2029: the breaks essays.counting also treats as breaks); characters XML
+  \\u2028, \\u2029: the breaks essays.intake.counting also treats as breaks); characters XML
   cannot carry (other C0 controls, surrogates, U+FFFE/U+FFFF) are dropped; each line is
   stripped of surrounding whitespace (indents such as full-width spaces or a tab);
   empty lines are dropped;
@@ -70,7 +70,7 @@ from lxml import etree
 
 __all__ = ["Block", "blocks", "clean_docx", "download_name"]
 
-TITLE_WINDOW = 5  # the title is among the first five non-empty lines, as in essays.reader
+TITLE_WINDOW = 5  # the title is among the first five non-empty lines, as in essays.intake.docx.reader
 HEADING_MAX_CHARS = 40
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ENDINGS = set("。．.！!？?；;：:，,、…")

@@ -16,12 +16,12 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from essays import package
-from essays.cli_essays import admin_account
-from essays.db import db
-from essays.errors import Refusal
+from essays.intake.cli import admin_account
 from essays.models import Competition
-from essays.web import now
+from essays.package import format as package
+from essays.platform.db import db
+from essays.platform.errors import Refusal
+from essays.platform.web import now
 from review import forward, freeze, package_build, standings
 from review.rubric import format_points
 

@@ -1,6 +1,6 @@
 """The demo carried on to phase 评审中 (`flask --app app demo --phase review`) or 排名已冻结
 (`--phase ranked`: every sheet submitted, the ranking frozen, the top three chosen for the
-bureau), registered with essays.demo. For 评审中: intake is closed, codes are made, the
+bureau), registered with essays.demo.build. For 评审中: intake is closed, codes are made, the
 identity hits are settled (the essay that names its own unit is redacted, every redaction
 recorded), the rubric has the two usual gates, each essay has three judges (balanced,
 conflicts respected), review is open, and some sheets are submitted while others are drafts.
@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from essays.competitions import move_phase
-from essays.demo import register_phase
+from essays.competitions.operations import move_phase
+from essays.demo.build import register_phase
 from essays.models import Competition, User
 from review import assignments, forward, freeze, prepare, scoring
 from review.models import Assignment, ReviewCode

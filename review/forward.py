@@ -21,10 +21,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from essays.audit import record
-from essays.errors import Refusal
+from essays.competitions.phases import PHASE_NAMES
 from essays.models import Competition, User
-from essays.phases import PHASE_NAMES
+from essays.platform.audit import record
+from essays.platform.errors import Refusal
 from review import freeze
 from review.models import Assignment, RankEntry, Recommendation, Score
 

@@ -23,11 +23,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from essays.audit import record
-from essays.competitions import move_phase
-from essays.errors import Refusal
+from essays.competitions.operations import move_phase
+from essays.competitions.phases import PHASE_NAMES, register_check
 from essays.models import Competition, User
-from essays.phases import PHASE_NAMES, register_check
+from essays.platform.audit import record
+from essays.platform.errors import Refusal
 from review import ranking, standings
 from review.models import RankEntry, RankingRule
 

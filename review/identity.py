@@ -52,7 +52,7 @@ an identity, as Places (part as named in the zip, field, value):
   and their name), comment text ("comment"), header and footer paragraphs ("text"),
   deleted ("w:delText") and hidden ("w:vanish") text of the body, customXml/*.xml
   element text (the element's local name).
-The package is opened by essays.docx_safety (zip bombs, DOCTYPEs; safe parser); a file it
+The package is opened by essays.intake.docx.safety (zip bombs, DOCTYPEs; safe parser); a file it
 refuses gives []. At most MAX_XML_BYTES of parts are read in all, a part that cannot be
 read is skipped, at most MAX_PLACES places are returned, values are cut to 120 characters.
 """
@@ -66,9 +66,9 @@ from functools import lru_cache
 
 from lxml import etree
 
-from essays.docx_safety import BROKEN_ERRORS, MAX_XML_BYTES, Package, open_package, parse_xml
-from essays.docx_walk import W, is_on, w
-from essays.errors import Refusal
+from essays.intake.docx.safety import BROKEN_ERRORS, MAX_XML_BYTES, Package, open_package, parse_xml
+from essays.intake.docx.walk import W, is_on, w
+from essays.platform.errors import Refusal
 
 KINDS = ("own_unit", "author", "contact", "other_unit", "self_reference", "signature", "date_line")
 _RANK = {**{kind: rank for rank, kind in enumerate(KINDS)}, "date_line": KINDS.index("signature")}

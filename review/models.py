@@ -26,8 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from essays.db import Base, UTCDateTime, utcnow
 from essays.models import Competition, Submission, SubmissionVersion, User
+from essays.platform.db import Base, UTCDateTime, utcnow
 
 
 class ReviewCode(Base):

@@ -1,5 +1,5 @@
 """The package for the bureau-level selection, built from the essays chosen for forwarding
-(review.forward); its format (manifest.json, names, the .zip) is essays.package's.
+(review.forward); its format (manifest.json, names, the .zip) is essays.package.format's.
 
 What goes in:
 - 汇总表.xlsx: the forwarded essays as rows of the 汇总表 (review.export), 序号 from 1;
@@ -7,7 +7,7 @@ What goes in:
 - per essay, in rank order: the original file that was judged (the version the review code
   was made from, byte for byte) as 原件/名次-单位-题目.docx, the clean copy the judges read
   as 评审稿/作品编号.docx, and its 推荐表 as 推荐表/推荐表-名次-题目.docx;
-- manifest.json (essays.package.manifest): the competition (title, organiser, when
+- manifest.json (essays.package.format.manifest): the competition (title, organiser, when
   exported, the character limit) and every essay with its files' SHA-256.
 
 Two essays sharing a place, unit and title would get the same name: the second and later
@@ -21,10 +21,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from essays import package
-from essays.errors import Refusal
 from essays.models import Competition, Unit
-from essays.timeutil import local
+from essays.package import format as package
+from essays.platform.errors import Refusal
+from essays.platform.timeutil import local
 from review import export, forward, forward_docs, freeze, prepare
 from review.clean_copy import clean_docx
 

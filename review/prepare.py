@@ -24,10 +24,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from essays.audit import record
-from essays.errors import Refusal
+from essays.competitions.phases import PHASE_NAMES
 from essays.models import Competition, Submission, SubmissionVersion, Unit, User
-from essays.phases import PHASE_NAMES
+from essays.platform.audit import record
+from essays.platform.errors import Refusal
 from essays.similarity.decisions import decisions_in_force
 from review import clean_copy, identity
 from review.models import IdentityHit, ReviewCode
@@ -137,7 +137,7 @@ def decide_hits(session: Session, admin: User, code: ReviewCode, hit_ids: list[i
                 now: datetime) -> int:
     """Redacts or keeps the code's hits (`hit_ids`, or all still open when None); returns how
     many changed. Audited with the texts concerned, so what was redacted stays on record."""
-    # Locked like a phase move (essays.competitions.move_phase), so the review cannot open
+    # Locked like a phase move (essays.competitions.operations.move_phase), so the review cannot open
     # between a hit being set back to open and the check that counts open hits.
     session.refresh(code.competition, with_for_update=True)
     _require_phase(code.competition, "intake_closed")

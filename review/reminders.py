@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from essays.audit import record
-from essays.errors import Refusal
+from essays.competitions.phases import PHASE_NAMES
 from essays.models import Competition, User
-from essays.phases import PHASE_NAMES
+from essays.platform.audit import record
+from essays.platform.errors import Refusal
 from review import assignments
 from review.models import Assignment, Reminder
 

@@ -13,11 +13,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from essays.db import db
-from essays.errors import Refusal
 from essays.models import Competition
-from essays.security import roles
-from essays.web import now, refuse
+from essays.platform.db import db
+from essays.platform.errors import Refusal
+from essays.platform.security import roles
+from essays.platform.web import now, refuse
 from review import publicity
 from review.models import Objection, RankEntry
 

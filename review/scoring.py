@@ -23,10 +23,10 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from essays.audit import record
-from essays.errors import Refusal
+from essays.competitions.phases import PHASE_NAMES
 from essays.models import Competition, User
-from essays.phases import PHASE_NAMES
+from essays.platform.audit import record
+from essays.platform.errors import Refusal
 from review import assignments
 from review import rubric as rules
 from review.models import Assignment, Rubric, Score

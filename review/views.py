@@ -17,12 +17,12 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from essays import announcements
-from essays.db import db
-from essays.errors import Refusal
 from essays.models import Competition
-from essays.security import roles
-from essays.web import now
+from essays.people import announcements
+from essays.platform.db import db
+from essays.platform.errors import Refusal
+from essays.platform.security import roles
+from essays.platform.web import now
 from review import assignments, clean_copy, prepare, reminders, rubric, scoring
 from review.models import Assignment, Reminder, ReviewCode
 
@@ -152,7 +152,7 @@ def sheet(competition_id: int, code: str):
     submitting = request.form.get("action") == "submit"
     try:
         if submitting:
-            # The next code first: submit() ends holding the audit chain's head (essays.audit)
+            # The next code first: submit() ends holding the audit chain's head (essays.platform.audit)
             # until the request commits, and every other judge's submit waits for it.
             following = _next_code(_mine(assignment.code.competition), assignment)
             scoring.submit(db(), current_user, assignment, values, gates, comment, now())

@@ -26,7 +26,7 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
-from essays.db import database
+from essays.platform.db import database
 from tests.factories import PASSWORD, Factories
 
 CHROMIUM = os.environ.get("ZHENGWEN_CHROMIUM", "/usr/bin/chromium")

@@ -17,9 +17,10 @@ from sqlalchemy import create_engine, text, update
 from sqlalchemy.orm import sessionmaker
 
 from app import create_app
-from essays import accounts, migrate
-from essays.audit import GENESIS, AuditHead
-from essays.db import Base, make_engine
+from essays.people import accounts
+from essays.platform import migrate
+from essays.platform.audit import GENESIS, AuditHead
+from essays.platform.db import Base, make_engine
 from tests import factories
 
 # Hashing with scrypt costs ~50 ms a password; the suite creates hundreds of accounts.
@@ -157,7 +158,7 @@ def committed_app(engine, database_url, tmp_path, clock):
     app = create_app(_test_config(database_url, tmp_path, CLOCK=clock))
     app.instance_path = str(tmp_path / "instance")
     yield app
-    from essays.db import database
+    from essays.platform.db import database
 
     engine = database(app).engine
     with engine.begin() as conn:

@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from essays.accounts import create_user
-from essays.competitions import CompetitionSettings, create_competition
-from essays.docx_writer import DocxSpec, build_docx
-from essays.intake import EssayForm, receive
+from essays.competitions.operations import CompetitionSettings, create_competition
+from essays.intake.docx.writer import DocxSpec, build_docx
+from essays.intake.receive import EssayForm, receive
 from essays.models import Competition, Submission, Unit, User
-from essays.timeutil import end_of_day
+from essays.people.accounts import create_user
+from essays.platform.timeutil import end_of_day
 
 PASSWORD = "test-pass-2027"
 DEADLINE = end_of_day(date(2027, 5, 20))  # 2027-05-20 24:00 Shanghai

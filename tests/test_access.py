@@ -28,7 +28,7 @@ def world(make):
     other_submission = make.submission(competition, other_unit)
     make.user("judge", username="judge_a")
     admin = make.user("admin", username="admin_a")
-    from essays.announcements import post as post_announcement
+    from essays.people.announcements import post as post_announcement
 
     notice = post_announcement(make.session, admin, "通知", "内容", "everyone", [])
     return dict(competition=competition.id, submission=submission.id, other=other_submission.id,

@@ -11,11 +11,11 @@ from urllib.parse import unquote
 import pytest
 from sqlalchemy import func, select
 
-from essays.audit import AuditLog
-from essays.batch import BatchImport
-from essays.competitions import grant_extension
-from essays.intake import EssayForm, receive
+from essays.competitions.operations import grant_extension
+from essays.intake.batch import BatchImport
+from essays.intake.receive import EssayForm, receive
 from essays.models import Submission, SubmissionVersion
+from essays.platform.audit import AuditLog
 from tests.factories import DEADLINE, PASSWORD, docx_bytes
 from tests.test_batch import make_zip
 

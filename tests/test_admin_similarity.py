@@ -10,11 +10,11 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from essays.audit import AuditLog
-from essays.demo_text import load_corpus
-from essays.intake import EssayForm, receive
-from essays.job_models import Job
+from essays.demo.text import load_corpus
+from essays.intake.receive import EssayForm, receive
+from essays.jobs.models import Job
 from essays.models import Competition
+from essays.platform.audit import AuditLog
 from essays.similarity import service
 from essays.similarity.decisions import current_decision, is_disqualified
 from essays.similarity.models import BaseQuotation, SimilarityDecision, SimilarityReport
@@ -166,10 +166,10 @@ def test_filters(client, world, session, make):
 
 
 def test_long_lists_are_paginated(client, world, monkeypatch):
-    import essays.admin_similarity
+    import essays.similarity.views
 
     competition, units, subs = world
-    monkeypatch.setattr(essays.admin_similarity, "PER_PAGE", 4)
+    monkeypatch.setattr(essays.similarity.views, "PER_PAGE", 4)
     page = client.get(f"/admin/competitions/{competition.id}/similarity?page=2").get_data(as_text=True)
     assert re.findall(r'<tr id="version-\d+"[^>]*>\s*<td>(\d+)</td>', page) == ["5", "6"]
     assert "第 2 页，共 2 页" in page and "上一页" in page

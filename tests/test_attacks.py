@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from essays.competitions import move_phase
+from essays.competitions.operations import move_phase
 from review import assignments, freeze, prepare, publicity, scoring
 from review.models import Assignment, ReviewCode
 from tests.factories import DEADLINE, PASSWORD, docx_bytes

@@ -7,8 +7,8 @@ import threading
 import pytest
 from sqlalchemy import select, text, update
 
-from essays.audit import AuditLog, record, verify_chain
-from essays.db import database
+from essays.platform.audit import AuditLog, record, verify_chain
+from essays.platform.db import database
 
 
 def test_entries_chain_and_verify(session, make):

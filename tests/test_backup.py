@@ -11,9 +11,9 @@ from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from essays.audit import AuditLog
-from essays.backup import BackupError, restore
-from essays.db import Base
+from essays.platform.audit import AuditLog
+from essays.platform.backup import BackupError, restore
+from essays.platform.db import Base
 from tests.conftest import _test_config
 
 
@@ -87,7 +87,7 @@ def test_a_file_that_is_not_a_backup_is_refused(database_url, empty_url, tmp_pat
 
 
 def test_an_in_memory_database_cannot_be_backed_up(tmp_path):
-    from essays.backup import backup
+    from essays.platform.backup import backup
 
     with pytest.raises(BackupError, match="内存中的"):
         backup("sqlite://", tmp_path / "x")

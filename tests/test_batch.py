@@ -11,11 +11,19 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from essays import batch, batch_files
-from essays.audit import AuditLog, verify_chain
-from essays.batch_files import BatchFile, NotAZip, match_unit, parse_filename, read_folder, read_zip, split_authors
-from essays.errors import Refusal
+from essays.intake import batch, batch_files
+from essays.intake.batch_files import (
+    BatchFile,
+    NotAZip,
+    match_unit,
+    parse_filename,
+    read_folder,
+    read_zip,
+    split_authors,
+)
 from essays.models import Submission, SubmissionVersion
+from essays.platform.audit import AuditLog, verify_chain
+from essays.platform.errors import Refusal
 from tests.factories import DEADLINE, docx_bytes
 
 # --- names ---------------------------------------------------------------------------------

@@ -17,12 +17,12 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
-from essays import announcements
-from essays.competitions import grant_extension
-from essays.counting import count
+from essays.competitions.operations import grant_extension
+from essays.intake.counting import count
+from essays.intake.docx.reader import read_docx
 from essays.models import Competition, Submission, SubmissionVersion
-from essays.reader import read_docx
-from essays.timeutil import end_of_day
+from essays.people import announcements
+from essays.platform.timeutil import end_of_day
 from tests.factories import PASSWORD, docx_bytes
 
 if TYPE_CHECKING:

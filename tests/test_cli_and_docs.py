@@ -9,16 +9,16 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from essays.audit import verify_chain
-from essays.config import load_secret_key
-from essays.errors import CODES
 from essays.models import User
+from essays.platform.audit import verify_chain
+from essays.platform.config import load_secret_key
+from essays.platform.errors import CODES
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_readme_lists_every_error_code():
-    """Code, status and message, exactly as essays/errors.py has them."""
+    """Code, status and message, exactly as essays/platform/errors.py has them."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     listed = {code: (int(status), message) for code, status, message in
               re.findall(r"^\| `([A-Z_]+)` \| (\d+) \| (.*) \|$", readme, flags=re.M)}
@@ -47,7 +47,7 @@ def test_secret_key_is_created_once(tmp_path):
 
 def test_concurrent_workers_read_one_secret_key(tmp_path):
     """Eight processes start at once; all end up with the same key."""
-    code = ("import sys; from essays.config import load_secret_key; "
+    code = ("import sys; from essays.platform.config import load_secret_key; "
             "print(load_secret_key(sys.argv[1]))")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "inst")], cwd=ROOT,
                               stdout=subprocess.PIPE, text=True) for _ in range(8)]

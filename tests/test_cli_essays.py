@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from essays.audit import AuditLog
-from essays.inspection import IntakeRules, inspect_file
+from essays.intake.inspection import IntakeRules, inspect_file
 from essays.models import Submission, SubmissionVersion
+from essays.platform.audit import AuditLog
 from tests.factories import docx_bytes
 from tests.test_batch import make_zip
 

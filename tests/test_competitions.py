@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from essays.audit import AuditLog
 from essays.models import Competition, Extension
+from essays.platform.audit import AuditLog
 from tests.factories import DEADLINE
 
 FORM = {"title": "解放思想大讨论征文", "themes": "主题一\n主题二", "char_limit": 3000,

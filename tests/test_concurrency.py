@@ -8,11 +8,11 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from essays.competitions import CompetitionSettings, create_competition
-from essays.db import database
-from essays.errors import Refusal
-from essays.intake import EssayForm, receive
+from essays.competitions.operations import CompetitionSettings, create_competition
+from essays.intake.receive import EssayForm, receive
 from essays.models import Competition, Submission, SubmissionVersion, Unit, User
+from essays.platform.db import database
+from essays.platform.errors import Refusal
 from tests.factories import DEADLINE, Factories, docx_bytes
 
 

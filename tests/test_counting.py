@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from essays.counting import SHARED_PUNCTUATION, ZERO_WIDTH, Counts, count, is_east_asian
-from essays.docx_content import Paragraph, Segment
+from essays.intake.counting import SHARED_PUNCTUATION, ZERO_WIDTH, Counts, count, is_east_asian
+from essays.intake.docx.content import Paragraph, Segment
 
 # (paragraphs, 字数, 中文字符和朝鲜语单词, 非中文单词, 字符数(不计空格), 字符数(计空格))
 EXAMPLES = [

@@ -1,4 +1,4 @@
-"""The demo builder (essays.demo): what it stores, the files it writes, and its refusals."""
+"""The demo builder (essays.demo.build): what it stores, the files it writes, and its refusals."""
 
 from __future__ import annotations
 
@@ -13,10 +13,8 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
-from essays.audit import AuditLog, verify_chain
-from essays.counting import count
-from essays.demo import DEMO_URL, DemoReport, build_demo
-from essays.demo_text import (
+from essays.demo.build import DEMO_URL, DemoReport, build_demo
+from essays.demo.text import (
     EssayPlan,
     EssayWriter,
     full_width,
@@ -24,8 +22,9 @@ from essays.demo_text import (
     load_notice,
     parse_corpus,
 )
-from essays.errors import Refusal
-from essays.intake import EssayForm, receive
+from essays.intake.counting import count
+from essays.intake.docx.reader import read_docx
+from essays.intake.receive import EssayForm, receive
 from essays.models import (
     Competition,
     Extension,
@@ -34,8 +33,9 @@ from essays.models import (
     Unit,
     User,
 )
-from essays.reader import read_docx
-from essays.timeutil import format_deadline, next_may_20
+from essays.platform.audit import AuditLog, verify_chain
+from essays.platform.errors import Refusal
+from essays.platform.timeutil import format_deadline, next_may_20
 from tests.conftest import FIXED_NOW
 
 PASSWORD = "demo-pass-2027"

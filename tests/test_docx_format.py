@@ -1,4 +1,4 @@
-"""Format facts of a .docx (essays.docx_format): paper size, body and title font and size."""
+"""Format facts of a .docx (essays.intake.docx.format): paper size, body and title font and size."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from essays.docx_format import SIZE_NAMES, FormatFacts, format_facts, parse_size, same_font, size_name
-from essays.errors import Refusal
+from essays.intake.docx.format import SIZE_NAMES, FormatFacts, format_facts, parse_size, same_font, size_name
+from essays.platform.errors import Refusal
 from tests.docx_samples import NAMESPACES, docx, p, table, textbox, zip_bytes
 
 REAL_DOCX = Path(__file__).resolve().parents[2] / "shared" / "real-docx"

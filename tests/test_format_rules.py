@@ -10,8 +10,8 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from sqlalchemy import select
 
-from essays.docx_format import FormatFacts
-from essays.format_rules import clean_rules, describe_rules, format_warnings
+from essays.intake.docx.format import FormatFacts
+from essays.intake.format_rules import clean_rules, describe_rules, format_warnings
 from essays.models import Competition, Submission
 
 RULES = {"paper": "A4", "body_font": "仿宋_GB2312", "body_size": "三号"}

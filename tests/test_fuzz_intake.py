@@ -1,19 +1,19 @@
 """Fuzzing the intake (issue #7 item 5): generated and mutated uploads fed to inspect_file.
 
 Rules checked on every input:
-- essays.inspection.inspect_file(data, RULES) returns an Inspection, or raises
-  essays.errors.Refusal with one of READER_CODES, the codes the reader (essays.docx_safety,
-  essays.reader) and inspect_file itself give: UPLOAD_EMPTY, UPLOAD_ENCRYPTED, UPLOAD_OLD_DOC,
+- essays.intake.inspection.inspect_file(data, RULES) returns an Inspection, or raises
+  essays.platform.errors.Refusal with one of READER_CODES, the codes the reader (essays.intake.docx.safety,
+  essays.intake.docx.reader) and inspect_file itself give: UPLOAD_EMPTY, UPLOAD_ENCRYPTED, UPLOAD_OLD_DOC,
   UPLOAD_PDF, UPLOAD_NOT_DOCX, UPLOAD_BROKEN, UPLOAD_ZIP_BOMB, UPLOAD_XML_DOCTYPE,
   UPLOAD_MACRO, UPLOAD_NO_TEXT. Not OVER_LIMIT: inspect_file returns a verdict and its
   callers refuse; nor UPLOAD_TOO_LARGE or UPLOAD_MISSING, which the upload views give before
   the reader runs. Any other exception, or another code, fails the test.
-- RULES prescribe a format, so an accepted file is read by essays.docx_format too; when the
+- RULES prescribe a format, so an accepted file is read by essays.intake.docx.format too; when the
   reader finds no text, format_facts is called on its own and held to the same rule.
 - A package written as Word writes it (well-formed UTF-8 or UTF-16 parts, no DOCTYPE, valid
   content types and relationships, a sound zip), however odd its markup and text, is
   accepted or refused as UPLOAD_NO_TEXT, never as broken: a refusal there is a reader bug
-  the UPLOAD_BROKEN catch-all (essays.docx_safety.BROKEN_ERRORS) would otherwise hide.
+  the UPLOAD_BROKEN catch-all (essays.intake.docx.safety.BROKEN_ERRORS) would otherwise hide.
 - Never hangs: hypothesis's deadline (2 s an example; hypothesis fails only when the
   example is slow again on replay), plus a hard SIGALRM timer: an input taking more than
   HARD_TIMEOUT (5 s) fails the test with its size and first bytes. As a last resort,
@@ -37,7 +37,7 @@ Rules checked on every input:
 Inputs, one test each, and test_the_worst_cases: the hostile shapes the strategies reach
 only now and then (bombs, billion laughs, external entities, XIncludes, too deep nesting,
 encryption, unknown methods, macros), each run with memory measured:
-1. byte-level mutations of real files (python-docx via essays.docx_writer, hand-written
+1. byte-level mutations of real files (python-docx via essays.intake.docx.writer, hand-written
    WordprocessingML from tests.docx_samples, stored and Strict OOXML variants, OLE files):
    bit flips, bytes set, inserted, deleted, repeated, truncation, splicing two files, and
    zip header fields (flags, method, CRC, sizes, offsets, counts) set to edge values;
@@ -90,11 +90,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from essays.docx_format import format_facts
-from essays.docx_writer import DocxSpec, build_docx
-from essays.errors import Refusal
-from essays.inspection import Inspection, IntakeRules, inspect_file
-from essays.ole import OLE_MAGIC
+from essays.intake.docx.format import format_facts
+from essays.intake.docx.ole import OLE_MAGIC
+from essays.intake.docx.writer import DocxSpec, build_docx
+from essays.intake.inspection import Inspection, IntakeRules, inspect_file
+from essays.platform.errors import Refusal
 from tests.docx_samples import (
     DOCX_MAIN,
     NAMESPACES,
@@ -159,7 +159,7 @@ class Stats:
     runs: Counter
     outcomes: Counter
     broken_because: Counter  # the exception behind each UPLOAD_BROKEN (its __context__)
-    format_refusals: Counter  # refusals by essays.docx_format of files essays.reader accepted
+    format_refusals: Counter  # refusals by essays.intake.docx.format of files essays.intake.docx.reader accepted
     peak_python: int = 0
     peak_rss: int = 0
     slowest: float = 0.0

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from essays.counting import Counts
-from essays.errors import Refusal
-from essays.inspection import IntakeRules, inspect_file, limit_verdict
+from essays.intake.counting import Counts
+from essays.intake.inspection import IntakeRules, inspect_file, limit_verdict
+from essays.platform.errors import Refusal
 from tests.factories import docx_bytes
 
 

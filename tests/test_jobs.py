@@ -1,4 +1,4 @@
-"""The task queue (essays.jobs): enqueueing, immediate mode, the after-commit send, progress,
+"""The task queue (essays.jobs.queue): enqueueing, immediate mode, the after-commit send, progress,
 failures, the admin's jobs pages, the queue configuration, and one real consumer process."""
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from huey import MemoryHuey, RedisHuey, SqliteHuey
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from essays import batch as batches
-from essays import jobs
-from essays.audit import AuditLog, verify_chain
-from essays.db import database
-from essays.errors import Refusal
-from essays.job_models import Job
+from essays.intake import batch as batches
+from essays.jobs import queue as jobs
+from essays.jobs.models import Job
 from essays.models import Submission, Unit
+from essays.platform.audit import AuditLog, verify_chain
+from essays.platform.db import database
+from essays.platform.errors import Refusal
 from tests.factories import PASSWORD, Factories, docx_bytes
 from tests.test_batch import make_zip
 
@@ -560,7 +560,7 @@ def test_confirming_refuses_at_once_when_the_competition_moved_on(client, sessio
 def test_the_queue_is_sqlite_under_the_instance_folder_by_default(tmp_path):
     huey = jobs.make_huey(tmp_path / "instance")
     assert isinstance(huey, SqliteHuey) and huey.storage.filename == str(tmp_path / "instance" / "huey.db")
-    assert "essays.jobs.run_job" in huey._registry._registry and not huey.immediate
+    assert "essays.jobs.queue.run_job" in huey._registry._registry and not huey.immediate
 
 
 def test_the_queue_from_the_environment(tmp_path, monkeypatch):
@@ -629,7 +629,7 @@ def test_a_real_consumer_runs_the_batch_import(committed_app, database_url, tmp_
     log_path = tmp_path / "consumer.log"
     with log_path.open("w") as log:
         consumer = subprocess.Popen(
-            [str(Path(sys.executable).parent / "huey_consumer"), "essays.jobs.huey", "-w", "2", "-k", "thread",
+            [str(Path(sys.executable).parent / "huey_consumer"), "essays.jobs.queue.huey", "-w", "2", "-k", "thread",
              "-d", "0.1", "-m", "0.5"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         response = client.post(f"/admin/batches/{batch_id}", data={"unit-0": one_id, "unit-1": two_id})
@@ -664,7 +664,7 @@ def test_a_real_consumer_runs_the_batch_import(committed_app, database_url, tmp_
         except subprocess.TimeoutExpired:
             consumer.kill()
             consumer.wait()
-    assert "essays.jobs.run_job" in log_path.read_text()  # the consumer registered and ran the task
+    assert "essays.jobs.queue.run_job" in log_path.read_text()  # the consumer registered and ran the task
 
 
 @pytest.mark.browser

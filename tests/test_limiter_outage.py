@@ -18,7 +18,7 @@ def app_without_redis(database_url, session_factory, tmp_path):
                                   RATELIMIT_STORAGE_URI="redis://127.0.0.1:9/0", LOGIN_RATE_LIMIT="3 per minute",
                                   WTF_CSRF_ENABLED=False))
     yield app
-    from essays.security import limiter
+    from essays.platform.security import limiter
 
     limiter.init_app(create_app(_test_config(database_url, tmp_path)))  # back to memory for the other tests
 

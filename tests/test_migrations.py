@@ -5,14 +5,14 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import essays.audit
-import essays.batch
-import essays.job_models
+import essays.intake.batch
+import essays.jobs.models
 import essays.models  # (tables)
+import essays.platform.audit
 import essays.similarity.models  # (tables)
 import essays.similarity.references  # noqa: F401  (tables)
 import review.models  # noqa: F401  (tables)
-from essays.db import Base
+from essays.platform.db import Base
 
 
 def test_no_pending_autogenerate_diff(engine):
@@ -25,7 +25,7 @@ def test_no_pending_autogenerate_diff(engine):
 def test_schema_is_at_head(engine):
     from alembic.script import ScriptDirectory
 
-    from essays.migrate import alembic_config
+    from essays.platform.migrate import alembic_config
 
     with engine.connect() as conn:
         current = MigrationContext.configure(conn).get_current_revision()

@@ -1,4 +1,4 @@
-"""essays.package: names valid on Windows, the .zip as Explorer needs it, the round trip,
+"""essays.package.format: names valid on Windows, the .zip as Explorer needs it, the round trip,
 and every refusal of read() (pure: no app, no database)."""
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from essays import package
-from essays.errors import Refusal
-from essays.package import Package, PackageEntry, PackageFile, safe_name
+from essays.package import format as package
+from essays.package.format import Package, PackageEntry, PackageFile, safe_name
+from essays.platform.errors import Refusal
 from tests.docx_samples import with_declared_sizes
 from tests.test_batch import make_zip
 
-# --- Windows' rules, written out independently of essays.package --------------------------
+# --- Windows' rules, written out independently of essays.package.format --------------------------
 
 WINDOWS_ILLEGAL = re.compile(r'[<>:"\\|?*\x00-\x1f]')
 WINDOWS_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³]|CONIN\$|CONOUT\$)( *\..*)?$", re.I)

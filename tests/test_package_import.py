@@ -1,4 +1,4 @@
-"""essays.package_import and `flask essays import-package`: a brigade's package imported into
+"""essays.package.importing and `flask essays import-package`: a brigade's package imported into
 the bureau's competition, all or nothing, with the same files, texts and hashes."""
 
 from __future__ import annotations
@@ -9,15 +9,15 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 
-from essays import package
-from essays.audit import ACTION_NAMES, AuditLog
-from essays.errors import Refusal
-from essays.inspection import inspect_file
-from essays.intake import rules_for
+from essays.intake.docx.reader import read_docx
+from essays.intake.inspection import inspect_file
+from essays.intake.receive import rules_for
 from essays.models import Submission, SubmissionVersion
-from essays.package import Package, PackageEntry, PackageFile, safe_name
-from essays.package_import import import_package, organisation_unit
-from essays.reader import read_docx
+from essays.package import format as package
+from essays.package.format import Package, PackageEntry, PackageFile, safe_name
+from essays.package.importing import import_package, organisation_unit
+from essays.platform.audit import ACTION_NAMES, AuditLog
+from essays.platform.errors import Refusal
 from tests.factories import docx_bytes
 
 ORGANISER = "某某区城管执法大队"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from essays.audit import AuditLog
 from essays.models import AnnouncementRead, Unit, User
+from essays.platform.audit import AuditLog
 
 
 @pytest.fixture

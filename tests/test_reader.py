@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from essays.counting import count
-from essays.errors import Refusal
-from essays.reader import read_docx
+from essays.intake.counting import count
+from essays.intake.docx.reader import read_docx
+from essays.platform.errors import Refusal
 from tests.docx_samples import (
     DOCM_MAIN,
     DOTX_MAIN,

@@ -1,5 +1,5 @@
 """Crafted uploads that cost the reader time or memory, or slip past its checks (review of
-essays.ole, essays.docx_styles, essays.docx_safety). Each hostile file is built here, small
+essays.intake.docx.ole, essays.intake.docx.styles, essays.intake.docx.safety). Each hostile file is built here, small
 enough to run fast once fixed; the assertions are on work done (sectors read, lookups in
 the bytes) where that can be counted, else on loose times."""
 
@@ -10,18 +10,18 @@ import time
 
 import pytest
 
-from essays import docx_styles
-from essays.docx_safety import parse_xml
-from essays.docx_styles import StyleSheet
-from essays.errors import Refusal
-from essays.ole import ole_stream_names
-from essays.reader import read_docx
+from essays.intake.docx import styles as docx_styles
+from essays.intake.docx.ole import ole_stream_names
+from essays.intake.docx.reader import read_docx
+from essays.intake.docx.safety import parse_xml
+from essays.intake.docx.styles import StyleSheet
+from essays.platform.errors import Refusal
 from tests.docx_samples import NAMESPACES, app_xml, docx, ole_file, p, styles_xml, zip_bytes
 from tests.test_reader import _members
 
 
 class _CountingBytes(bytes):
-    """Bytes that count the slices taken of them: essays.ole reads a sector by slicing."""
+    """Bytes that count the slices taken of them: essays.intake.docx.ole reads a sector by slicing."""
 
     slices = 0
 
@@ -30,7 +30,7 @@ class _CountingBytes(bytes):
         return super().__getitem__(key)
 
 
-# --- essays.ole: the DIFAT chain ----------------------------------------------------------
+# --- essays.intake.docx.ole: the DIFAT chain ----------------------------------------------------------
 
 @pytest.mark.parametrize(("difat_sectors", "total_sectors"), [
     (100, 0),  # 109 + 100 * 127 slots naming FAT sector 0; before the fix each was read again
@@ -66,7 +66,7 @@ def test_loops_in_the_difat_and_directory_chains_end():
     assert slices == 3  # the DIFAT sector, FAT sector 0, the directory's sector: once each
 
 
-# --- essays.docx_styles: lookups in the bytes ----------------------------------------------
+# --- essays.intake.docx.styles: lookups in the bytes ----------------------------------------------
 
 def _big_styles(*styles: tuple[str, str, str | None, bool], filler: int = 900_000) -> str:
     """styles_xml with a large w:latentStyles first (under 1 MiB: no ratio check)."""
@@ -139,7 +139,7 @@ def test_a_stylesheet_without_a_parser_keeps_scanning():
     assert sheet.name("missing") == parsed.name("missing") == ""
 
 
-# --- essays.docx_safety: encodings the DOCTYPE check cannot read --------------------------
+# --- essays.intake.docx.safety: encodings the DOCTYPE check cannot read --------------------------
 
 LAUGHS = '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><lolz>&lol2;</lolz>'
 UTF7_LAUGHS = LAUGHS.replace("<", "+ADw-").replace(">", "+AD4-").replace("!", "+ACE-")
@@ -197,9 +197,9 @@ def test_a_utf16_document_is_read():
 
 
 def test_format_facts_does_not_scan_styles_one_by_one(monkeypatch):
-    """The format reader (essays.docx_format) cuts styles out of the bytes too; a miss or
+    """The format reader (essays.intake.docx.format) cuts styles out of the bytes too; a miss or
     many lookups switch it to one whole parse."""
-    from essays import docx_format
+    from essays.intake.docx import format as docx_format
 
     parses = []
     whole = docx_format._StyleFonts._parse_whole
@@ -211,7 +211,7 @@ def test_format_facts_does_not_scan_styles_one_by_one(monkeypatch):
     assert facts.title_font is None or isinstance(facts.title_font, str)
 
 
-# --- essays.reader: docProps/app.xml -------------------------------------------------------
+# --- essays.intake.docx.reader: docProps/app.xml -------------------------------------------------------
 
 @pytest.mark.parametrize(("words", "stored"), [("²", None), ("9" * 5000, None), ("1234567890", None),
                                                ("１２", 12), ("42", 42)])

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from essays.docx_writer import DocxSpec, build_docx
-from essays.reader import read_docx
+from essays.intake.docx.reader import read_docx
+from essays.intake.docx.writer import DocxSpec, build_docx
 from review.clean_copy import NEUTRAL_DATE, Block, blocks, clean_docx, download_name
 from tests import docx_samples as ds
 

@@ -9,10 +9,10 @@ import threading
 
 from sqlalchemy import func, select
 
-from essays.audit import AuditLog, verify_chain
-from essays.db import database
-from essays.errors import Refusal
 from essays.models import User
+from essays.platform.audit import AuditLog, verify_chain
+from essays.platform.db import database
+from essays.platform.errors import Refusal
 from review import assignments, prepare, scoring
 from review.models import Assignment, ReviewCode, Score
 from tests.factories import DEADLINE, Factories, docx_bytes

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import func, select
 
 import review.demo  # noqa: F401  (registers the phase)
-from essays.audit import AuditLog, verify_chain
-from essays.demo import ORGANISER, UNITS, build_demo
+from essays.demo.build import ORGANISER, UNITS, build_demo
+from essays.intake.docx.reader import read_docx
 from essays.models import Competition, Submission, SubmissionVersion, User
-from essays.reader import read_docx
+from essays.platform.audit import AuditLog, verify_chain
 from review.models import Assignment, IdentityHit, ReviewCode, Score
 from tests.conftest import FIXED_NOW
 

@@ -11,10 +11,10 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from essays.audit import AuditLog
-from essays.competitions import move_phase
-from essays.errors import Refusal
-from essays.intake import EssayForm, receive
+from essays.competitions.operations import move_phase
+from essays.intake.receive import EssayForm, receive
+from essays.platform.audit import AuditLog
+from essays.platform.errors import Refusal
 from essays.similarity.decisions import decide
 from review import assignments, prepare, rubric, scoring
 from review.models import Assignment, ReviewCode, Score

@@ -14,9 +14,9 @@ from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from essays import package
-from essays.audit import AuditLog
 from essays.models import Submission, SubmissionVersion
+from essays.package import format as package
+from essays.platform.audit import AuditLog
 from review import forward, freeze, package_build
 from review.models import Assignment, RankEntry, Recommendation, Score
 from tests.test_review_flow import AFTER, flash_error, page_text
@@ -47,7 +47,7 @@ def test_the_choice_is_top_n_or_tiers(top, tiers, expected):
 @pytest.mark.parametrize(("top", "tiers"), [("", []), ("3", ["一等奖"]), ("0", []), ("501", []), ("三", []),
                                             ("", ["特等奖"])])
 def test_a_bad_choice_is_refused(top, tiers):
-    from essays.errors import Refusal
+    from essays.platform.errors import Refusal
 
     with pytest.raises(Refusal) as e:
         forward.parse_choice(top, tiers, ["一等奖", "二等奖"])
@@ -190,7 +190,7 @@ def test_the_cli_exports_the_top_n(runner, session, make, frozen, tmp_path):
 
 
 def test_the_package_imports_into_a_second_competition_with_the_same_texts_and_hashes(session, make, frozen):
-    from essays.package_import import import_package, organisation_unit
+    from essays.package.importing import import_package, organisation_unit
 
     competition, units, subs, judges, codes = frozen
     admin = make.admin()

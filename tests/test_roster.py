@@ -9,9 +9,9 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from essays.errors import Refusal
 from essays.models import Unit, User
-from essays.roster import parse_roster
+from essays.people.roster import parse_roster
+from essays.platform.errors import Refusal
 
 HEADER = ["单位", "简称", "联系人", "联系电话", "账号", "姓名", "角色"]
 GOOD = [

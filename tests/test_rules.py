@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from essays.accounts import generate_password, lockout_after_failure, password_problem
-from essays.phases import PhaseFacts, refusal_reason
-from essays.rules import effective_deadline, is_on_time, unit_status
-from essays.timeutil import (
+from essays.competitions.phases import PhaseFacts, refusal_reason
+from essays.intake.rules import effective_deadline, is_on_time, unit_status
+from essays.people.accounts import generate_password, lockout_after_failure, password_problem
+from essays.platform.timeutil import (
     deadline_day,
     end_of_day,
     format_deadline,
@@ -139,7 +139,7 @@ def test_lockout_after_five_failures():
 
 
 def test_a_phase_whose_feature_is_not_installed_is_refused(monkeypatch):
-    import essays.phases
+    import essays.competitions.phases
 
-    monkeypatch.setattr(essays.phases, "_CHECKS", {})  # as if the review package were absent
+    monkeypatch.setattr(essays.competitions.phases, "_CHECKS", {})  # as if the review package were absent
     assert "尚未启用" in refusal_reason("review", "ranked", facts())

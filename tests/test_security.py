@@ -7,8 +7,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from essays.audit import AuditLog
 from essays.models import Competition, User
+from essays.platform.audit import AuditLog
 from tests.factories import PASSWORD
 
 
@@ -174,8 +174,8 @@ def test_a_logged_in_user_gets_the_chinese_retry_page_while_the_database_is_away
     """Found by bench/faults.py: the user loader failed again while the error page rendered,
     and gunicorn answered with its own English 500."""
     from app import create_app
-    from essays import migrate
-    from essays.db import database
+    from essays.platform import migrate
+    from essays.platform.db import database
     from tests.factories import Factories
 
     folder = tmp_path / "db"

@@ -13,8 +13,8 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from essays.audit import AuditLog
-from essays.job_models import Job
+from essays.jobs.models import Job
+from essays.platform.audit import AuditLog
 from essays.similarity import references
 from essays.similarity.models import BaseQuotation, ReferenceText, SimilarityPrint, SimilarityReport
 from tests.docx_samples import ole_file

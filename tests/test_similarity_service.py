@@ -6,9 +6,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from essays.audit import AuditLog
-from essays.intake import EssayForm, receive
+from essays.intake.receive import EssayForm, receive
 from essays.models import SubmissionVersion
+from essays.platform.audit import AuditLog
 from essays.similarity import index, service
 from essays.similarity.models import (
     REFERENCE_SCOPE,
@@ -165,8 +165,8 @@ def test_refreshing_stale_reports_is_audited_and_skips_replaced_versions(session
 
 
 def test_the_minute_task_refreshes_stale_reports_in_the_consumer(committed_app):
-    from essays import jobs
-    from essays.db import database
+    from essays.jobs import queue as jobs
+    from essays.platform.db import database
     from tests.factories import Factories
 
     app = committed_app

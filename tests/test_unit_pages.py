@@ -107,7 +107,7 @@ def test_deadline_is_enforced_and_extension_allows_late(client, setup, make, ses
     page = response.get_data(as_text=True)
     assert response.status_code == 409
     assert "DEADLINE_PASSED" in page and "2027年5月20日 24:00" in page
-    from essays.competitions import grant_extension
+    from essays.competitions.operations import grant_extension
 
     grant_extension(session, make.admin(), competition, unit, DEADLINE + timedelta(days=7), "执勤")
     response = post(client, f"/unit/competitions/{competition.id}/submit", form(competition, docx_bytes()))
@@ -286,8 +286,8 @@ def test_receipt_shows_breakdown_and_warnings(client, setup, session):
 def test_every_bad_input_kind_through_the_page(client, setup, make, session, kind):
     """Each kind the reader refuses, sent as a replacement: the code and its Chinese message
     are shown, and the stored version (and the audit log) stay exactly as they were."""
-    from essays.audit import AuditLog
-    from essays.errors import Refusal
+    from essays.platform.audit import AuditLog
+    from essays.platform.errors import Refusal
 
     data, code = BAD_INPUTS[kind]
     competition, unit, user = setup

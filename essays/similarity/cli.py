@@ -19,8 +19,8 @@ from pathlib import Path
 
 import click
 
-from essays.cli_essays import essays_cli
-from essays.errors import Refusal
+from essays.intake.cli import essays_cli
+from essays.platform.errors import Refusal
 from essays.similarity.corpus import Document, compare_corpus
 from essays.similarity.files import collect, read_text
 from essays.similarity.traces import find_traces, trace_summary
@@ -87,12 +87,12 @@ def similar_command(as_json: bool, min_ratio: float, bases: tuple[Path, ...], re
 @click.option("--by", "username", default="", help="以哪个管理员账号记录（只有一个管理员时可省略）")
 def similar_run_command(competition_id: int, username: str) -> None:
     """全活动查重：用数据库中每篇论文的最新版本和比对文献重新生成查重报告。"""
-    from essays.audit import record
-    from essays.cli_essays import admin_account
-    from essays.db import db
+    from essays.intake.cli import admin_account
     from essays.models import Competition
+    from essays.platform.audit import record
+    from essays.platform.db import db
+    from essays.platform.web import now
     from essays.similarity.runs import run_competition
-    from essays.web import now
 
     session = db()
     competition = session.get(Competition, competition_id)

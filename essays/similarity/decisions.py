@@ -20,9 +20,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from essays.audit import record
-from essays.errors import Refusal
 from essays.models import Competition, Submission, SubmissionVersion, User
+from essays.platform.audit import record
+from essays.platform.errors import Refusal
 from essays.similarity.models import DECISIONS, SimilarityDecision
 
 REASON_MAX = 2000

@@ -1,4 +1,4 @@
-"""The copy-detection job kinds (essays.jobs), run by the task queue:
+"""The copy-detection job kinds (essays.jobs.queue), run by the task queue:
 
 - "similarity.run": the whole-competition run (essays.similarity.runs.run_competition),
   audited as "similarity.run"; its result (counts of essays, pairs, levels, seconds) is
@@ -16,11 +16,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from essays.audit import record
-from essays.errors import Refusal
-from essays.job_models import Job
-from essays.jobs import Progress, every_minute, job_kind
+from essays.jobs.models import Job
+from essays.jobs.queue import Progress, every_minute, job_kind
 from essays.models import Competition
+from essays.platform.audit import record
+from essays.platform.errors import Refusal
 from essays.similarity import references, service
 from essays.similarity.runs import run_competition
 
@@ -29,7 +29,7 @@ LOAD = "references.load"
 
 
 def _now():
-    from essays.web import now  # the app's clock (tests set CLOCK)
+    from essays.platform.web import now  # the app's clock (tests set CLOCK)
 
     return now()
 

@@ -33,8 +33,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from essays.db import Base, UTCDateTime, utcnow
 from essays.models import Submission, SubmissionVersion, User
+from essays.platform.db import Base, UTCDateTime, utcnow
 
 REFERENCE_SCOPE = 0
 LEVELS = ("none", "listed", "suspect", "severe")

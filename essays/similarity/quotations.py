@@ -19,9 +19,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from essays.audit import record
-from essays.errors import Refusal
 from essays.models import User
+from essays.platform.audit import record
+from essays.platform.errors import Refusal
 from essays.similarity.models import BaseQuotation
 from essays.similarity.normalize import normalize
 

@@ -1,12 +1,12 @@
 """Reading the files of a reference upload (pure: bytes and names in, text or Refusal out).
 
-- .docx (and the other Word names) are read like an upload (essays.inspection), so a .doc,
+- .docx (and the other Word names) are read like an upload (essays.intake.inspection), so a .doc,
   a PDF, an encrypted or broken file is refused with the upload's own codes;
 - .txt: UTF-16 with its BOM, else UTF-8 (BOM or not), else GB18030, the superset of the
   GBK that Chinese Windows writes; control characters mean it is no text
   (REFERENCE_NOT_TEXT). A .txt whose bytes are a zip, an OLE file or a PDF is read as a
   document: the content decides where it says what it is;
-- a .zip's folders are walked, Windows' GBK names decoded (essays.batch_files.decode_name),
+- a .zip's folders are walked, Windows' GBK names decoded (essays.intake.batch_files.decode_name),
   system files skipped, each member limited like a batch of essays.
 """
 
@@ -18,12 +18,12 @@ import unicodedata
 import zipfile
 from pathlib import PurePosixPath
 
-from essays.batch_files import SKIP_SYSTEM, BatchFile, basename, decode_name
-from essays.counting import count
-from essays.docx_safety import MAX_ENTRIES, MAX_RATIO, MAX_TOTAL_BYTES, RATIO_MIN_SIZE, read_member
-from essays.errors import Refusal
-from essays.inspection import IntakeRules, inspect_file
-from essays.ole import OLE_MAGIC
+from essays.intake.batch_files import SKIP_SYSTEM, BatchFile, basename, decode_name
+from essays.intake.counting import count
+from essays.intake.docx.ole import OLE_MAGIC
+from essays.intake.docx.safety import MAX_ENTRIES, MAX_RATIO, MAX_TOTAL_BYTES, RATIO_MIN_SIZE, read_member
+from essays.intake.inspection import IntakeRules, inspect_file
+from essays.platform.errors import Refusal
 
 DOCUMENT_SUFFIXES = (".docx", ".doc", ".wps", ".docm", ".dotx", ".dotm", ".pdf")
 TEXT_SUFFIXES = (".txt",)

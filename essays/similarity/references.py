@@ -28,11 +28,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from essays.audit import record
-from essays.batch_files import BatchFile, basename
-from essays.db import Base, UTCDateTime, utcnow
-from essays.errors import Refusal
+from essays.intake.batch_files import BatchFile, basename
 from essays.models import User
+from essays.platform.audit import record
+from essays.platform.db import Base, UTCDateTime, utcnow
+from essays.platform.errors import Refusal
 from essays.similarity.models import ReferenceText, SimilarityPrint
 from essays.similarity.reference_files import (  # noqa: F401  (the upload's reading, re-exported)
     check_name,

@@ -27,8 +27,8 @@ import numpy as np
 from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.orm import Session
 
-from essays.audit import record
 from essays.models import Competition, SubmissionVersion, Theme
+from essays.platform.audit import record
 from essays.similarity.align import chain, kgram_spans, runs, seeds, widen
 from essays.similarity.base import BaseText, base_mask, build_base
 from essays.similarity.candidates import Holder, find, id_in

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from essays.audit import record
-from essays.errors import Refusal
 from essays.models import Competition, Submission, SubmissionVersion, User
+from essays.platform.audit import record
+from essays.platform.errors import Refusal
 from essays.similarity.models import SimilarityReport
 from essays.similarity.service import level_for
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import essays.db
+import essays.platform.db
 
 revision = '0001'
 down_revision = None
@@ -36,12 +36,12 @@ def upgrade() -> None:
     sa.Column('notice_text', sa.Text(), nullable=False),
     sa.Column('char_limit', sa.Integer(), nullable=False),
     sa.Column('limit_is_hard', sa.Boolean(), nullable=False),
-    sa.Column('deadline', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('deadline', essays.platform.db.UTCDateTime(), nullable=False),
     sa.Column('min_per_unit', sa.Integer(), nullable=False),
     sa.Column('max_per_unit', sa.Integer(), nullable=False),
     sa.Column('phase', sa.String(length=20), nullable=False),
-    sa.Column('created_at', essays.db.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', essays.platform.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', essays.platform.db.UTCDateTime(), nullable=False),
     sa.CheckConstraint("phase IN ('draft', 'open', 'intake_closed', 'review', 'ranked', 'published', 'closed')", name=op.f('ck_competition_phase_known')),
     sa.CheckConstraint('char_limit > 0', name=op.f('ck_competition_char_limit_positive')),
     sa.CheckConstraint('max_per_unit >= min_per_unit', name=op.f('ck_competition_max_not_below_min')),
@@ -85,10 +85,10 @@ def upgrade() -> None:
     sa.Column('must_change_password', sa.Boolean(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('failed_logins', sa.Integer(), nullable=False),
-    sa.Column('locked_until', essays.db.UTCDateTime(), nullable=True),
+    sa.Column('locked_until', essays.platform.db.UTCDateTime(), nullable=True),
     sa.Column('session_version', sa.Integer(), nullable=False),
-    sa.Column('created_at', essays.db.UTCDateTime(), nullable=False),
-    sa.Column('last_login_at', essays.db.UTCDateTime(), nullable=True),
+    sa.Column('created_at', essays.platform.db.UTCDateTime(), nullable=False),
+    sa.Column('last_login_at', essays.platform.db.UTCDateTime(), nullable=True),
     sa.CheckConstraint("role != 'unit' OR unit_id IS NOT NULL", name=op.f('ck_user_account_unit_account_has_unit')),
     sa.CheckConstraint("role IN ('admin', 'unit', 'judge')", name=op.f('ck_user_account_role_known')),
     sa.CheckConstraint('failed_logins >= 0', name=op.f('ck_user_account_failed_logins_not_negative')),
@@ -102,7 +102,7 @@ def upgrade() -> None:
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('audience', sa.String(length=20), nullable=False),
     sa.Column('author_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', essays.platform.db.UTCDateTime(), nullable=False),
     sa.CheckConstraint("audience IN ('all_units', 'some_units', 'judges', 'everyone')", name=op.f('ck_announcement_audience_known')),
     sa.ForeignKeyConstraint(['author_id'], ['user_account.id'], name=op.f('fk_announcement_author_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_announcement'))
@@ -110,7 +110,7 @@ def upgrade() -> None:
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('created_at', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', essays.platform.db.UTCDateTime(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('action', sa.String(length=60), nullable=False),
     sa.Column('object_type', sa.String(length=40), nullable=False),
@@ -131,10 +131,10 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('competition_id', sa.Integer(), nullable=False),
     sa.Column('unit_id', sa.Integer(), nullable=False),
-    sa.Column('until', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('until', essays.platform.db.UTCDateTime(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('granted_by_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', essays.platform.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['competition_id'], ['competition.id'], name=op.f('fk_extension_competition_id_competition'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['granted_by_id'], ['user_account.id'], name=op.f('fk_extension_granted_by_id_user_account')),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_extension_unit_id_unit')),
@@ -149,8 +149,8 @@ def upgrade() -> None:
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('authors', sa.JSON(), nullable=False),
     sa.Column('contact_phone', sa.String(length=30), nullable=False),
-    sa.Column('created_at', essays.db.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', essays.platform.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', essays.platform.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['competition_id'], ['competition.id'], name=op.f('fk_submission_competition_id_competition')),
     sa.ForeignKeyConstraint(['theme_id'], ['theme.id'], name=op.f('fk_submission_theme_id_theme')),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], name=op.f('fk_submission_unit_id_unit')),
@@ -162,7 +162,7 @@ def upgrade() -> None:
     op.create_table('announcement_read',
     sa.Column('announcement_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('read_at', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('read_at', essays.platform.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['announcement_id'], ['announcement.id'], name=op.f('fk_announcement_read_announcement_id_announcement'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_announcement_read_user_id_user_account')),
     sa.PrimaryKeyConstraint('announcement_id', 'user_id', name=op.f('pk_announcement_read'))
@@ -183,7 +183,7 @@ def upgrade() -> None:
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('original_filename', sa.String(length=255), nullable=False),
     sa.Column('uploader_id', sa.Integer(), nullable=False),
-    sa.Column('uploaded_at', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('uploaded_at', essays.platform.db.UTCDateTime(), nullable=False),
     sa.Column('late', sa.Boolean(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('char_count', sa.Integer(), nullable=False),

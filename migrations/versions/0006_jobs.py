@@ -1,4 +1,4 @@
-"""jobs: long work done by the task queue (essays.job_models.Job)
+"""jobs: long work done by the task queue (essays.jobs.models.Job)
 
 Revision ID: 0006
 Revises: 0005
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import essays.db
+import essays.platform.db
 
 revision = '0006'
 down_revision = '0005'
@@ -32,10 +32,10 @@ def upgrade() -> None:
     sa.Column('error_code', sa.String(length=40), nullable=False),
     sa.Column('params', sa.JSON(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', essays.db.UTCDateTime(), nullable=False),
-    sa.Column('started_at', essays.db.UTCDateTime(), nullable=True),
-    sa.Column('progress_at', essays.db.UTCDateTime(), nullable=True),
-    sa.Column('finished_at', essays.db.UTCDateTime(), nullable=True),
+    sa.Column('created_at', essays.platform.db.UTCDateTime(), nullable=False),
+    sa.Column('started_at', essays.platform.db.UTCDateTime(), nullable=True),
+    sa.Column('progress_at', essays.platform.db.UTCDateTime(), nullable=True),
+    sa.Column('finished_at', essays.platform.db.UTCDateTime(), nullable=True),
     sa.CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name=op.f('ck_job_status_known')),
     sa.CheckConstraint('progress_done >= 0 AND progress_total >= 0', name=op.f('ck_job_progress_not_negative')),
     sa.ForeignKeyConstraint(['competition_id'], ['competition.id'], name=op.f('fk_job_competition_id_competition')),

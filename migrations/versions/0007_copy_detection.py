@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import essays.db
+import essays.platform.db
 
 revision = '0007'
 down_revision = '0006'
@@ -29,7 +29,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', essays.platform.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_base_quotation_created_by_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_base_quotation')),
     sa.UniqueConstraint('text', name='uq_base_quotation_text')
@@ -45,7 +45,7 @@ def upgrade() -> None:
     sa.Column('char_count', sa.Integer(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_by_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', essays.platform.db.UTCDateTime(), nullable=False),
     sa.CheckConstraint('length(sha256) = 64', name=op.f('ck_reference_text_sha256_hex')),
     sa.ForeignKeyConstraint(['created_by_id'], ['user_account.id'], name=op.f('fk_reference_text_created_by_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reference_text')),
@@ -58,7 +58,7 @@ def upgrade() -> None:
     sa.Column('decision', sa.String(length=20), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('decided_by_id', sa.Integer(), nullable=False),
-    sa.Column('decided_at', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('decided_at', essays.platform.db.UTCDateTime(), nullable=False),
     sa.CheckConstraint("decision IN ('dismissed', 'confirmed', 'disqualified')", name=op.f('ck_similarity_decision_decision_known')),
     sa.CheckConstraint('length(reason) > 0', name=op.f('ck_similarity_decision_reason_given')),
     sa.ForeignKeyConstraint(['decided_by_id'], ['user_account.id'], name=op.f('fk_similarity_decision_decided_by_id_user_account')),
@@ -102,7 +102,7 @@ def upgrade() -> None:
     sa.Column('sources', sa.JSON(), nullable=False),
     sa.Column('traces', sa.JSON(), nullable=False),
     sa.Column('hot', sa.JSON(), nullable=False),
-    sa.Column('checked_at', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('checked_at', essays.platform.db.UTCDateTime(), nullable=False),
     sa.CheckConstraint("level IN ('none', 'listed', 'suspect', 'severe')", name=op.f('ck_similarity_report_level_known')),
     sa.CheckConstraint('base_ratio >= 0 AND base_ratio <= 1', name=op.f('ck_similarity_report_base_ratio_share')),
     sa.CheckConstraint('total_ratio >= 0 AND total_ratio <= 1', name=op.f('ck_similarity_report_total_ratio_share')),

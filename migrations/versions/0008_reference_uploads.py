@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import essays.db
+import essays.platform.db
 
 revision = '0008'
 down_revision = '0007'
@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('uploaded_by_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', essays.platform.db.UTCDateTime(), nullable=False),
     sa.CheckConstraint("status IN ('pending', 'done')", name=op.f('ck_reference_upload_status_known')),
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['user_account.id'], name=op.f('fk_reference_upload_uploaded_by_id_user_account')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reference_upload'))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import essays.db
+import essays.platform.db
 
 revision = '0010'
 down_revision = '0009'
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('criteria', sa.JSON(), nullable=False),
     sa.Column('step', sa.Numeric(precision=3, scale=1), nullable=False),
     sa.Column('gates', sa.JSON(), nullable=False),
-    sa.Column('updated_at', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', essays.platform.db.UTCDateTime(), nullable=False),
     sa.CheckConstraint('step IN (1, 0.5)', name=op.f('ck_rubric_step_known')),
     sa.ForeignKeyConstraint(['competition_id'], ['competition.id'], name=op.f('fk_rubric_competition_id_competition'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('competition_id', name=op.f('pk_rubric'))
@@ -36,8 +36,8 @@ def upgrade() -> None:
     sa.Column('judge_id', sa.Integer(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('sent_by_id', sa.Integer(), nullable=False),
-    sa.Column('sent_at', essays.db.UTCDateTime(), nullable=False),
-    sa.Column('read_at', essays.db.UTCDateTime(), nullable=True),
+    sa.Column('sent_at', essays.platform.db.UTCDateTime(), nullable=False),
+    sa.Column('read_at', essays.platform.db.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['competition_id'], ['competition.id'], name=op.f('fk_reminder_competition_id_competition'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['judge_id'], ['user_account.id'], name=op.f('fk_reminder_judge_id_user_account')),
     sa.ForeignKeyConstraint(['sent_by_id'], ['user_account.id'], name=op.f('fk_reminder_sent_by_id_user_account')),
@@ -52,7 +52,7 @@ def upgrade() -> None:
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('scanned', sa.Boolean(), nullable=False),
     sa.Column('excluded_reason', sa.Text(), nullable=False),
-    sa.Column('created_at', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', essays.platform.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['competition_id'], ['competition.id'], name=op.f('fk_review_code_competition_id_competition'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['submission_id'], ['submission.id'], name=op.f('fk_review_code_submission_id_submission'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['version_id'], ['submission_version.id'], name=op.f('fk_review_code_version_id_submission_version'), ondelete='CASCADE'),
@@ -65,7 +65,7 @@ def upgrade() -> None:
     sa.Column('competition_id', sa.Integer(), nullable=False),
     sa.Column('judge_id', sa.Integer(), nullable=False),
     sa.Column('code_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', essays.platform.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['code_id'], ['review_code.id'], name=op.f('fk_assignment_code_id_review_code'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['competition_id'], ['competition.id'], name=op.f('fk_assignment_competition_id_competition'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['judge_id'], ['user_account.id'], name=op.f('fk_assignment_judge_id_user_account')),
@@ -78,7 +78,7 @@ def upgrade() -> None:
     sa.Column('code_id', sa.Integer(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('declared_by_id', sa.Integer(), nullable=False),
-    sa.Column('declared_at', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('declared_at', essays.platform.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['code_id'], ['review_code.id'], name=op.f('fk_declared_conflict_code_id_review_code'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['declared_by_id'], ['user_account.id'], name=op.f('fk_declared_conflict_declared_by_id_user_account')),
     sa.ForeignKeyConstraint(['judge_id'], ['user_account.id'], name=op.f('fk_declared_conflict_judge_id_user_account')),
@@ -96,7 +96,7 @@ def upgrade() -> None:
     sa.Column('context', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('resolved_by_id', sa.Integer(), nullable=True),
-    sa.Column('resolved_at', essays.db.UTCDateTime(), nullable=True),
+    sa.Column('resolved_at', essays.platform.db.UTCDateTime(), nullable=True),
     sa.CheckConstraint("status IN ('open', 'redacted', 'kept')", name=op.f('ck_identity_hit_status_known')),
     sa.ForeignKeyConstraint(['code_id'], ['review_code.id'], name=op.f('fk_identity_hit_code_id_review_code'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['resolved_by_id'], ['user_account.id'], name=op.f('fk_identity_hit_resolved_by_id_user_account')),
@@ -111,8 +111,8 @@ def upgrade() -> None:
     sa.Column('comment', sa.Text(), nullable=False),
     sa.Column('total', sa.Numeric(precision=5, scale=1), nullable=True),
     sa.Column('void', sa.Boolean(), nullable=False),
-    sa.Column('saved_at', essays.db.UTCDateTime(), nullable=False),
-    sa.Column('submitted_at', essays.db.UTCDateTime(), nullable=True),
+    sa.Column('saved_at', essays.platform.db.UTCDateTime(), nullable=False),
+    sa.Column('submitted_at', essays.platform.db.UTCDateTime(), nullable=True),
     sa.Column('entered_by_id', sa.Integer(), nullable=True),
     sa.CheckConstraint("status = 'draft' OR total IS NOT NULL", name=op.f('ck_score_submitted_has_total')),
     sa.CheckConstraint("status IN ('draft', 'submitted')", name=op.f('ck_score_status_known')),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import essays.db
+import essays.platform.db
 
 revision = '0011'
 down_revision = '0010'
@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('keep_ties', sa.Boolean(), nullable=False),
     sa.Column('tiers', sa.JSON(), nullable=False),
     sa.Column('cap_per_unit', sa.Integer(), nullable=True),
-    sa.Column('updated_at', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', essays.platform.db.UTCDateTime(), nullable=False),
     sa.CheckConstraint("method IN ('mean', 'trimmed_mean', 'median', 'zscore')", name=op.f('ck_ranking_rule_method_known')),
     sa.CheckConstraint('cap_per_unit IS NULL OR cap_per_unit >= 1', name=op.f('ck_ranking_rule_cap_positive')),
     sa.ForeignKeyConstraint(['competition_id'], ['competition.id'], name=op.f('fk_ranking_rule_competition_id_competition'), ondelete='CASCADE'),
@@ -40,7 +40,7 @@ def upgrade() -> None:
     sa.Column('score', sa.Numeric(precision=6, scale=2), nullable=True),
     sa.Column('award', sa.String(length=50), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('frozen_at', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('frozen_at', essays.platform.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['code_id'], ['review_code.id'], name=op.f('fk_rank_entry_code_id_review_code'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['competition_id'], ['competition.id'], name=op.f('fk_rank_entry_competition_id_competition'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rank_entry')),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import essays.db
+import essays.platform.db
 
 revision = '0013'
 down_revision = '0012'
@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('unit_opinion', sa.Text(), nullable=False),
     sa.Column('updated_by_id', sa.Integer(), nullable=False),
-    sa.Column('updated_at', essays.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', essays.platform.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['competition_id'], ['competition.id'], name=op.f('fk_recommendation_competition_id_competition'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['entry_id'], ['rank_entry.id'], name=op.f('fk_recommendation_entry_id_rank_entry'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['updated_by_id'], ['user_account.id'], name=op.f('fk_recommendation_updated_by_id_user_account')),

@@ -1,0 +1,1 @@
+"""Competitions: setup, phases and their moves, extensions, and the admin's competition pages."""

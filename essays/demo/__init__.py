@@ -1,0 +1,1 @@
+"""The demo: an empty database filled with a competition built on the seed notice."""

@@ -1,0 +1,66 @@
+"""Small helpers shared by the views."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, flash, render_template, request
+from flask_babel import gettext as _
+
+from essays.platform.db import db, utcnow
+from essays.platform.errors import Refusal
+
+
+def now() -> datetime:
+    """The current time; tests and the demo may set CLOCK to a function returning another."""
+    clock = current_app.config.get("CLOCK")
+    return clock() if clock else utcnow()
+
+
+def client_ip() -> str:
+    return request.remote_addr or ""
+
+
+def refuse(refusal: Refusal, template: str, **context):
+    """Shows `template` again with the refusal's message, answering with its status.
+
+    The non-2xx status makes the request roll back (essays.platform.db), so nothing is stored."""
+    flash(_("%(message)s（错误代码 %(code)s）", message=refusal.message, code=refusal.code), "error")
+    return render_template(template, **context), refusal.status
+
+
+def invalid(template: str, **context):
+    """A form that failed validation: the fields show what is wrong, the code is FORM_INVALID."""
+    return refuse(Refusal("FORM_INVALID"), template, **context)
+
+
+def get_or_404(model, ident):
+    from flask import abort
+
+    obj = db().get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def upload_limit(config_key: str):
+    """Marks a view's request size limit (a config key). The limit is applied by the hook
+    in `init_app`, which must run before CSRFProtect's: that hook reads the form, and
+    Werkzeug takes the size limit in force at the first read of the body."""
+
+    def decorate(view):
+        view.upload_limit = config_key
+        return view
+
+    return decorate
+
+
+def init_app(app) -> None:
+    """Registers the request size hook; call it before CSRFProtect(app)."""
+
+    @app.before_request
+    def _request_size_limit():
+        view = app.view_functions.get(request.endpoint or "")
+        key = getattr(view, "upload_limit", None)
+        if key is not None:
+            request.max_content_length = current_app.config[key]
