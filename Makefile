@@ -21,11 +21,11 @@ $(VENV)/.installed-test: requirements.txt requirements-test.txt requirements-ben
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements-test.txt
 	touch $(VENV)/.installed $@
 
-# The task queue's consumer (essays.jobs.queue) runs beside gunicorn; Ctrl-C stops both.
+# The task queue's consumer (app.huey, see essays/jobs) runs beside gunicorn; Ctrl-C stops both.
 run: $(VENV)/.installed
 	$(FLASK) init-db
 	$(FLASK) demo --keep-existing
-	$(BIN)/huey_consumer essays.jobs.queue.huey --workers 2 --worker-type thread & consumer=$$!; \
+	$(BIN)/huey_consumer app.huey --workers 2 --worker-type thread & consumer=$$!; \
 	trap 'kill $$consumer 2>/dev/null; wait $$consumer 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers 1 --threads 8 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
 

@@ -1,4 +1,4 @@
-"""Alembic environment: migrations for the models of essays (and later review)."""
+"""Alembic environment: migrations for every model of essays and review (app.models_metadata)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,14 @@ from pathlib import Path
 
 from alembic import context
 
-import essays.intake.batch  # (tables)
-import essays.jobs.models  # (tables)
-import essays.models  # (tables)
-import essays.platform.audit
-import essays.similarity.models  # (tables)
-import essays.similarity.references  # noqa: F401  (tables)
-import review.models  # noqa: F401  (tables)
-from essays.platform.db import Base, make_engine
+from app import models_metadata
+from essays.platform.db import make_engine
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("connection") is None:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-target_metadata = Base.metadata
+target_metadata = models_metadata()
 
 
 def _url() -> str:

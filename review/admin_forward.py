@@ -16,11 +16,12 @@ from essays.package import format as package
 from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import roles
-from essays.platform.web import get_or_404, now, refuse
+from essays.platform.web import Routes, get_or_404, now, refuse
 from review import forward, freeze, package_build
-from review.admin_views import bp
 from review.models import Recommendation
 from review.rubric import format_points
+
+routes = Routes()  # on the review_admin blueprint
 
 
 def _forwarding(competition_id: int) -> Competition:
@@ -41,13 +42,13 @@ def _context(competition: Competition, form: dict | None = None, edited: dict | 
                 max_text=forward.MAX_TEXT)
 
 
-@bp.route("/competitions/<int:competition_id>/forward", methods=["GET"])
+@routes.route("/competitions/<int:competition_id>/forward", methods=["GET"])
 @roles("admin")
 def forward_page(competition_id: int):
     return render_template("review/admin_forward.html", **_context(_forwarding(competition_id)))
 
 
-@bp.route("/competitions/<int:competition_id>/forward/choose", methods=["POST"])
+@routes.route("/competitions/<int:competition_id>/forward/choose", methods=["POST"])
 @roles("admin")
 def forward_choose(competition_id: int):
     competition = _forwarding(competition_id)
@@ -61,7 +62,7 @@ def forward_choose(competition_id: int):
     return redirect(url_for("review_admin.forward_page", competition_id=competition.id))
 
 
-@bp.route("/review/recommendations/<int:rec_id>", methods=["POST"])
+@routes.route("/review/recommendations/<int:rec_id>", methods=["POST"])
 @roles("admin")
 def forward_texts(rec_id: int):
     rec = get_or_404(Recommendation, rec_id)
@@ -76,7 +77,7 @@ def forward_texts(rec_id: int):
     return redirect(url_for("review_admin.forward_page", competition_id=competition.id) + f"#rec-{rec.id}")
 
 
-@bp.route("/competitions/<int:competition_id>/forward/package.zip", methods=["GET"])
+@routes.route("/competitions/<int:competition_id>/forward/package.zip", methods=["GET"])
 @roles("admin")
 def forward_package(competition_id: int):
     competition = _forwarding(competition_id)

@@ -29,11 +29,13 @@ from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import roles
 from essays.platform.timeutil import format_time
-from essays.platform.web import get_or_404, now, refuse
+from essays.platform.web import Routes, get_or_404, now, refuse
 from review import aggregate, assignments, export, freeze, publicity, ranking, second_round, standings
-from review.admin_views import STATE_NAMES, bp
+from review.admin_views import STATE_NAMES
 from review.models import Objection, RankEntry, ReviewCode
 from review.rubric import format_points
+
+routes = Routes()  # on the review_admin blueprint
 
 
 def _organisation(competition: Competition) -> list[tuple]:
@@ -76,7 +78,7 @@ def _context(competition: Competition, method: str | None = None, form: dict | N
                 **_second_round(competition, found, second))
 
 
-@bp.route("/competitions/<int:competition_id>/ranking", methods=["GET"])
+@routes.route("/competitions/<int:competition_id>/ranking", methods=["GET"])
 @roles("admin")
 def ranking_preview(competition_id: int):
     competition = get_or_404(Competition, competition_id)
@@ -96,7 +98,7 @@ def _act(competition: Competition, action, message, anchor: str = "", form: dict
     return redirect(url_for("review_admin.ranking_preview", competition_id=competition.id) + anchor)
 
 
-@bp.route("/competitions/<int:competition_id>/ranking/rule", methods=["POST"])
+@routes.route("/competitions/<int:competition_id>/ranking/rule", methods=["POST"])
 @roles("admin")
 def ranking_rule(competition_id: int):
     competition = get_or_404(Competition, competition_id)
@@ -107,7 +109,7 @@ def ranking_rule(competition_id: int):
                 lambda _result: _("排名规则已保存。"), form=form)
 
 
-@bp.route("/competitions/<int:competition_id>/ranking/freeze", methods=["POST"])
+@routes.route("/competitions/<int:competition_id>/ranking/freeze", methods=["POST"])
 @roles("admin")
 def ranking_freeze(competition_id: int):
     competition = get_or_404(Competition, competition_id)
@@ -115,7 +117,7 @@ def ranking_freeze(competition_id: int):
                 lambda n: _("排名已冻结，共 %(n)s 篇。名次、奖项和抽签结果已记入审计日志。", n=n))
 
 
-@bp.route("/competitions/<int:competition_id>/ranking/extra-judge", methods=["POST"])
+@routes.route("/competitions/<int:competition_id>/ranking/extra-judge", methods=["POST"])
 @roles("admin")
 def ranking_extra_judge(competition_id: int):
     """Another judge for an essay of the 复议 list (review.second_round.add_judge)."""
@@ -149,7 +151,7 @@ def _started(started: second_round.Started) -> str:
     return "".join(said)
 
 
-@bp.route("/competitions/<int:competition_id>/ranking/second-round", methods=["POST"])
+@routes.route("/competitions/<int:competition_id>/ranking/second-round", methods=["POST"])
 @roles("admin")
 def ranking_second_round(competition_id: int):
     """A second round (复评) of the top K (review.second_round.start)."""
@@ -160,7 +162,7 @@ def ranking_second_round(competition_id: int):
                 _started, "#second-round", second=second)
 
 
-@bp.route("/competitions/<int:competition_id>/publish", methods=["POST"])
+@routes.route("/competitions/<int:competition_id>/publish", methods=["POST"])
 @roles("admin")
 def publish(competition_id: int):
     competition = get_or_404(Competition, competition_id)
@@ -170,7 +172,7 @@ def publish(competition_id: int):
                 "#publicity")
 
 
-@bp.route("/review/objections/<int:objection_id>/answer", methods=["POST"])
+@routes.route("/review/objections/<int:objection_id>/answer", methods=["POST"])
 @roles("admin")
 def answer(objection_id: int):
     row = get_or_404(Objection, objection_id)
@@ -179,7 +181,7 @@ def answer(objection_id: int):
                 lambda _result: _("已答复该异议。"), "#publicity")
 
 
-@bp.route("/review/rank-entries/<int:entry_id>/withdraw", methods=["POST"])
+@routes.route("/review/rank-entries/<int:entry_id>/withdraw", methods=["POST"])
 @roles("admin")
 def withdraw(entry_id: int):
     entry = get_or_404(RankEntry, entry_id)
@@ -195,7 +197,7 @@ def _frozen_or_404(competition_id: int) -> Competition:
     return competition
 
 
-@bp.route("/competitions/<int:competition_id>/ranking/summary.csv", methods=["GET"])
+@routes.route("/competitions/<int:competition_id>/ranking/summary.csv", methods=["GET"])
 @roles("admin")
 def ranking_csv(competition_id: int):
     competition = _frozen_or_404(competition_id)
@@ -204,7 +206,7 @@ def ranking_csv(competition_id: int):
                      download_name=f"{competition.title}-汇总表.csv")
 
 
-@bp.route("/competitions/<int:competition_id>/ranking/summary.xlsx", methods=["GET"])
+@routes.route("/competitions/<int:competition_id>/ranking/summary.xlsx", methods=["GET"])
 @roles("admin")
 def ranking_xlsx(competition_id: int):
     competition = _frozen_or_404(competition_id)
@@ -213,7 +215,7 @@ def ranking_xlsx(competition_id: int):
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-@bp.route("/competitions/<int:competition_id>/ranking/print", methods=["GET"])
+@routes.route("/competitions/<int:competition_id>/ranking/print", methods=["GET"])
 @roles("admin")
 def ranking_print(competition_id: int):
     competition = _frozen_or_404(competition_id)

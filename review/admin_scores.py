@@ -15,17 +15,20 @@ from essays.models import Competition, User
 from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import roles
-from essays.platform.web import get_or_404, now, refuse
+from essays.platform.web import Routes, get_or_404, now, refuse
 from review import assignments, prepare, reminders, rubric, scoring
-from review.admin_views import _overview, bp
+from review.admin_views import overview_context
+from review.errors import Refusal as ReviewRefusal
 from review.models import Assignment, ReviewCode
+
+routes = Routes()  # on the review_admin blueprint
 
 
 def _back(competition: Competition, anchor: str = "progress"):
     return redirect(url_for("review_admin.overview", competition_id=competition.id) + f"#{anchor}")
 
 
-@bp.route("/competitions/<int:competition_id>/review/pairs", methods=["POST"])
+@routes.route("/competitions/<int:competition_id>/review/pairs", methods=["POST"])
 @roles("admin")
 def add_pair(competition_id: int):
     competition = get_or_404(Competition, competition_id)
@@ -38,12 +41,12 @@ def add_pair(competition_id: int):
             raise Refusal("NOT_FOUND")
         assignments.add_pair(db(), current_user, competition, judge, code, now())
     except Refusal as e:
-        return refuse(e, "review/admin_overview.html", **_overview(competition))
+        return refuse(e, "review/admin_overview.html", **overview_context(competition))
     flash(_("已把作品 %(code)s 分配给 %(judge)s。", code=code.code, judge=judge.display_name), "success")
     return _back(competition)
 
 
-@bp.route("/review/assignments/<int:assignment_id>/remove", methods=["POST"])
+@routes.route("/review/assignments/<int:assignment_id>/remove", methods=["POST"])
 @roles("admin")
 def remove_pair(assignment_id: int):
     assignment = get_or_404(Assignment, assignment_id)
@@ -51,7 +54,7 @@ def remove_pair(assignment_id: int):
     try:
         assignments.remove_pair(db(), current_user, assignment, request.form.get("reason", ""))
     except Refusal as e:
-        return refuse(e, "review/admin_overview.html", **_overview(competition))
+        return refuse(e, "review/admin_overview.html", **overview_context(competition))
     flash(_("已取消该项评审分配。"), "success")
     return _back(competition)
 
@@ -63,7 +66,7 @@ def _paper_context(assignment: Assignment, values: dict | None = None, errors: d
                 format_points=rubric.format_points)
 
 
-@bp.route("/review/assignments/<int:assignment_id>/paper", methods=["GET", "POST"])
+@routes.route("/review/assignments/<int:assignment_id>/paper", methods=["GET", "POST"])
 @roles("admin")
 def paper(assignment_id: int):
     """The admin types in a judge's paper sheet: final at once, marked and audited as such."""
@@ -77,7 +80,7 @@ def paper(assignment_id: int):
     try:
         scoring.submit(db(), assignment.judge, assignment, values, gates, comment, now(), entered_by=current_user)
     except Refusal as e:
-        errors = {k: Refusal(c).message for k, c in getattr(e, "errors", {}).items()}
+        errors = {k: ReviewRefusal(c).message for k, c in getattr(e, "errors", {}).items()}
         shown = {"points": {k: v or "" for k, v in values.items()},
                  "gates": {k: v for k, v in gates.items() if v is not None}, "comment": comment}
         return refuse(e, "review/admin_paper.html", **_paper_context(assignment, shown, errors))
@@ -86,7 +89,7 @@ def paper(assignment_id: int):
     return _back(assignment.code.competition)
 
 
-@bp.route("/competitions/<int:competition_id>/review/sheets/<int:judge_id>", methods=["GET"])
+@routes.route("/competitions/<int:competition_id>/review/sheets/<int:judge_id>", methods=["GET"])
 @roles("admin")
 def score_sheet(competition_id: int, judge_id: int):
     """A judge's 评分表 for printing and signing: codes only, the scores as submitted."""
@@ -97,26 +100,26 @@ def score_sheet(competition_id: int, judge_id: int):
                            rubric=scoring.rubric_for(db(), competition), format_points=rubric.format_points)
 
 
-@bp.route("/competitions/<int:competition_id>/review/remind", methods=["POST"])
+@routes.route("/competitions/<int:competition_id>/review/remind", methods=["POST"])
 @roles("admin")
 def remind(competition_id: int):
     competition = get_or_404(Competition, competition_id)
     try:
         n = reminders.remind(db(), current_user, competition, request.form.get("note", ""), now())
     except Refusal as e:
-        return refuse(e, "review/admin_overview.html", **_overview(competition))
+        return refuse(e, "review/admin_overview.html", **overview_context(competition))
     message = _("已提醒 %(n)s 位尚未完成评分的评委（登录后即可看到）。", n=n) if n else _("所有评委都已完成评分。")
     flash(message, "success")
     return _back(competition)
 
 
-@bp.route("/review/codes/<int:code_id>/exclude", methods=["POST"])
+@routes.route("/review/codes/<int:code_id>/exclude", methods=["POST"])
 @roles("admin")
 def exclude(code_id: int):
     code = get_or_404(ReviewCode, code_id)
     try:
         prepare.exclude(db(), current_user, code, request.form.get("reason", ""), now())
     except Refusal as e:
-        return refuse(e, "review/admin_overview.html", **_overview(code.competition))
+        return refuse(e, "review/admin_overview.html", **overview_context(code.competition))
     flash(_("作品 %(code)s 已移出评审（取消资格）。", code=code.code), "success")
     return _back(code.competition, "recheck")

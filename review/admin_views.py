@@ -8,7 +8,7 @@ the admin sees units next to codes, here and nowhere else.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,12 +18,13 @@ from essays.models import Competition
 from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import roles
-from essays.platform.web import get_or_404, now, refuse
+from essays.platform.web import Routes, get_or_404, now, refuse
 from review import assignments, checks, prepare, rubric, scoring
+from review.errors import Refusal as ReviewRefusal
 from review.identity import metadata_warnings
 from review.models import Assignment, ReviewCode, Score
 
-bp = Blueprint("review_admin", __name__, url_prefix="/admin")
+routes = Routes()  # on the review_admin blueprint
 
 HIT_NAMES = {
     "own_unit": _l("本单位名称"), "other_unit": _l("其他单位名称"), "author": _l("作者姓名"),
@@ -44,7 +45,7 @@ def _state(assignment, excluded: bool) -> str:
     return assignment.score.status if assignment.score is not None else "none"
 
 
-def _overview(competition: Competition, **extra) -> dict:
+def overview_context(competition: Competition, **extra) -> dict:
     session = db()
     codes = assignments.review_codes(session, competition)
     panel = assignments.judges(session)
@@ -81,25 +82,25 @@ def _excluded(competition: Competition) -> list[ReviewCode]:
                              .order_by(ReviewCode.code)).scalars())
 
 
-@bp.route("/competitions/<int:competition_id>/review", methods=["GET"])
+@routes.route("/competitions/<int:competition_id>/review", methods=["GET"])
 @roles("admin")
 def overview(competition_id: int):
-    return render_template("review/admin_overview.html", **_overview(get_or_404(Competition, competition_id)))
+    return render_template("review/admin_overview.html", **overview_context(get_or_404(Competition, competition_id)))
 
 
-@bp.route("/competitions/<int:competition_id>/review/codes", methods=["POST"])
+@routes.route("/competitions/<int:competition_id>/review/codes", methods=["POST"])
 @roles("admin")
 def make_codes(competition_id: int):
     competition = get_or_404(Competition, competition_id)
     try:
         made = prepare.make_codes(db(), current_user, competition, now())
     except Refusal as e:
-        return refuse(e, "review/admin_overview.html", **_overview(competition))
+        return refuse(e, "review/admin_overview.html", **overview_context(competition))
     flash(_("已为 %(n)s 篇论文生成作品编号并完成身份信息检查。", n=len(made)), "success")
     return redirect(url_for("review_admin.identity_list", competition_id=competition.id))
 
 
-@bp.route("/competitions/<int:competition_id>/review/rubric", methods=["POST"])
+@routes.route("/competitions/<int:competition_id>/review/rubric", methods=["POST"])
 @roles("admin")
 def save_rubric(competition_id: int):
     competition = get_or_404(Competition, competition_id)
@@ -107,15 +108,15 @@ def save_rubric(competition_id: int):
     parsed = rubric.parse_rubric_form(form["criteria"], form["step"], form["gates"])
     try:
         if isinstance(parsed, list):
-            raise Refusal(parsed[0])
+            raise ReviewRefusal(parsed[0])
         scoring.save_rubric(db(), current_user, competition, parsed, now())
     except Refusal as e:
-        return refuse(e, "review/admin_overview.html", **_overview(competition, rubric_form=form))
+        return refuse(e, "review/admin_overview.html", **overview_context(competition, rubric_form=form))
     flash(_("评分细则已保存。"), "success")
     return redirect(url_for("review_admin.overview", competition_id=competition.id) + "#rubric")
 
 
-@bp.route("/competitions/<int:competition_id>/review/assign", methods=["POST"])
+@routes.route("/competitions/<int:competition_id>/review/assign", methods=["POST"])
 @roles("admin")
 def assign(competition_id: int):
     competition = get_or_404(Competition, competition_id)
@@ -125,7 +126,7 @@ def assign(competition_id: int):
             raise Refusal("FORM_INVALID")
         plan = assignments.assign_all(db(), current_user, competition, int(k) if mode == "some" else None, now())
     except Refusal as e:
-        return refuse(e, "review/admin_overview.html", **_overview(competition))
+        return refuse(e, "review/admin_overview.html", **overview_context(competition))
     codes = {c.id: c.code for c in assignments.review_codes(db(), competition)}
     for p in plan.problems:
         flash(_("作品 %(code)s 只有 %(n)s 位评委可评（需要 %(k)s 位）：其余评委须回避。",
@@ -143,13 +144,13 @@ def _identity(competition: Competition) -> dict:
                 open_hits=prepare.open_hits(db(), competition))
 
 
-@bp.route("/competitions/<int:competition_id>/review/identity", methods=["GET"])
+@routes.route("/competitions/<int:competition_id>/review/identity", methods=["GET"])
 @roles("admin")
 def identity_list(competition_id: int):
     return render_template("review/admin_identity.html", **_identity(get_or_404(Competition, competition_id)))
 
 
-@bp.route("/review/codes/<int:code_id>/preview", methods=["GET"])
+@routes.route("/review/codes/<int:code_id>/preview", methods=["GET"])
 @roles("admin")
 def preview(code_id: int):
     """What judges will read of this essay: the redacted text, as their page shows it."""
@@ -158,7 +159,7 @@ def preview(code_id: int):
                            blocks=prepare.judge_blocks(code))
 
 
-@bp.route("/review/codes/<int:code_id>/hits", methods=["POST"])
+@routes.route("/review/codes/<int:code_id>/hits", methods=["POST"])
 @roles("admin")
 def decide_hits(code_id: int):
     code = get_or_404(ReviewCode, code_id)
@@ -175,7 +176,7 @@ def decide_hits(code_id: int):
     return redirect(url_for("review_admin.identity_list", competition_id=code.competition_id) + f"#code-{code.id}")
 
 
-@bp.route("/review/scores/<int:score_id>/reopen", methods=["POST"])
+@routes.route("/review/scores/<int:score_id>/reopen", methods=["POST"])
 @roles("admin")
 def reopen(score_id: int):
     score = get_or_404(Score, score_id)
@@ -183,6 +184,6 @@ def reopen(score_id: int):
     try:
         scoring.reopen(db(), current_user, score, request.form.get("reason", ""), now())
     except Refusal as e:
-        return refuse(e, "review/admin_overview.html", **_overview(competition))
+        return refuse(e, "review/admin_overview.html", **overview_context(competition))
     flash(_("已退回该评分，评委可以修改后重新提交。"), "success")
     return redirect(url_for("review_admin.overview", competition_id=competition.id) + "#progress")

@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session, selectinload
 from essays.competitions.phases import PHASE_NAMES
 from essays.models import Competition, Unit, User
 from essays.platform.audit import record
-from essays.platform.errors import Refusal
 from essays.similarity.decisions import decisions_in_force
 from review import assign
+from review.errors import Refusal
 from review.models import Assignment, DeclaredConflict, ReviewCode, Score
 from review.rubric import format_points
 

@@ -16,7 +16,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from essays.competitions.phases import register_check
 from essays.models import Competition, Submission
 from essays.similarity.decisions import decisions_in_force
 from review import assignments, prepare, rubric, scoring
@@ -54,5 +53,3 @@ def ready_for_review(session: Session, competition: Competition, now: datetime) 
         return str(_l("作品 %(codes)s 还没有分配评委。", codes="、".join(unassigned[:10])))
     return None
 
-
-register_check("review", ready_for_review)

@@ -16,9 +16,9 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from essays.intake.cli import admin_account
 from essays.models import Competition
 from essays.package import format as package
+from essays.platform.cli import admin_account
 from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.web import now

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from essays.competitions.operations import move_phase
-from essays.demo.build import register_phase
 from essays.models import Competition, User
 from review import assignments, forward, freeze, prepare, scoring
 from review.models import Assignment, ReviewCode
@@ -85,6 +84,3 @@ def build_ranked(session: Session, admin: User, competition: Competition, now: d
             f"报送局系统：已选定前 {len(recs)} 名，推荐理由取自评委评语；"
             "在“排名预览”页点“报送局系统”即可下载报送材料包。"]
 
-
-register_phase("review", build_review)
-register_phase("ranked", build_ranked)

@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from essays.competitions.phases import PHASE_NAMES
 from essays.models import Competition, User
 from essays.platform.audit import record
-from essays.platform.errors import Refusal
 from review import freeze
+from review.errors import Refusal
 from review.models import Assignment, RankEntry, Recommendation, Score
 
 PHASES = ("ranked", "published", "closed")

@@ -24,11 +24,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from essays.competitions.operations import move_phase
-from essays.competitions.phases import PHASE_NAMES, register_check
+from essays.competitions.phases import PHASE_NAMES
 from essays.models import Competition, User
 from essays.platform.audit import record
-from essays.platform.errors import Refusal
 from review import ranking, standings
+from review.errors import Refusal
 from review.models import RankEntry, RankingRule
 
 _TIER = re.compile(r"(?P<name>\S+)\s+(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>%|％|篇)?")
@@ -134,10 +134,8 @@ def frozen(session: Session, competition: Competition) -> list[RankEntry]:
                                 .order_by(RankEntry.rank.is_(None), RankEntry.rank, RankEntry.id)).scalars())
 
 
-def _only_by_freezing(session: Session, competition: Competition, now: datetime) -> str | None:
+def only_by_freezing(session: Session, competition: Competition, now: datetime) -> str | None:
     has_entries = session.execute(select(RankEntry.id).where(RankEntry.competition_id == competition.id)
                                   .limit(1)).first()
     return None if has_entries else str(_l("请在“排名预览”页冻结排名：冻结时计算并保存名次和奖项。"))
 
-
-register_check("ranked", _only_by_freezing)

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 
 from essays.models import Competition, Unit
 from essays.package import format as package
-from essays.platform.errors import Refusal
 from essays.platform.timeutil import local
 from review import export, forward, forward_docs, freeze, prepare
 from review.clean_copy import clean_docx
+from review.errors import Refusal
 
 
 def organiser_name(session: Session, competition: Competition) -> str:

@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 from essays.competitions.phases import PHASE_NAMES
 from essays.models import Competition, Submission, SubmissionVersion, Unit, User
 from essays.platform.audit import record
-from essays.platform.errors import Refusal
 from essays.similarity.decisions import decisions_in_force
 from review import clean_copy, identity
+from review.errors import Refusal
 from review.models import IdentityHit, ReviewCode
 
 LETTERS = "ACDEFHJKLMNPRTUVWXY"  # no B/8, G/6, I/1, O/0, Q, S/5, Z/2: read out on the phone

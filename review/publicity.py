@@ -23,11 +23,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from essays.competitions.operations import move_phase
-from essays.competitions.phases import PHASE_NAMES, register_check
+from essays.competitions.phases import PHASE_NAMES
 from essays.models import Competition, User
 from essays.platform.audit import record
-from essays.platform.errors import Refusal
 from essays.platform.timeutil import format_time
+from review.errors import Refusal
 from review.models import Objection, Publication, RankEntry
 
 DEFAULT_DAYS = 7
@@ -104,13 +104,13 @@ def withdraw(session: Session, admin: User, entry: RankEntry, reason: str, now: 
            after={"code": entry.code.code, "award": entry.award, "reason": entry.withdrawn_reason})
 
 
-def _only_by_publishing(session: Session, competition: Competition, now: datetime) -> str | None:
+def only_by_publishing(session: Session, competition: Competition, now: datetime) -> str | None:
     if publication(session, competition) is None:
         return str(_l("请在排名页发布公示：发布时设定公示期。"))
     return None
 
 
-def _ready_to_close(session: Session, competition: Competition, now: datetime) -> str | None:
+def ready_to_close(session: Session, competition: Competition, now: datetime) -> str | None:
     pub = publication(session, competition)
     if pub is not None and now < pub.ends_at:
         return str(_l("公示期到 %(end)s 才结束。", end=format_time(pub.ends_at)))
@@ -120,6 +120,3 @@ def _ready_to_close(session: Session, competition: Competition, now: datetime) -
         return str(_l("还有 %(n)s 条异议没有答复。", n=open_ones))
     return None
 
-
-register_check("published", _only_by_publishing)
-register_check("closed", _ready_to_close)

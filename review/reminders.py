@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from essays.competitions.phases import PHASE_NAMES
 from essays.models import Competition, User
 from essays.platform.audit import record
-from essays.platform.errors import Refusal
 from review import assignments
+from review.errors import Refusal
 from review.models import Assignment, Reminder
 
 AGAIN_AFTER = timedelta(minutes=10)  # an unread reminder younger than this is not sent again

@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 from essays.competitions.phases import PHASE_NAMES
 from essays.models import Competition, User
 from essays.platform.audit import record
-from essays.platform.errors import Refusal
 from review import assignments
 from review import rubric as rules
+from review.errors import Refusal
 from review.models import Assignment, Rubric, Score
 
 RUBRIC_EDITABLE = ("draft", "open", "intake_closed")

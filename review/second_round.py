@@ -50,8 +50,8 @@ from sqlalchemy.orm import Session
 from essays.competitions.phases import PHASE_NAMES
 from essays.models import Competition, User
 from essays.platform.audit import record
-from essays.platform.errors import Refusal
 from review import assignments, freeze, standings
+from review.errors import Refusal
 from review.models import Assignment, ReviewCode
 
 Pair = tuple[int, int]  # (judge_id, essay_id)

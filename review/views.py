@@ -24,6 +24,7 @@ from essays.platform.errors import Refusal
 from essays.platform.security import roles
 from essays.platform.web import now
 from review import assignments, clean_copy, prepare, reminders, rubric, scoring
+from review.errors import Refusal as ReviewRefusal
 from review.models import Assignment, Reminder, ReviewCode
 
 bp = Blueprint("judge", __name__, url_prefix="/judge")
@@ -190,7 +191,7 @@ def _gone(autosave: bool):
 
 
 def _messages(errors: dict) -> dict:
-    return {field: Refusal(code).message for field, code in errors.items()}
+    return {field: ReviewRefusal(code).message for field, code in errors.items()}
 
 
 @bp.route("/competitions/<int:competition_id>/essays/<code>/download", methods=["GET"])

@@ -19,8 +19,8 @@ from sqlalchemy.orm import sessionmaker
 from app import create_app
 from essays.people import accounts
 from essays.platform import migrate
-from essays.platform.audit import GENESIS, AuditHead
 from essays.platform.db import Base, make_engine
+from essays.platform.models import GENESIS, AuditHead
 from tests import factories
 
 # Hashing with scrypt costs ~50 ms a password; the suite creates hundreds of accounts.

@@ -28,10 +28,10 @@ import pytest
 from sqlalchemy import func, select
 
 from essays.competitions.operations import move_phase
-from essays.intake.batch import BatchImport
+from essays.intake.models import BatchImport
 from essays.jobs.models import Job
 from essays.people.announcements import post as post_announcement
-from essays.platform.audit import AuditLog
+from essays.platform.models import AuditLog
 from essays.similarity.models import BaseQuotation, ReferenceText
 from review import assignments, forward, freeze, prepare, publicity, reminders, scoring
 from review.models import Assignment, Objection, RankEntry, Recommendation, Reminder, Score

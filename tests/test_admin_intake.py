@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import func, select
 
 from essays.competitions.operations import grant_extension
-from essays.intake.batch import BatchImport
+from essays.intake.models import BatchImport
 from essays.intake.receive import EssayForm, receive
 from essays.models import Submission, SubmissionVersion
-from essays.platform.audit import AuditLog
+from essays.platform.models import AuditLog
 from tests.factories import DEADLINE, PASSWORD, docx_bytes
 from tests.test_batch import make_zip
 

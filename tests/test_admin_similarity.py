@@ -14,7 +14,7 @@ from essays.demo.text import load_corpus
 from essays.intake.receive import EssayForm, receive
 from essays.jobs.models import Job
 from essays.models import Competition
-from essays.platform.audit import AuditLog
+from essays.platform.models import AuditLog
 from essays.similarity import service
 from essays.similarity.decisions import current_decision, is_disqualified
 from essays.similarity.models import BaseQuotation, SimilarityDecision, SimilarityReport

@@ -7,8 +7,9 @@ import threading
 import pytest
 from sqlalchemy import select, text, update
 
-from essays.platform.audit import AuditLog, record, verify_chain
+from essays.platform.audit import record, verify_chain
 from essays.platform.db import database
+from essays.platform.models import AuditLog
 
 
 def test_entries_chain_and_verify(session, make):

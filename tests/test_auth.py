@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
-from essays.platform.audit import AuditLog
+from essays.platform.models import AuditLog
 from tests.factories import PASSWORD
 
 
@@ -177,7 +177,7 @@ def test_an_expired_lock_starts_the_count_afresh(auth, make, session, clock):
 
 def test_proxy_count_makes_the_client_address_the_one_the_proxy_saw(database_url, session_factory, clock,
                                                                     make, session, monkeypatch):
-    from essays.platform.audit import AuditLog
+    from essays.platform.models import AuditLog
 
     make.user("unit", username="behindproxy")
     monkeypatch.setenv("PROXY_COUNT", "1")

@@ -11,9 +11,9 @@ from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from essays.platform.audit import AuditLog
 from essays.platform.backup import BackupError, restore
 from essays.platform.db import Base
+from essays.platform.models import AuditLog
 from tests.conftest import _test_config
 
 

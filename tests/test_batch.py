@@ -22,8 +22,9 @@ from essays.intake.batch_files import (
     split_authors,
 )
 from essays.models import Submission, SubmissionVersion
-from essays.platform.audit import AuditLog, verify_chain
+from essays.platform.audit import verify_chain
 from essays.platform.errors import Refusal
+from essays.platform.models import AuditLog
 from tests.factories import DEADLINE, docx_bytes
 
 # --- names ---------------------------------------------------------------------------------

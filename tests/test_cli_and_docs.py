@@ -10,19 +10,26 @@ from pathlib import Path
 from sqlalchemy import select
 
 from essays.models import User
+from essays.platform import errors
 from essays.platform.audit import verify_chain
 from essays.platform.config import load_secret_key
-from essays.platform.errors import CODES
+from review import errors as review_errors
+
+CODES = {**errors.CODES, **review_errors.CODES}  # every stable code: essays' and the review's
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_readme_lists_every_error_code():
-    """Code, status and message, exactly as essays/platform/errors.py has them."""
+    """Code, status and message, exactly as essays/platform/errors.py and review/errors.py have them."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     listed = {code: (int(status), message) for code, status, message in
               re.findall(r"^\| `([A-Z_]+)` \| (\d+) \| (.*) \|$", readme, flags=re.M)}
     assert listed == {code: (status, str(message)) for code, (status, message) in CODES.items()}
+
+
+def test_no_code_is_in_both_tables():
+    assert not set(errors.CODES) & set(review_errors.CODES)
 
 
 def test_readme_gives_the_two_commands():

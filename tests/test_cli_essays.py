@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from essays.intake.inspection import IntakeRules, inspect_file
 from essays.models import Submission, SubmissionVersion
-from essays.platform.audit import AuditLog
+from essays.platform.models import AuditLog
 from tests.factories import docx_bytes
 from tests.test_batch import make_zip
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from essays.models import Competition, Extension
-from essays.platform.audit import AuditLog
+from essays.platform.models import AuditLog
 from tests.factories import DEADLINE
 
 FORM = {"title": "解放思想大讨论征文", "themes": "主题一\n主题二", "char_limit": 3000,

@@ -33,8 +33,9 @@ from essays.models import (
     Unit,
     User,
 )
-from essays.platform.audit import AuditLog, verify_chain
+from essays.platform.audit import verify_chain
 from essays.platform.errors import Refusal
+from essays.platform.models import AuditLog
 from essays.platform.timeutil import format_deadline, next_may_20
 from tests.conftest import FIXED_NOW
 

@@ -1,4 +1,4 @@
-"""The task queue (essays.jobs.queue): enqueueing, immediate mode, the after-commit send, progress,
+"""The task queue (essays.jobs): enqueueing, immediate mode, the after-commit send, progress,
 failures, the admin's jobs pages, the queue configuration, and one real consumer process."""
 
 from __future__ import annotations
@@ -18,13 +18,17 @@ from huey import MemoryHuey, RedisHuey, SqliteHuey
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
+import app as zhengwen
 from essays.intake import batch as batches
 from essays.jobs import queue as jobs
+from essays.jobs import registry, runner, state
 from essays.jobs.models import Job
+from essays.jobs.registry import JobKind
 from essays.models import Submission, Unit
-from essays.platform.audit import AuditLog, verify_chain
+from essays.platform.audit import verify_chain
 from essays.platform.db import database
 from essays.platform.errors import Refusal
+from essays.platform.models import AuditLog
 from tests.factories import PASSWORD, Factories, docx_bytes
 from tests.test_batch import make_zip
 
@@ -36,7 +40,6 @@ REDIS = "redis://127.0.0.1:6379/15"
 # --- job kinds for the tests ----------------------------------------------------------------
 
 
-@jobs.job_kind("test.count", "测试：计数")
 def _count(session, job, progress):
     """Adds a unit (to show the job's writes are kept) and reports n steps of progress."""
     n = job.params["n"]
@@ -47,7 +50,6 @@ def _count(session, job, progress):
     return {"n": n, "units": session.execute(select(func.count(Unit.id))).scalar_one()}
 
 
-@jobs.job_kind("test.crash", "测试：出错")
 def _crash(session, job, progress):
     session.add(Unit(name="出错前建的单位"))
     session.flush()
@@ -55,9 +57,19 @@ def _crash(session, job, progress):
     raise RuntimeError("boom: a bug in the kind")
 
 
-@jobs.job_kind("test.refuse", "测试：拒绝")
 def _refuse(session, job, progress):
     raise Refusal("NOT_OPEN")
+
+
+TEST_KINDS = (JobKind("test.count", "测试：计数", _count), JobKind("test.crash", "测试：出错", _crash),
+              JobKind("test.refuse", "测试：拒绝", _refuse))
+
+
+@pytest.fixture(autouse=True)
+def _test_kinds():
+    """The kinds above, registered as a package's init_app registers its own."""
+    for kind in TEST_KINDS:
+        registry.register_kind(kind)
 
 
 @pytest.fixture
@@ -80,11 +92,12 @@ def sent(monkeypatch):
 # --- registry and immediate mode ------------------------------------------------------------
 
 
-def test_a_kind_cannot_be_registered_twice_by_another_function():
+def test_a_kind_cannot_be_registered_twice_by_another_function(app):
     with pytest.raises(ValueError, match="already registered"):
-        jobs.job_kind("test.count", "另一个")(lambda session, job, progress: {})
-    assert jobs.kind_title("test.count") == "测试：计数" and jobs.kind_title("no.such") == "no.such"
-    assert jobs.KINDS["batch.confirm"].template == "admin/_batch_job_result.html"
+        registry.register_kind(JobKind("test.count", "另一个", lambda session, job, progress: {}))
+    registry.register_kind(TEST_KINDS[0])  # the same kind again: nothing happens
+    assert registry.kind_title("test.count") == "测试：计数" and registry.kind_title("no.such") == "no.such"
+    assert registry.KINDS["batch.confirm"].template == "admin/_batch_job_result.html"
 
 
 def test_enqueue_refuses_an_unknown_kind(app, session, admin):
@@ -206,7 +219,7 @@ def test_the_consumer_finds_the_committed_row_when_the_task_arrives(committed_ap
     to a new connection (as it is to a consumer), and it reaches the queue."""
     app = committed_app
     app.config.update(HUEY_IMMEDIATE=False, WTF_CSRF_ENABLED=False)
-    queue = app.extensions["zhengwen_huey"] = jobs.register_task(MemoryHuey("test", results=False))
+    queue = app.extensions["zhengwen_huey"] = runner.register_tasks(MemoryHuey("test", results=False), lambda: app)
     seen = []
     real_send = jobs.send
 
@@ -227,8 +240,8 @@ def test_the_consumer_finds_the_committed_row_when_the_task_arrives(committed_ap
         assert seen == ["queued"] and queue.pending_count() == 1
         task = queue.dequeue()
         assert task.name == "run_job" and task.args == (job_id,)
-        jobs.execute(job_id, database(app).sessionmaker)  # what the task does, in this process
-        jobs.execute(job_id, database(app).sessionmaker)  # sent twice: run once
+        runner.execute(job_id, database(app).sessionmaker)  # what the task does, in this process
+        runner.execute(job_id, database(app).sessionmaker)  # sent twice: run once
         with database(app).sessionmaker() as s:
             job = s.get(Job, job_id)
             assert (job.status, job.result["n"], job.progress_done, job.progress_total) == ("done", 2, 2, 2)
@@ -239,13 +252,13 @@ def test_the_consumer_finds_the_committed_row_when_the_task_arrives(committed_ap
 def test_the_consumer_records_a_failure_and_rolls_back_the_work(committed_app, caplog):
     app = committed_app
     app.config["HUEY_IMMEDIATE"] = False
-    app.extensions["zhengwen_huey"] = jobs.register_task(MemoryHuey("test", results=False))
+    app.extensions["zhengwen_huey"] = runner.register_tasks(MemoryHuey("test", results=False), lambda: app)
     with app.app_context():
         with database(app).sessionmaker() as s:
             admin = Factories(s).user("admin", username="boss")
             job_id = jobs.enqueue(s, "test.crash", admin, {}).id
             s.commit()
-        jobs.execute(job_id, database(app).sessionmaker)
+        runner.execute(job_id, database(app).sessionmaker)
         with database(app).sessionmaker() as s:
             job = s.get(Job, job_id)
             assert job.status == "failed" and job.error.startswith("任务执行出错") and job.finished_at
@@ -277,7 +290,7 @@ def test_progress_in_the_consumer_commits_on_its_own_and_is_throttled(committed_
             s.add(job)
             s.commit()
             ticks = Ticks()
-            progress = jobs.Progress(s, job, factory, clock=ticks)
+            progress = runner.Progress(s, job, factory, clock=ticks)
             progress(1, 10, "第一步")
             ticks.value = 0.2
             progress(2, 10, "第二步")  # too soon: kept, not written
@@ -309,7 +322,7 @@ def test_progress_in_immediate_mode_sets_the_row_in_the_same_session(app, sessio
               progress_total=0, message="", error="", error_code="")
     session.add(job)
     session.flush()
-    progress = jobs.Progress(session, job)
+    progress = runner.Progress(session, job)
     with app.app_context():
         progress(1, 2, "一")
         progress(2, 2, "二")  # no throttling: nothing is committed anyway
@@ -323,7 +336,7 @@ def test_progress_clamps_negative_numbers(app, session, make):
     session.add(job)
     session.flush()
     with app.app_context():
-        jobs.Progress(session, job)(-1, -5)
+        runner.Progress(session, job)(-1, -5)
     session.flush()
     assert (job.progress_done, job.progress_total) == (0, 0)
 
@@ -336,9 +349,9 @@ def test_is_stalled_is_a_pure_function_of_now(status, minutes, stalled):
 
     job = SimpleNamespace(status=status, started_at=FIXED_NOW - timedelta(hours=1),
                           progress_at=FIXED_NOW - timedelta(minutes=minutes))
-    assert jobs.is_stalled(job, FIXED_NOW) is stalled
+    assert state.is_stalled(job, FIXED_NOW) is stalled
     job.progress_at = None  # no progress yet: the start counts
-    assert jobs.is_stalled(job, FIXED_NOW) is (status == "running")
+    assert state.is_stalled(job, FIXED_NOW) is (status == "running")
 
 
 # --- pages ----------------------------------------------------------------------------------
@@ -538,7 +551,7 @@ def test_a_queued_import_shows_on_the_batch_page(app, client, session, batch_wor
     assert again.location.endswith(f"/admin/jobs/{job.id}") and sent == [job.id]
     # The consumer's side, here in-process on the test's connection.
     with app.app_context():
-        jobs.execute(job.id, app.config["DB_SESSION_FACTORY"])
+        runner.execute(job.id, app.config["DB_SESSION_FACTORY"])
     session.expire_all()
     assert job.status == "done" and job.result["imported"] == 1 and batch.status == "done"
     assert 'id="batch-running"' not in client.get(f"/admin/batches/{batch.id}").get_data(as_text=True)
@@ -558,22 +571,22 @@ def test_confirming_refuses_at_once_when_the_competition_moved_on(client, sessio
 
 
 def test_the_queue_is_sqlite_under_the_instance_folder_by_default(tmp_path):
-    huey = jobs.make_huey(tmp_path / "instance")
+    huey = jobs.make_huey(tmp_path / "instance", app_factory=zhengwen.consumer_app)
     assert isinstance(huey, SqliteHuey) and huey.storage.filename == str(tmp_path / "instance" / "huey.db")
-    assert "essays.jobs.queue.run_job" in huey._registry._registry and not huey.immediate
+    assert "essays.jobs.runner.run_job" in huey._registry._registry and not huey.immediate
 
 
 def test_the_queue_from_the_environment(tmp_path, monkeypatch):
-    huey = jobs.huey_from_env({"ZHENGWEN_INSTANCE": str(tmp_path)})
+    huey = jobs.huey_from_env(zhengwen.consumer_app, {"ZHENGWEN_INSTANCE": str(tmp_path)})
     assert isinstance(huey, SqliteHuey) and huey.storage.filename == str(tmp_path / "huey.db")
     assert jobs.instance_path_from_env({}) == str(ROOT / "instance")  # as create_app() finds it
-    assert isinstance(jobs.huey_from_env({"HUEY_REDIS_URL": REDIS}), RedisHuey)
-    # The module attribute huey_consumer loads is made on first use, from the environment.
-    monkeypatch.setattr(jobs, "_env_huey", None)
+    assert isinstance(jobs.huey_from_env(zhengwen.consumer_app, {"HUEY_REDIS_URL": REDIS}), RedisHuey)
+    # The module attribute huey_consumer loads (app.huey) is made on first use, from the environment.
+    monkeypatch.setattr(zhengwen, "_consumer", {})
     monkeypatch.setenv("ZHENGWEN_INSTANCE", str(tmp_path / "elsewhere"))
     monkeypatch.delenv("HUEY_REDIS_URL", raising=False)
-    assert jobs.huey.storage.filename == str(tmp_path / "elsewhere" / "huey.db")
-    assert jobs.huey is jobs.huey
+    assert zhengwen.huey.storage.filename == str(tmp_path / "elsewhere" / "huey.db")
+    assert zhengwen.huey is zhengwen.huey
 
 
 def test_the_web_app_sends_to_the_queue_of_its_instance_folder(app, tmp_path, monkeypatch):
@@ -586,7 +599,7 @@ def test_redis_queue_really_carries_the_task():
     import redis
 
     redis.Redis.from_url(REDIS).ping()  # Redis must be up (.ci/run starts it): fail, never skip
-    huey = jobs.make_huey("/nonexistent", REDIS, name=f"zhengwen-test-{os.getpid()}")
+    huey = jobs.make_huey("/nonexistent", REDIS, name=f"zhengwen-test-{os.getpid()}", app_factory=zhengwen.consumer_app)
     assert isinstance(huey, RedisHuey)
     try:
         jobs.send(huey, 42)
@@ -629,7 +642,7 @@ def test_a_real_consumer_runs_the_batch_import(committed_app, database_url, tmp_
     log_path = tmp_path / "consumer.log"
     with log_path.open("w") as log:
         consumer = subprocess.Popen(
-            [str(Path(sys.executable).parent / "huey_consumer"), "essays.jobs.queue.huey", "-w", "2", "-k", "thread",
+            [str(Path(sys.executable).parent / "huey_consumer"), "app.huey", "-w", "2", "-k", "thread",
              "-d", "0.1", "-m", "0.5"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         response = client.post(f"/admin/batches/{batch_id}", data={"unit-0": one_id, "unit-1": two_id})
@@ -664,7 +677,7 @@ def test_a_real_consumer_runs_the_batch_import(committed_app, database_url, tmp_
         except subprocess.TimeoutExpired:
             consumer.kill()
             consumer.wait()
-    assert "essays.jobs.queue.run_job" in log_path.read_text()  # the consumer registered and ran the task
+    assert "essays.jobs.runner.run_job" in log_path.read_text()  # the consumer registered and ran the task
 
 
 @pytest.mark.browser
@@ -700,12 +713,12 @@ def test_in_the_browser_confirming_a_batch_lands_on_its_finished_job(seeded, bro
 # --- the minute tasks ------------------------------------------------------------------------
 
 
-def test_the_queue_runs_the_minute_tasks_every_minute():
-    queue = jobs.register_task(MemoryHuey("test", results=False))
+def test_the_queue_runs_the_minute_tasks_every_minute(app):
+    queue = runner.register_tasks(MemoryHuey("test", results=False), lambda: app)
     for minute in (0, 1, 37):
         due = queue.read_periodic(datetime(2027, 5, 20, 23, minute))
         assert [task.name for task in due] == ["minute_tasks"]
-    assert "essays.similarity.jobs.refresh_stale_reports" in jobs.EVERY_MINUTE
+    assert "essays.similarity.jobs.refresh_stale_reports" in registry.EVERY_MINUTE
 
 
 def test_a_failing_minute_task_is_logged_and_the_others_still_commit(committed_app, monkeypatch, caplog):
@@ -716,10 +729,10 @@ def test_a_failing_minute_task_is_logged_and_the_others_still_commit(committed_a
     def build(session, now):
         session.add(Unit(name="每分钟任务建的单位", short_name="", aliases=[]))
 
-    monkeypatch.setattr(jobs, "EVERY_MINUTE", {"crash": crash, "build": build})
+    monkeypatch.setattr(runner, "EVERY_MINUTE", {"crash": crash, "build": build})
     app = committed_app
     with app.app_context():
-        jobs.minute_tasks(database(app).sessionmaker)
+        runner.minute_tasks(database(app).sessionmaker)
         with database(app).sessionmaker() as s:
             names = set(s.execute(select(Unit.name)).scalars())
     assert "每分钟任务建的单位" in names and "出错前建的单位" not in names

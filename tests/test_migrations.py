@@ -5,20 +5,13 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import essays.intake.batch
-import essays.jobs.models
-import essays.models  # (tables)
-import essays.platform.audit
-import essays.similarity.models  # (tables)
-import essays.similarity.references  # noqa: F401  (tables)
-import review.models  # noqa: F401  (tables)
-from essays.platform.db import Base
+from app import models_metadata
 
 
 def test_no_pending_autogenerate_diff(engine):
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        diff = compare_metadata(context, Base.metadata)
+        diff = compare_metadata(context, models_metadata())
     assert diff == []
 
 

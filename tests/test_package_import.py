@@ -16,8 +16,9 @@ from essays.models import Submission, SubmissionVersion
 from essays.package import format as package
 from essays.package.format import Package, PackageEntry, PackageFile, safe_name
 from essays.package.importing import import_package, organisation_unit
-from essays.platform.audit import ACTION_NAMES, AuditLog
+from essays.platform.audit import ACTION_NAMES
 from essays.platform.errors import Refusal
+from essays.platform.models import AuditLog
 from tests.factories import docx_bytes
 
 ORGANISER = "某某区城管执法大队"

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from essays.models import AnnouncementRead, Unit, User
-from essays.platform.audit import AuditLog
+from essays.platform.models import AuditLog
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from essays.platform.audit import AuditLog
+from essays.platform.models import AuditLog
 from review import scoring
 from review.models import Assignment, Reminder, ReviewCode, Score
 from tests.test_review_flow import AFTER, flash_error, page_text, prepared

@@ -10,9 +10,10 @@ import threading
 from sqlalchemy import func, select
 
 from essays.models import User
-from essays.platform.audit import AuditLog, verify_chain
+from essays.platform.audit import verify_chain
 from essays.platform.db import database
 from essays.platform.errors import Refusal
+from essays.platform.models import AuditLog
 from review import assignments, prepare, scoring
 from review.models import Assignment, ReviewCode, Score
 from tests.factories import DEADLINE, Factories, docx_bytes

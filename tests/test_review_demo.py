@@ -19,7 +19,8 @@ import review.demo  # noqa: F401  (registers the phase)
 from essays.demo.build import ORGANISER, UNITS, build_demo
 from essays.intake.docx.reader import read_docx
 from essays.models import Competition, Submission, SubmissionVersion, User
-from essays.platform.audit import AuditLog, verify_chain
+from essays.platform.audit import verify_chain
+from essays.platform.models import AuditLog
 from review.models import Assignment, IdentityHit, ReviewCode, Score
 from tests.conftest import FIXED_NOW
 

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from essays.competitions.operations import move_phase
 from essays.intake.receive import EssayForm, receive
-from essays.platform.audit import AuditLog
 from essays.platform.errors import Refusal
+from essays.platform.models import AuditLog
 from essays.similarity.decisions import decide
 from review import assignments, prepare, rubric, scoring
 from review.models import Assignment, ReviewCode, Score

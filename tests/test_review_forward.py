@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from essays.models import Submission, SubmissionVersion
 from essays.package import format as package
-from essays.platform.audit import AuditLog
+from essays.platform.models import AuditLog
 from review import forward, freeze, package_build
 from review.models import Assignment, RankEntry, Recommendation, Score
 from tests.test_review_flow import AFTER, flash_error, page_text

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from essays.platform.audit import AuditLog
+from essays.platform.models import AuditLog
 from review import freeze
 from review.models import Objection, RankEntry
 from tests.test_review_flow import AFTER, flash_error, page_text

@@ -9,7 +9,7 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
-from essays.platform.audit import AuditLog
+from essays.platform.models import AuditLog
 from review import assignments, scoring, standings
 from review.models import Assignment, RankEntry
 from tests.test_review_flow import AFTER, flash_error, page_text, prepared

@@ -11,7 +11,7 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
-from essays.platform.audit import AuditLog
+from essays.platform.models import AuditLog
 from review import assignments, scoring, second_round, standings
 from review.models import Assignment, RankEntry
 from review.second_round import Skipped

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from essays.models import Competition, User
-from essays.platform.audit import AuditLog
+from essays.platform.models import AuditLog
 from tests.factories import PASSWORD
 
 

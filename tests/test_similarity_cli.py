@@ -7,7 +7,7 @@ import json
 import opencc
 from sqlalchemy import select
 
-from essays.platform.audit import AuditLog
+from essays.platform.models import AuditLog
 from essays.similarity.models import SimilarityReport
 from tests.factories import docx_bytes
 from tests.test_similarity_engine import NOTICE, PARAS

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from essays.jobs.models import Job
-from essays.platform.audit import AuditLog
+from essays.platform.db import utcnow
+from essays.platform.models import AuditLog
 from essays.similarity import references
 from essays.similarity.models import BaseQuotation, ReferenceText, SimilarityPrint, SimilarityReport
 from tests.docx_samples import ole_file
@@ -235,7 +236,7 @@ def test_references_are_sources_until_deactivated(client, admin, session, make):
 
 def test_library_is_paginated_and_searchable(client, admin, session):
     files = [references.BatchFile(f"范文{n:02d}.txt", data=f"第{n}篇范文\n{OTHER}{n}".encode()) for n in range(60)]
-    references.load_files(session, admin, "范文合集.zip", files, references.utcnow())
+    references.load_files(session, admin, "范文合集.zip", files, utcnow())
     first = client.get("/admin/references").get_data(as_text=True)
     assert first.count('<tr id="reference-') == 50 and "第 1 页，共 2 页" in unescape(first)
     second = client.get("/admin/references?page=2").get_data(as_text=True)

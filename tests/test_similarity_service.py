@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from essays.intake.receive import EssayForm, receive
 from essays.models import SubmissionVersion
-from essays.platform.audit import AuditLog
+from essays.platform.models import AuditLog
 from essays.similarity import index, service
 from essays.similarity.models import (
     REFERENCE_SCOPE,
@@ -165,7 +165,7 @@ def test_refreshing_stale_reports_is_audited_and_skips_replaced_versions(session
 
 
 def test_the_minute_task_refreshes_stale_reports_in_the_consumer(committed_app):
-    from essays.jobs import queue as jobs
+    from essays.jobs import runner
     from essays.platform.db import database
     from tests.factories import Factories
 
@@ -179,7 +179,7 @@ def test_the_minute_task_refreshes_stale_reports_in_the_consumer(committed_app):
             make.submission(competition, paragraphs=paras(0, 3) + paras(40, 3))
             s.commit()
             version_id = original.current.id
-        jobs.minute_tasks(factory)
+        runner.minute_tasks(factory)
         with factory() as s:
             report = s.get(SimilarityReport, version_id)
             assert not report.stale and len(report.sources) == 1

@@ -286,8 +286,8 @@ def test_receipt_shows_breakdown_and_warnings(client, setup, session):
 def test_every_bad_input_kind_through_the_page(client, setup, make, session, kind):
     """Each kind the reader refuses, sent as a replacement: the code and its Chinese message
     are shown, and the stored version (and the audit log) stay exactly as they were."""
-    from essays.platform.audit import AuditLog
     from essays.platform.errors import Refusal
+    from essays.platform.models import AuditLog
 
     data, code = BAD_INPUTS[kind]
     competition, unit, user = setup

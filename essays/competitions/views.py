@@ -5,7 +5,7 @@ Thin views: they read forms and call essays.competitions.operations; the request
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -21,9 +21,9 @@ from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import roles
 from essays.platform.timeutil import deadline_day, format_deadline, local, parse_local
-from essays.platform.web import get_or_404, invalid, now, refuse
+from essays.platform.web import Routes, get_or_404, invalid, now, refuse
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+routes = Routes()  # on the admin blueprint
 
 
 def _settings(form: CompetitionForm):
@@ -52,14 +52,14 @@ def _deadline_text(deadline) -> str:
     return shown.strftime("%Y-%m-%dT%H:%M")
 
 
-@bp.route("/", methods=["GET"])
+@routes.route("/", methods=["GET"])
 @roles("admin")
 def home():
     items = db().execute(select(Competition).order_by(Competition.id.desc())).scalars().all()
     return render_template("admin/home.html", competitions=items)
 
 
-@bp.route("/competitions/new", methods=["GET", "POST"])
+@routes.route("/competitions/new", methods=["GET", "POST"])
 @roles("admin")
 def competition_new():
     form = CompetitionForm()
@@ -76,7 +76,7 @@ def competition_new():
     return redirect(url_for("admin.competition", competition_id=competition.id))
 
 
-@bp.route("/competitions/<int:competition_id>/edit", methods=["GET", "POST"])
+@routes.route("/competitions/<int:competition_id>/edit", methods=["GET", "POST"])
 @roles("admin")
 def competition_edit(competition_id: int):
     competition = get_or_404(Competition, competition_id)
@@ -99,7 +99,7 @@ def competition_edit(competition_id: int):
     return redirect(url_for("admin.competition", competition_id=competition.id))
 
 
-@bp.route("/competitions/<int:competition_id>", methods=["GET"])
+@routes.route("/competitions/<int:competition_id>", methods=["GET"])
 @roles("admin")
 def competition(competition_id: int):
     competition = get_or_404(Competition, competition_id)
@@ -118,7 +118,7 @@ def competition(competition_id: int):
     )
 
 
-@bp.route("/competitions/<int:competition_id>/phase", methods=["GET", "POST"])
+@routes.route("/competitions/<int:competition_id>/phase", methods=["GET", "POST"])
 @roles("admin")
 def competition_phase(competition_id: int):
     """GET shows the confirmation; POST (with the phase the admin saw) makes the move."""
@@ -138,7 +138,7 @@ def competition_phase(competition_id: int):
     return redirect(url_for("admin.competition", competition_id=competition.id))
 
 
-@bp.route("/competitions/<int:competition_id>/extensions", methods=["POST"])
+@routes.route("/competitions/<int:competition_id>/extensions", methods=["POST"])
 @roles("admin")
 def competition_extension(competition_id: int):
     competition = get_or_404(Competition, competition_id)

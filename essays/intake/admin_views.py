@@ -23,16 +23,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
 
 from essays.competitions.operations import participating_units, roster
-from essays.competitions.views import bp
 from essays.intake import batch as batches
 from essays.intake import batch_files
+from essays.intake.models import BatchImport
 from essays.jobs import queue as jobs
 from essays.jobs.models import Job
 from essays.models import Competition, Extension, Submission, SubmissionVersion, Unit
 from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import roles
-from essays.platform.web import get_or_404, invalid, now, refuse, upload_limit
+from essays.platform.web import Routes, get_or_404, invalid, now, refuse, upload_limit
+
+routes = Routes()  # on the admin blueprint
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 OUTCOME_NAMES = {"imported": _l("已导入"), "refused": _l("拒收"), "skipped": _l("跳过"), "doubtful": _l("待确认")}
@@ -80,7 +82,7 @@ def flags_for(competition: Competition, version: SubmissionVersion, extension: E
     return flags
 
 
-@bp.route("/competitions/<int:competition_id>/submissions", methods=["GET"])
+@routes.route("/competitions/<int:competition_id>/submissions", methods=["GET"])
 @roles("admin")
 def submissions(competition_id: int):
     competition = get_or_404(Competition, competition_id)
@@ -103,7 +105,7 @@ def submissions(competition_id: int):
     return render_template("admin/submissions.html", competition=competition, rows=rows, missing=missing)
 
 
-@bp.route("/submissions/<int:submission_id>/versions/<int:number>/file", methods=["GET"])
+@routes.route("/submissions/<int:submission_id>/versions/<int:number>/file", methods=["GET"])
 @roles("admin")
 def submission_file(submission_id: int, number: int):
     version = db().execute(select(SubmissionVersion).where(
@@ -117,11 +119,11 @@ def submission_file(submission_id: int, number: int):
 # --- batch import ----------------------------------------------------------------------
 
 
-def _pending(competition: Competition) -> list[batches.BatchImport]:
+def _pending(competition: Competition) -> list[BatchImport]:
     return list(db().execute(
-        select(batches.BatchImport).where(batches.BatchImport.competition_id == competition.id,
-                                          batches.BatchImport.status == "pending")
-        .options(defer(batches.BatchImport.data)).order_by(batches.BatchImport.id)).scalars())
+        select(BatchImport).where(BatchImport.competition_id == competition.id,
+                                          BatchImport.status == "pending")
+        .options(defer(BatchImport.data)).order_by(BatchImport.id)).scalars())
 
 
 def _as_zip(filename: str, data: bytes) -> bytes:
@@ -132,7 +134,7 @@ def _as_zip(filename: str, data: bytes) -> bytes:
     return buffer.getvalue()
 
 
-@bp.route("/competitions/<int:competition_id>/import", methods=["GET", "POST"])
+@routes.route("/competitions/<int:competition_id>/import", methods=["GET", "POST"])
 @roles("admin")
 @upload_limit("BATCH_MAX_BYTES")  # a zip of essays is larger than one upload
 def batch_import(competition_id: int):
@@ -160,7 +162,7 @@ def batch_import(competition_id: int):
     return redirect(url_for("admin.batch", batch_id=batch.id))
 
 
-def _import_jobs(item: batches.BatchImport) -> list[Job]:
+def _import_jobs(item: BatchImport) -> list[Job]:
     """The confirmation jobs of this batch that have not finished yet."""
     candidates = db().execute(select(Job).where(Job.kind == "batch.confirm", Job.competition_id == item.competition_id,
                                                 Job.status.in_(("queued", "running"))).order_by(Job.id)).scalars()
@@ -181,12 +183,12 @@ def _choices(units: list[Unit]) -> dict[int, Unit | None]:
     return choices
 
 
-@bp.route("/batches/<int:batch_id>", methods=["GET", "POST"])
+@routes.route("/batches/<int:batch_id>", methods=["GET", "POST"])
 @roles("admin")
 def batch(batch_id: int):
     """GET: the preview (pending) or the outcome report; POST: confirm, which enqueues the
     import (a job) and shows the job's page."""
-    item = get_or_404(batches.BatchImport, batch_id)
+    item = get_or_404(BatchImport, batch_id)
     competition, units = item.competition, participating_units(db())
     if request.method == "POST":
         choices = _choices(units)
@@ -215,10 +217,10 @@ def batch(batch_id: int):
                            running=running)
 
 
-@bp.route("/batches/<int:batch_id>/cancel", methods=["POST"])
+@routes.route("/batches/<int:batch_id>/cancel", methods=["POST"])
 @roles("admin")
 def batch_cancel(batch_id: int):
-    item = get_or_404(batches.BatchImport, batch_id)
+    item = get_or_404(BatchImport, batch_id)
     if batches.cancel(db(), current_user, item):
         flash(_("已取消这批导入，未导入任何文件。"), "success")
     else:

@@ -18,9 +18,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
-from sqlalchemy.types import JSON
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from essays.competitions.operations import participating_units
 from essays.intake.batch_files import (
@@ -32,39 +31,19 @@ from essays.intake.batch_files import (
     read_zip,
 )
 from essays.intake.inspection import Inspection, inspect_file
+from essays.intake.models import BatchImport
 from essays.intake.receive import EssayForm, receive, rules_for
 from essays.jobs.models import Job
-from essays.jobs.queue import Progress, job_kind
+from essays.jobs.registry import JobKind
+from essays.jobs.runner import Progress
 from essays.models import Competition, Submission, SubmissionVersion, Unit, User
 from essays.platform.audit import record
-from essays.platform.db import Base, UTCDateTime, utcnow
 from essays.platform.errors import Refusal
 
-STATUSES = ("pending", "done", "cancelled")
 IMPORT_PHASES = ("open", "intake_closed")  # where intake.receive(by_admin=True) accepts files
 SKIP_DUPLICATE = _l("与该单位已收到的文件完全相同，未重复导入")
 SKIP_NO_UNIT = _l("选择了不导入")
 DOUBTFUL = _l("无法确定是哪个单位，未导入")
-
-
-class BatchImport(Base):
-    """An uploaded zip waiting for the admin's confirmation (then done or cancelled)."""
-
-    __tablename__ = "batch_import"
-    __table_args__ = (CheckConstraint(f"status IN ({', '.join(repr(s) for s in STATUSES)})", name="status_known"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    competition_id: Mapped[int] = mapped_column(ForeignKey("competition.id"))
-    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    filename: Mapped[str] = mapped_column(String(255))
-    data: Mapped[bytes] = mapped_column(LargeBinary)  # the zip; emptied once done or cancelled
-    sha256: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(10), default="pending")
-    report: Mapped[list] = mapped_column(JSON, default=list)  # the outcomes, once done
-
-    competition: Mapped[Competition] = relationship()
-    uploaded_by: Mapped[User] = relationship()
 
 
 # --- planning and importing --------------------------------------------------------------
@@ -248,9 +227,8 @@ def cancel(session: Session, user: User, batch: BatchImport) -> bool:
     return True
 
 
-@job_kind("batch.confirm", _l("批量导入"), template="admin/_batch_job_result.html")
 def confirm_job(session: Session, job: Job, progress: Progress) -> dict:
-    """The web confirmation, run by the task queue (essays.jobs.queue). Params: batch_id, choices
+    """The web confirmation, run by the task queue (essays.jobs). Params: batch_id, choices
     ({file index: unit id, or None for do not import}) and max_file_bytes. The result is the
     outcome tally; the report itself is kept in the batch as before."""
     from essays.platform.web import now  # the app's clock
@@ -268,3 +246,6 @@ def confirm_job(session: Session, job: Job, progress: Progress) -> dict:
         return {**summary, "already_done": True}
     progress(len(outcomes), len(outcomes), _l("导入完成"))
     return {**summary, "files": len(outcomes), **tally(outcomes)}
+
+
+KINDS = (JobKind("batch.confirm", _l("批量导入"), confirm_job, template="admin/_batch_job_result.html"),)

@@ -1,5 +1,5 @@
-"""`flask --app app essays inspect|import|import-package`: check essays before uploading;
-batch-import a folder or zip; import a 报送材料包 forwarded by another organisation.
+"""`flask --app app essays inspect|import`: check essays before uploading; batch-import a
+folder or zip.
 
 `inspect` needs no database (it works with DATABASE_URL pointing nowhere): it reads and
 counts each file as the upload would. `import` is the command-line form of the admin's
@@ -15,21 +15,13 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import with_appcontext
 
 from essays.intake import batch as batches
 from essays.intake import batch_files
 from essays.intake.inspection import Inspection, IntakeRules, inspect_file
+from essays.platform.cli import competition_and_admin, fail
 from essays.platform.errors import Refusal
-
-essays_cli = AppGroup("essays",
-                      help="征文文件：上传前检查（inspect）、批量导入（import）与导入报送材料包（import-package）。")
-
-
-def _fail(message: str) -> None:
-    click.echo(message, err=True)
-    sys.exit(1)
-
 
 # --- inspect ---------------------------------------------------------------------------
 
@@ -79,7 +71,8 @@ def _report(file: str, result: Inspection | None, refusal: Refusal | None, hard:
     return lines
 
 
-@essays_cli.command("inspect")
+@click.command("inspect")
+@with_appcontext
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 数组，每个文件一项")
 @click.option("--limit", type=click.IntRange(min=1), default=3000, show_default=True, help="字数上限")
 @click.option("--soft", is_flag=True, help="上限为参考值（“左右”“为宜”）：超出只标记，不拒收")
@@ -122,50 +115,20 @@ def outcome_line(o: batches.Outcome) -> str:
     return f"{head}：{o.message}"
 
 
-def admin_account(session, username: str, doing: str = "导入"):
-    """The admin account a command acts as (its audit entries name it): the one named by
-    --by, else the only active admin; otherwise the command stops and says why."""
-    from sqlalchemy import select
-
-    from essays.models import User
-
-    admins = list(session.execute(select(User).where(User.role == "admin", User.active.is_(True))
-                                  .order_by(User.id)).scalars())
-    if username:
-        admins = [u for u in admins if u.username == username]
-        if not admins:
-            _fail(f"没有名为“{username}”的在用管理员账号。")
-    if len(admins) != 1:
-        _fail(f"请用 --by 指定以哪个管理员账号{doing}（审计日志会记在这个账号名下）。")
-    return admins[0]
-
-
-def _competition_and_admin(competition_id: int, username: str):
-    """The competition a command works on and the admin it acts as, or the command stops."""
-    from essays.models import Competition
-    from essays.platform.cli import _require_schema
-    from essays.platform.db import db
-
-    _require_schema()
-    competition = db().get(Competition, competition_id)
-    if competition is None:
-        _fail(f"没有编号为 {competition_id} 的征文活动。")
-    return competition, admin_account(db(), username)
-
-
 def _read_source(source: Path) -> list[batch_files.BatchFile]:
     max_file = current_app.config.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
     if source.is_dir():
         return batch_files.read_folder(source, max_file)
     if source.stat().st_size > current_app.config.get("BATCH_MAX_BYTES", 50 * 1024 * 1024):
-        _fail("压缩包太大，请分批导入。")
+        fail("压缩包太大，请分批导入。")
     try:
         return batch_files.read_zip(source.read_bytes(), max_file)
     except batch_files.NotAZip:
-        _fail(f"{source} 不是有效的 .zip 压缩包，也不是文件夹。")
+        fail(f"{source} 不是有效的 .zip 压缩包，也不是文件夹。")
 
 
-@essays_cli.command("import")
+@click.command("import")
+@with_appcontext
 @click.argument("source", type=click.Path(exists=True, path_type=Path))
 @click.option("--competition", "competition_id", type=int, required=True, help="征文活动的编号")
 @click.option("--yes", is_flag=True, help="单位不确定时接受最佳猜测（否则一个也不导入）")
@@ -178,14 +141,14 @@ def import_command(source: Path, competition_id: int, yes: bool, username: str) 
     from essays.platform.db import db
     from essays.platform.web import now
 
-    competition, user = _competition_and_admin(competition_id, username)
+    competition, user = competition_and_admin(competition_id, username)
     session = db()
     try:
         files = _read_source(source)
         planned = batches.plan(files, participating_units(session), competition,
                                batches.known_hashes(session, competition))
     except Refusal as e:
-        _fail(f"{e.message}（错误代码 {e.code}）")
+        fail(f"{e.message}（错误代码 {e.code}）")
     doubtful = [p for p in planned if p.importable and not p.match.confident]
     if doubtful and not yes:
         for p in planned:
@@ -195,7 +158,7 @@ def import_command(source: Path, competition_id: int, yes: bool, username: str) 
                 click.echo(f"[可导入] {p.file.name} → {p.match.unit.name}")
             else:
                 click.echo(outcome_line(batches.doubtful_outcome(p)))
-        _fail(f"有 {len(doubtful)} 个文件的单位无法确定，未导入任何文件。"
+        fail(f"有 {len(doubtful)} 个文件的单位无法确定，未导入任何文件。"
               "请把文件名改为“单位-作者-题目.docx”后重试，或加 --yes 接受最佳猜测。")
     choices = {p.index: p.match.unit for p in planned if p.importable and (p.match.confident or yes)}
     outcomes = batches.import_planned(session, competition, user, planned, choices, now())
@@ -209,47 +172,4 @@ def import_command(source: Path, competition_id: int, yes: bool, username: str) 
     sys.exit(1 if counts["refused"] or counts["doubtful"] else 0)
 
 
-# --- import-package --------------------------------------------------------------------
-
-
-def package_line(item) -> str:
-    """One imported entry: 名次, the sender's unit, 题目, 字数, new or already there."""
-    entry, words = item.entry, item.version.char_count
-    theirs = f"（报送方计 {entry.words} 字）" if entry.words != words else ""
-    status = "已导入" if item.new else "已存在，未重复导入"
-    return f"[{status}] 第 {entry.rank} 名 {entry.unit}《{entry.title}》{words} 字{theirs}"
-
-
-@essays_cli.command("import-package")
-@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--competition", "competition_id", type=int, required=True, help="导入到哪个征文活动（编号）")
-@click.option("--unit", "unit_name", default="", help="以本系统哪个单位的名义导入（报送单位名称对不上时指定）")
-@click.option("--by", "username", default="", help="以哪个管理员账号导入（只有一个管理员时可省略）")
-def import_package_command(source: Path, competition_id: int, unit_name: str, username: str) -> None:
-    """Imports a 报送材料包 (.zip exported by another Zhengwen) as submissions of one unit.
-
-    All or nothing: exit status 0 when every essay is in the competition (imported now or
-    before), 1 with nothing stored when anything is refused."""
-    from essays.package import format as packages
-    from essays.package.importing import import_package, organisation_unit
-    from essays.platform.db import db
-    from essays.platform.web import now
-
-    competition, user = _competition_and_admin(competition_id, username)
-    session = db()
-    if source.stat().st_size > packages.MAX_PACKAGE_BYTES:
-        _fail(f"{Refusal('PACKAGE_TOO_LARGE').message}（错误代码 PACKAGE_TOO_LARGE）")
-    try:
-        package = packages.read(source.read_bytes())
-        unit = organisation_unit(session, package, unit_name)
-        imported = import_package(session, competition, unit, user, package, now())
-    except Refusal as e:
-        session.rollback()
-        _fail(f"{e.message}（错误代码 {e.code}）")
-    session.commit()
-    sender = package.competition.get("organiser") or "报送单位"
-    click.echo(f"{sender}报送的《{package.competition.get('title', '')}》材料包 → {unit.name}：")
-    for item in imported:
-        click.echo(package_line(item))
-    new = sum(item.new for item in imported)
-    click.echo(f"共 {len(imported)} 篇：新导入 {new}，已存在 {len(imported) - new}。")
+COMMANDS = (inspect_command, import_command)

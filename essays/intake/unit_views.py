@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from essays.competitions.forms import DetailsForm, SubmissionForm, split_names
+from essays.intake.forms import DetailsForm, SubmissionForm, split_names
 from essays.intake.receive import EssayForm, extension_for, receive, unit_submissions, update_details
 from essays.intake.rules import effective_deadline, unit_status
 from essays.models import Competition, Submission

@@ -1,10 +1,10 @@
 """The `job` table: long work (a batch import, a copy-detection run, loading a reference
-corpus) done by the task queue outside the web request (essays.jobs.queue).
+corpus) done by the task queue outside the web request (essays.jobs).
 
 A job is `queued` when the request that asked for it commits, `running` once a consumer
 claims it, then `done` (with `result`) or `failed` (with `error`). `progress_at` is the
 time of the last sign of life: a running job whose consumer died keeps its status, and the
-page calls it stalled once that time is old (essays.jobs.queue.is_stalled).
+page calls it stalled once that time is old (essays.jobs.state.is_stalled).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class Job(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40))  # e.g. batch.confirm (essays.jobs.queue.job_kind)
+    kind: Mapped[str] = mapped_column(String(40))  # e.g. batch.confirm (essays.jobs.registry)
     competition_id: Mapped[int | None] = mapped_column(ForeignKey("competition.id"), index=True)
     status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
     progress_done: Mapped[int] = mapped_column(Integer, default=0)

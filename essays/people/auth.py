@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -13,6 +13,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from essays.people import accounts, announcements
+from essays.platform import pages
 from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import limiter, login_key, public, roles
@@ -49,8 +50,10 @@ def _safe_next(target: str | None) -> str | None:
 def index():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    return redirect(url_for({"admin": "admin.home", "unit": "unit.home",
-                             "judge": "judge.home"}[current_user.role]))
+    endpoint = pages.home(current_user.role)
+    if endpoint is None:  # a role whose pages no installed package provides
+        abort(403)
+    return redirect(url_for(endpoint))
 
 
 @bp.route("/login", methods=["GET", "POST"])

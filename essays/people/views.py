@@ -1,4 +1,4 @@
-"""Admin pages for units, accounts, roster import, announcements and the audit log."""
+"""Admin pages for units, accounts, roster import and announcements."""
 
 from __future__ import annotations
 
@@ -7,32 +7,32 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from essays.competitions.forms import AnnouncementForm, RosterForm, UnitForm, UserForm
-from essays.competitions.views import bp
 from essays.models import Unit, User
 from essays.people import accounts
 from essays.people.announcements import all_announcements, post
+from essays.people.forms import AnnouncementForm, RosterForm, UnitForm, UserForm
 from essays.people.roster import COLUMNS, import_roster, parse_roster
 from essays.people.units import UnitFields, save_unit, split_aliases
-from essays.platform.audit import ACTION_NAMES, AuditLog, verify_chain
 from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import roles
-from essays.platform.web import get_or_404, invalid, now, refuse, upload_limit
+from essays.platform.web import Routes, get_or_404, invalid, now, refuse, upload_limit
+
+routes = Routes()  # on the admin blueprint
 
 
 def _units() -> list[Unit]:
     return list(db().execute(select(Unit).order_by(Unit.id)).scalars())
 
 
-@bp.route("/units", methods=["GET"])
+@routes.route("/units", methods=["GET"])
 @roles("admin")
 def units():
     return render_template("admin/units.html", units=_units())
 
 
-@bp.route("/units/new", methods=["GET", "POST"], defaults={"unit_id": None})
-@bp.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
+@routes.route("/units/new", methods=["GET", "POST"], defaults={"unit_id": None})
+@routes.route("/units/<int:unit_id>/edit", methods=["GET", "POST"])
 @roles("admin")
 def unit_form(unit_id: int | None):
     unit = get_or_404(Unit, unit_id) if unit_id else None
@@ -60,7 +60,7 @@ def unit_form(unit_id: int | None):
     return redirect(url_for("admin.units"))
 
 
-@bp.route("/users", methods=["GET"])
+@routes.route("/users", methods=["GET"])
 @roles("admin")
 def users():
     items = db().execute(select(User).order_by(User.role, User.username)).scalars().all()
@@ -73,7 +73,7 @@ def _user_form() -> UserForm:
     return form
 
 
-@bp.route("/users/new", methods=["GET", "POST"])
+@routes.route("/users/new", methods=["GET", "POST"])
 @roles("admin")
 def user_new():
     form = _user_form()
@@ -92,7 +92,7 @@ def user_new():
                            title=_("新账号的初始密码"))
 
 
-@bp.route("/users/<int:user_id>/reset", methods=["POST"])
+@routes.route("/users/<int:user_id>/reset", methods=["POST"])
 @roles("admin")
 def user_reset(user_id: int):
     user = get_or_404(User, user_id)
@@ -101,7 +101,7 @@ def user_reset(user_id: int):
                            title=_("重置后的初始密码"))
 
 
-@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+@routes.route("/users/<int:user_id>/unlock", methods=["POST"])
 @roles("admin")
 def user_unlock(user_id: int):
     user = get_or_404(User, user_id)
@@ -110,7 +110,7 @@ def user_unlock(user_id: int):
     return redirect(url_for("admin.users"))
 
 
-@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@routes.route("/users/<int:user_id>/active", methods=["POST"])
 @roles("admin")
 def user_active(user_id: int):
     user = get_or_404(User, user_id)
@@ -125,7 +125,7 @@ def user_active(user_id: int):
     return redirect(url_for("admin.users"))
 
 
-@bp.route("/roster", methods=["GET", "POST"])
+@routes.route("/roster", methods=["GET", "POST"])
 @roles("admin")
 @upload_limit("ROSTER_MAX_BYTES")
 def roster():
@@ -149,7 +149,7 @@ def roster():
                            title=_("导入完成：新账号的初始密码"))
 
 
-@bp.route("/announcements", methods=["GET", "POST"])
+@routes.route("/announcements", methods=["GET", "POST"])
 @roles("admin")
 def announcements():
     form = AnnouncementForm()
@@ -166,12 +166,3 @@ def announcements():
         return refuse(e, "admin/announcements.html", **context)
     flash(_("通知已发布。"), "success")
     return redirect(url_for("admin.announcements"))
-
-
-@bp.route("/audit", methods=["GET"])
-@roles("admin")
-def audit():
-    entries = db().execute(select(AuditLog).order_by(AuditLog.seq.desc()).limit(300)).scalars().all()
-    intact, bad = verify_chain(db())
-    return render_template("admin/audit.html", entries=entries, intact=intact, bad=bad,
-                           ACTION_NAMES=ACTION_NAMES)

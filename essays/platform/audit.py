@@ -22,15 +22,15 @@ from datetime import datetime
 
 from flask import has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, Integer, String, event, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from essays.models import User
-from essays.platform.db import Base, UTCDateTime, utcnow
-
-GENESIS = "0" * 64
+from essays.platform.db import utcnow
+from essays.platform.models import GENESIS, AuditHead, AuditLog
 
 # Chinese names of the actions, for the audit page; unknown actions show as they are.
+# Packages built on essays add theirs with `register_action_names` (from their init_app).
 ACTION_NAMES = {
     "login": _l("登录"), "login.failed": _l("登录失败"), "account.locked": _l("账号锁定"),
     "user.create": _l("创建账号"), "user.password_change": _l("修改密码"),
@@ -50,44 +50,24 @@ ACTION_NAMES = {
     "similarity.decide": _l("查重处理决定"), "similarity.settings": _l("修改查重设置"),
     "reference.load": _l("导入比对文献"), "reference.deactivate": _l("停用比对文献"),
     "quotation.add": _l("新增常用引语"), "quotation.remove": _l("删除常用引语"),
-    "review.forward_choose": _l("选定报送作品"), "review.forward_text": _l("填写推荐表"),
-    "review.codes": _l("生成作品编号"), "review.redact": _l("处理身份信息"), "review.rubric": _l("设置评分细则"),
-    "review.assign": _l("分配评委"), "review.assign_one": _l("增加评审分配"), "review.unassign": _l("取消评审分配"),
-    "review.conflict": _l("申报回避"), "review.score_submit": _l("提交评分"), "review.score_reopen": _l("退回评分"),
-    "review.exclude": _l("作品移出评审"), "review.remind": _l("提醒评委"), "review.rescan": _l("更新作品编号的版本"),
-    "review.ranking_rule": _l("设置排名规则"), "review.freeze": _l("冻结排名"), "review.publish": _l("发布公示"),
-    "review.second_round": _l("安排复评"),
-    "review.objection": _l("提出异议"), "review.objection_answer": _l("答复异议"), "review.withdraw": _l("撤销奖项"),
 }
+_REGISTERED: dict[str, object] = {}
 
 
-class AuditHead(Base):
-    """The single row holding the chain's head (seq and hash of the newest entry)."""
+def register_action_names(names: dict[str, object]) -> None:
+    """Adds a package's action names (for example review's "review.freeze": 冻结排名); an
+    action essays already names, or that another package named differently, is refused."""
+    for action, name in names.items():
+        known = ACTION_NAMES.get(action, _REGISTERED.get(action))
+        if known is not None and str(known) != str(name):
+            raise ValueError(f"audit action {action!r} is already named {known!s}")
+        _REGISTERED[action] = name
 
-    __tablename__ = "audit_head"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, default=0)
-    last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
-
-
-class AuditLog(Base):
-    __tablename__ = "audit_log"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    action: Mapped[str] = mapped_column(String(60), index=True)
-    object_type: Mapped[str] = mapped_column(String(40), default="")
-    object_id: Mapped[str] = mapped_column(String(40), default="")
-    before: Mapped[dict | None] = mapped_column(JSON)
-    after: Mapped[dict | None] = mapped_column(JSON)
-    ip: Mapped[str] = mapped_column(String(45), default="")
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
-
-    actor: Mapped[User | None] = relationship()
+def action_name(action: str) -> str:
+    """The Chinese name of `action` for the audit page, or the action itself."""
+    name = ACTION_NAMES.get(action, _REGISTERED.get(action))
+    return str(name) if name is not None else action
 
 
 def entry_hash(prev_hash: str, seq: int, created_at: datetime, actor_id: int | None,
@@ -155,11 +135,3 @@ def verify_chain(session: Session) -> tuple[bool, int | None]:
     if head is not None and (head.last_hash != prev or head.seq != expected_seq - 1):
         return False, expected_seq
     return True, None
-
-
-@event.listens_for(Session, "before_flush")
-def _append_only(session, _flush_context, _instances):
-    """The log is append-only: refuse to update or delete an entry through the ORM."""
-    for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, AuditLog) and (obj in session.deleted or session.is_modified(obj)):
-            raise PermissionError("the audit log is append-only")

@@ -1,8 +1,10 @@
 """Stable error codes with their Chinese messages.
 
 Each refusal the app can give has a code that never changes (users quote it on the
-phone, tests assert it) and a message that says what to do. README.md lists them all;
-`tests/test_cli_and_docs.py` checks that the list there and this table agree.
+phone, tests assert it) and a message that says what to do. These are essays' codes; a
+package built on essays keeps its own table and raises a subclass of `Refusal` that names
+it (review.errors), so that essays holds none of its vocabulary. README.md lists them all;
+`tests/test_cli_and_docs.py` checks that the list there and the tables agree.
 """
 
 from __future__ import annotations
@@ -69,40 +71,6 @@ CODES: dict[str, tuple[int, object]] = {
     "REFERENCE_NOT_ZIP": (400, _l("这不是有效的 .zip 压缩包。请把 .docx 或 .txt 文件压缩成一个 .zip 文件后上传。")),
     "QUOTATION_REQUIRED": (400, _l("请填写常用引语，每行一条。")),
     "QUOTATION_LENGTH": (400, _l("常用引语“%(text)s”长度不合适：每条须为 %(min)s 至 %(max)s 个字（过短的词语会把正常行文当作引语）。未保存任何引语。")),
-    "REVIEW_PHASE": (409, _l("活动当前处于“%(phase)s”阶段，不能进行这项评审准备工作。")),
-    "ASSIGN_NOTHING": (409, _l("没有可分配的作品或评委：请先生成作品编号，并确认有启用的评委账号。")),
-    "ASSIGN_CONFLICT": (409, _l("该评委须回避这篇作品（所属单位或申报回避），不能分配。")),
-    "REASON_REQUIRED": (400, _l("请填写理由。")),
-    "SCORE_LOCKED": (409, _l("该作品的评分已提交，不能再修改。如需更正，请联系政工科退回。")),
-    "SCORE_NOT_SUBMITTED": (409, _l("该评分尚未提交，无需退回。")),
-    "SCORE_NOT_NUMBER": (400, _l("分数须为数字，如 27 或 27.5。")),
-    "SCORE_OUT_OF_RANGE": (400, _l("分数超出范围：须在 0 至该项满分之间。")),
-    "SCORE_STEP": (400, _l("分数不符合给分步长（步长为 1 时只能给整数，为 0.5 时只能给整数或 .5）。")),
-    "SCORE_MISSING": (400, _l("提交前须给每一项打分。")),
-    "GATE_MISSING": (400, _l("提交前须回答每一个否决项（是或否）。")),
-    "RUBRIC_TOTAL": (400, _l("各评分项目的分值合计须为 100 分。")),
-    "RUBRIC_STEP": (400, _l("给分步长须为 1 或 0.5，且每项分值须是步长的整数倍。")),
-    "RUBRIC_POINTS": (400, _l("每个评分项目的分值须为大于 0 的数。")),
-    "RUBRIC_EMPTY_NAME": (400, _l("评分项目须有名称。")),
-    "RUBRIC_DUPLICATE_NAME": (400, _l("评分项目的名称不能重复。")),
-    "RUBRIC_TOO_MANY": (400, _l("评分项目最多 10 项。")),
-    "RUBRIC_GATE_NAME": (400, _l("否决项须有名称且不能重复。")),
-    "RUBRIC_LINE": (400, _l("评分项目每行须写成“名称 分值”，如“思想性 30”。")),
-    "FORWARD_CHOICE": (400, _l("请选择报送范围：填写“排名前 N 名”（1 至 500 的整数），或勾选要报送的奖项，二者选其一。")),
-    "FORWARD_NONE": (409, _l("按所选范围没有可报送的作品（没有名次或奖项已撤销的作品不能报送）。请调整报送范围后重试。")),
-    "FORWARD_TEXT": (400, _l("推荐理由和单位意见都须填写，各不超过 %(limit)s 字。")),
-    "RANK_PENDING": (409, _l("还有 %(n)s 份评分未提交，不能冻结排名。请先催促评委完成，或取消相应的评审分配。")),
-    "RANK_TIERS": (400, _l("奖项每行写“名称 比例”或“名称 篇数”，如“一等奖 10%”或“一等奖 3”；名称不能重复，比例合计不能超过 100%。")),
-    "RANK_CAP": (400, _l("每单位获奖上限须为正整数，留空表示不限。")),
-    "REVIEW_ROUND_PHASE": (409, _l("活动当前处于“%(phase)s”阶段：只有在“评审中”、排名冻结之前，才能增派评委或安排复评。")),
-    "EXTRA_JUDGE_NONE": (409, _l("作品 %(essay)s 没有可以增派的评委：启用的评委都已分配过这篇作品，或须回避。请先新建或启用评委账号。")),
-    "EXTRA_JUDGE_TAKEN": (409, _l("该评委已分配过作品 %(essay)s，请另选一位评委。")),
-    "EXTRA_JUDGE_SECOND_ROUND": (409, _l("作品 %(essay)s 已进入复评，只按复评评分排名。如需增加评委，请在“复评”一栏增选复评评委后再次安排复评。")),
-    "SECOND_ROUND_K": (400, _l("复评篇数须为正整数，且不超过已有排名的作品篇数（%(n)s 篇）。")),
-    "SECOND_ROUND_NO_JUDGE": (400, _l("请至少选择一位复评评委。")),
-    "SECOND_ROUND_UNCOVERED": (409, _l("作品 %(codes)s 没有可以复评的评委：所选评委都在初评中评过这篇作品，或须回避。请增选其他评委。未安排任何复评。")),
-    "PUBLISH_DAYS": (400, _l("公示天数须为 1 至 60 的整数。")),
-    "OBJECTION_CLOSED": (409, _l("不在公示期内，不能再提出异议。如有问题请直接联系政工科。")),
     "FORBIDDEN": (403, _l("您没有权限访问此页面。")),
     "NOT_FOUND": (404, _l("页面或对象不存在。")),
     "REQUEST_TOO_LARGE": (413, _l("提交的内容太大。")),
@@ -112,10 +80,15 @@ CODES: dict[str, tuple[int, object]] = {
 
 
 class Refusal(Exception):
-    """A refused action: a stable code, its HTTP status and a Chinese message."""
+    """A refused action: a stable code, its HTTP status and a Chinese message.
+
+    `codes` is the table the code is looked up in first; essays' own codes are always
+    known, so a package's subclass can refuse with FORM_INVALID or NOT_FOUND too."""
+
+    codes: dict[str, tuple[int, object]] = CODES
 
     def __init__(self, code: str, **params):
-        status, template = CODES[code]
+        status, template = self.codes[code] if code in self.codes else CODES[code]
         self.code = code
         self.status = status
         self.params = params

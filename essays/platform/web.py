@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-from flask import current_app, flash, render_template, request
+from flask import Blueprint, current_app, flash, render_template, request
 from flask_babel import gettext as _
 
 from essays.platform.db import db, utcnow
@@ -64,3 +65,37 @@ def init_app(app) -> None:
         key = getattr(view, "upload_limit", None)
         if key is not None:
             request.max_content_length = current_app.config[key]
+
+
+class Routes:
+    """The views one module declares for a blueprint that several modules share (the
+    admin's `admin`, the review's `review_admin`): `@routes.route(rule, methods=[...])` as on
+    a blueprint, recorded here until `shared_blueprint` adds them.
+
+    Why not a blueprint per module: Flask names an endpoint after its blueprint, and
+    nested blueprints prefix theirs ("admin.jobs.job"), so every `url_for` and every link
+    would change. A module that only records its views registers nothing on import: the
+    package's `init_app` builds the blueprint from the modules it names."""
+
+    def __init__(self) -> None:
+        self._views: list[tuple[str, Callable, dict]] = []
+
+    def route(self, rule: str, **options):
+        def decorate(view: Callable) -> Callable:
+            self._views.append((rule, view, options))
+            return view
+
+        return decorate
+
+    def add_to(self, blueprint: Blueprint) -> None:
+        for rule, view, options in self._views:
+            blueprint.add_url_rule(rule, view_func=view, **options)
+
+
+def shared_blueprint(name: str, import_name: str, url_prefix: str, *parts: Routes) -> Blueprint:
+    """A new blueprint `name` holding the views of `parts` (made per app: a blueprint takes
+    no new routes once an app has registered it)."""
+    blueprint = Blueprint(name, import_name, url_prefix=url_prefix)
+    for part in parts:
+        part.add_to(blueprint)
+    return blueprint

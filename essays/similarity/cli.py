@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 
-from essays.intake.cli import essays_cli
 from essays.platform.errors import Refusal
 from essays.similarity.corpus import Document, compare_corpus
 from essays.similarity.files import collect, read_text
@@ -36,7 +36,8 @@ def _read_all(paths: list[Path]) -> dict[str, str]:
     return texts
 
 
-@essays_cli.command("similar")
+@click.command("similar")
+@with_appcontext
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 @click.option("--min-ratio", type=click.FloatRange(0, 1), default=0.05, show_default=True,
               help="列出一对文件的最低复制比（任一方达到即列出）")
@@ -82,14 +83,15 @@ def similar_command(as_json: bool, min_ratio: float, bases: tuple[Path, ...], re
                    + (f"；网络痕迹：{traces}" if traces else ""))
 
 
-@essays_cli.command("similar-run")
+@click.command("similar-run")
+@with_appcontext
 @click.option("--competition", "competition_id", type=int, required=True, help="征文活动的编号")
 @click.option("--by", "username", default="", help="以哪个管理员账号记录（只有一个管理员时可省略）")
 def similar_run_command(competition_id: int, username: str) -> None:
     """全活动查重：用数据库中每篇论文的最新版本和比对文献重新生成查重报告。"""
-    from essays.intake.cli import admin_account
     from essays.models import Competition
     from essays.platform.audit import record
+    from essays.platform.cli import admin_account
     from essays.platform.db import db
     from essays.platform.web import now
     from essays.similarity.runs import run_competition
@@ -109,3 +111,6 @@ def similar_run_command(competition_id: int, username: str) -> None:
     session.commit()
     click.echo(f"已查重 {summary['essays']} 篇（比对文献 {summary['references']} 篇）：严重 {summary['severe']} 篇，"
                f"疑似 {summary['suspect']} 篇，列出 {summary['listed']} 篇；用时 {summary['seconds']} 秒。")
+
+
+COMMANDS = (similar_command, similar_run_command)

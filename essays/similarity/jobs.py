@@ -1,4 +1,4 @@
-"""The copy-detection job kinds (essays.jobs.queue), run by the task queue:
+"""The copy-detection job kinds (essays.jobs), run by the task queue:
 
 - "similarity.run": the whole-competition run (essays.similarity.runs.run_competition),
   audited as "similarity.run"; its result (counts of essays, pairs, levels, seconds) is
@@ -17,11 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from essays.jobs.models import Job
-from essays.jobs.queue import Progress, every_minute, job_kind
+from essays.jobs.registry import JobKind
+from essays.jobs.runner import Progress
 from essays.models import Competition
 from essays.platform.audit import record
 from essays.platform.errors import Refusal
 from essays.similarity import references, service
+from essays.similarity.models import ReferenceUpload
 from essays.similarity.runs import run_competition
 
 RUN = "similarity.run"
@@ -41,7 +43,6 @@ def active_run(session: Session, competition: Competition) -> Job | None:
                            ).scalars().first()
 
 
-@job_kind(RUN, _l("全活动查重"), template="admin/_similarity_run_result.html")
 def run_job(session: Session, job: Job, progress: Progress) -> dict:
     competition = session.get(Competition, job.competition_id) if job.competition_id else None
     if competition is None:
@@ -51,15 +52,13 @@ def run_job(session: Session, job: Job, progress: Progress) -> dict:
     return {**result, "competition_id": competition.id}
 
 
-@every_minute
 def refresh_stale_reports(session: Session, now) -> None:
     service.refresh_stale(session, now)
 
 
-@job_kind(LOAD, _l("导入比对文献"), template="admin/_references_job_result.html")
 def load_job(session: Session, job: Job, progress: Progress) -> dict:
     """Params: upload_id, max_file_bytes."""
-    upload = session.get(references.ReferenceUpload, job.params["upload_id"])
+    upload = session.get(ReferenceUpload, job.params["upload_id"])
     if upload is None:
         raise Refusal("NOT_FOUND")
     outcomes = references.load_upload(session, upload, job.created_by, _now(), job.params["max_file_bytes"],
@@ -68,3 +67,8 @@ def load_job(session: Session, job: Job, progress: Progress) -> dict:
     if outcomes is None:
         return {**summary, "already_done": True}
     return {**summary, "files": len(outcomes), **references.tally(outcomes), "outcomes": references.as_dicts(outcomes)}
+
+
+KINDS = (JobKind(RUN, _l("全活动查重"), run_job, template="admin/_similarity_run_result.html"),
+         JobKind(LOAD, _l("导入比对文献"), load_job, template="admin/_references_job_result.html"))
+MINUTE_TASKS = (refresh_stale_reports,)

@@ -161,3 +161,26 @@ class SimilarityDecision(Base):
 
     submission: Mapped[Submission] = relationship()
     decided_by: Mapped[User] = relationship()
+
+
+UPLOAD_STATUSES = ("pending", "done")
+
+
+class ReferenceUpload(Base):
+    """An uploaded zip (or large file) of references waiting for its "references.load" job."""
+
+    __tablename__ = "reference_upload"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({', '.join(repr(s) for s in UPLOAD_STATUSES)})", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    data: Mapped[bytes] = mapped_column(LargeBinary)  # emptied once loaded
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    uploaded_by: Mapped[User] = relationship()

@@ -14,16 +14,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select, true
 
-from essays.competitions.views import bp
 from essays.jobs import queue as jobs
 from essays.models import Competition
 from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import roles
-from essays.platform.web import get_or_404, now, refuse, upload_limit
+from essays.platform.web import Routes, get_or_404, now, refuse, upload_limit
 from essays.similarity import jobs as similarity_jobs
 from essays.similarity import quotations, references
 from essays.similarity.models import BaseQuotation, ReferenceText
+
+routes = Routes()  # on the admin blueprint
 
 PER_PAGE = 50
 
@@ -47,7 +48,7 @@ def _library_context() -> dict:
                 inline_mb=references.INLINE_MAX_BYTES // (1024 * 1024))
 
 
-@bp.route("/references", methods=["GET", "POST"])
+@routes.route("/references", methods=["GET", "POST"])
 @roles("admin")
 @upload_limit("BATCH_MAX_BYTES")  # a zip of references is as large as a batch of essays
 def reference_library():
@@ -83,7 +84,7 @@ def reference_library():
     return redirect(url_for("admin.reference_library"))
 
 
-@bp.route("/references/<int:reference_id>/deactivate", methods=["POST"])
+@routes.route("/references/<int:reference_id>/deactivate", methods=["POST"])
 @roles("admin")
 def reference_deactivate(reference_id: int):
     reference = get_or_404(ReferenceText, reference_id)
@@ -112,7 +113,7 @@ def _quotations_context(text: str = "") -> dict:
                 max_chars=quotations.MAX_CHARS)
 
 
-@bp.route("/quotations", methods=["GET", "POST"])
+@routes.route("/quotations", methods=["GET", "POST"])
 @roles("admin")
 def quotation_list():
     if request.method == "GET":
@@ -135,7 +136,7 @@ def quotation_list():
     return redirect(url_for("admin.quotation_list"))
 
 
-@bp.route("/quotations/<int:quotation_id>/remove", methods=["POST"])
+@routes.route("/quotations/<int:quotation_id>/remove", methods=["POST"])
 @roles("admin")
 def quotation_remove(quotation_id: int):
     quotation = get_or_404(BaseQuotation, quotation_id)

@@ -25,15 +25,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, String, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from essays.intake.batch_files import BatchFile, basename
 from essays.models import User
 from essays.platform.audit import record
-from essays.platform.db import Base, UTCDateTime, utcnow
 from essays.platform.errors import Refusal
-from essays.similarity.models import ReferenceText, SimilarityPrint
+from essays.similarity.models import ReferenceText, ReferenceUpload, SimilarityPrint
 from essays.similarity.reference_files import (  # noqa: F401  (the upload's reading, re-exported)
     check_name,
     check_zip,
@@ -47,25 +46,6 @@ from essays.similarity.service import index_reference
 log = logging.getLogger(__name__)
 
 INLINE_MAX_BYTES = 2 * 1024 * 1024  # a single file up to this is loaded in the request
-STATUSES = ("pending", "done")
-
-
-class ReferenceUpload(Base):
-    """An uploaded zip (or large file) of references waiting for its "references.load" job."""
-
-    __tablename__ = "reference_upload"
-    __table_args__ = (CheckConstraint(f"status IN ({', '.join(repr(s) for s in STATUSES)})", name="status_known"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    filename: Mapped[str] = mapped_column(String(255))
-    data: Mapped[bytes] = mapped_column(LargeBinary)  # emptied once loaded
-    sha256: Mapped[str] = mapped_column(String(64))
-    size: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
-    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    uploaded_by: Mapped[User] = relationship()
 
 
 @dataclass

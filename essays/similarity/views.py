@@ -19,24 +19,24 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import undefer
 
-from essays.competitions.views import bp
 from essays.jobs import queue as jobs
 from essays.models import Competition, SubmissionVersion
 from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import roles
-from essays.platform.web import get_or_404, now, refuse
+from essays.platform.web import Routes, get_or_404, now, refuse
 from essays.similarity import decisions, overview, settings
 from essays.similarity import jobs as similarity_jobs
 from essays.similarity.evidence import evidence
 from essays.similarity.models import ReferenceText, SimilarityReport
 from essays.similarity.service import base_for
 
+routes = Routes()  # on the admin blueprint
+
 PER_PAGE = 100  # rows of the ranked list
 UNIT_STATUS = {"done": _l("查重完成"), "running": _l("查重中"), "none": _l("未查重")}
 
 
-@bp.app_template_global()
 def similarity_status(version: SubmissionVersion) -> str:
     """What a unit may know of its essay's check: done, running or not checked. Never a figure."""
     if db().get(SimilarityReport, version.id) is not None:
@@ -54,7 +54,7 @@ def _common() -> dict:
 # --- the list, the run, the thresholds -------------------------------------------------------
 
 
-@bp.route("/competitions/<int:competition_id>/similarity", methods=["GET"])
+@routes.route("/competitions/<int:competition_id>/similarity", methods=["GET"])
 @roles("admin")
 def similarity_list(competition_id: int):
     competition = get_or_404(Competition, competition_id)
@@ -75,7 +75,7 @@ def similarity_list(competition_id: int):
                            thresholds=settings.of(competition), percent=settings.percent_text, **_common())
 
 
-@bp.route("/competitions/<int:competition_id>/similarity/run", methods=["POST"])
+@routes.route("/competitions/<int:competition_id>/similarity/run", methods=["POST"])
 @roles("admin")
 def similarity_run(competition_id: int):
     competition = get_or_404(Competition, competition_id)
@@ -93,7 +93,7 @@ def _threshold_form() -> dict:
     return {name: request.form.get(name, "") for name in settings.FIELDS}
 
 
-@bp.route("/competitions/<int:competition_id>/similarity/settings", methods=["GET", "POST"])
+@routes.route("/competitions/<int:competition_id>/similarity/settings", methods=["GET", "POST"])
 @roles("admin")
 def similarity_settings(competition_id: int):
     competition = get_or_404(Competition, competition_id)
@@ -135,13 +135,13 @@ def _report_context(version: SubmissionVersion, form: dict | None = None) -> dic
         thresholds=settings.of(submission.competition), percent=settings.percent_text, **_common())
 
 
-@bp.route("/similarity/versions/<int:version_id>", methods=["GET"])
+@routes.route("/similarity/versions/<int:version_id>", methods=["GET"])
 @roles("admin")
 def similarity_report(version_id: int):
     return render_template("admin/similarity_report.html", **_report_context(_version(version_id)))
 
 
-@bp.route("/similarity/versions/<int:version_id>/decision", methods=["POST"])
+@routes.route("/similarity/versions/<int:version_id>/decision", methods=["POST"])
 @roles("admin")
 def similarity_decide(version_id: int):
     version = _version(version_id)
@@ -154,7 +154,7 @@ def similarity_decide(version_id: int):
     return redirect(url_for("admin.similarity_report", version_id=version.id, _anchor="decisions"))
 
 
-@bp.route("/similarity/versions/<int:version_id>/sources/<kind>/<int:source_id>", methods=["GET"])
+@routes.route("/similarity/versions/<int:version_id>/sources/<kind>/<int:source_id>", methods=["GET"])
 @roles("admin")
 def similarity_compare(version_id: int, kind: str, source_id: int):
     version = _version(version_id)
