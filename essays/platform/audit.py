@@ -55,7 +55,7 @@ _REGISTERED: dict[str, object] = {}
 
 
 def register_action_names(names: dict[str, object]) -> None:
-    """Adds a package's action names (for example review's "review.freeze": 冻结排名); an
+    """Adds a package's action names ({"package.action": _l("中文名称")}); an
     action essays already names, or that another package named differently, is refused."""
     for action, name in names.items():
         known = ACTION_NAMES.get(action, _REGISTERED.get(action))

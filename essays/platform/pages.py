@@ -4,7 +4,7 @@ lands on after login.
 
 A package adds its links from its `init_app`:
 
-    pages.add_link(app, "competition.actions", pages.Link(_l("评审"), "review_admin.overview",
+    pages.add_link(app, "competition.actions", pages.Link(_l("名称"), "blueprint.endpoint",
                    args=lambda competition: {"competition_id": competition.id}))
 
 and a template shows a place with `page_links("competition.actions", competition=c)`,
