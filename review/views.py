@@ -3,8 +3,9 @@ progress, the reading page with the rubric beside the text, autosaved drafts, su
 clean copy download and declaring a conflict.
 
 What a judge can reach never names a unit or an author: pages show codes, the redacted
-text (review.prepare) and the judge's own sheet. An essay outside the judge's assignment,
-or any essay while the competition is not in review, is 404, whatever the URL.
+text (review.prepare) and the judge's own sheet, and templates are given only the frozen
+views of review.blind, never a model. An essay outside the judge's assignment, or any
+essay while the competition is not in review, is 404, whatever the URL.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import roles
 from essays.platform.web import now
-from review import assignments, clean_copy, prepare, reminders, rubric, scoring
+from review import assignments, blind, clean_copy, prepare, reminders, rubric, scoring
 from review.errors import Refusal as ReviewRefusal
 from review.models import Assignment, Reminder, ReviewCode
 
@@ -62,21 +63,18 @@ def _assignment(competition_id: int, code: str) -> Assignment:
     return found
 
 
-def _progress(mine: list[Assignment]) -> tuple[int, int]:
-    return sum(1 for a in mine if a.score is not None and a.score.status == "submitted"), len(mine)
-
-
 @bp.route("/", methods=["GET"])
 @roles("judge")
 def home():
     in_review = db().execute(select(Competition).where(Competition.phase == "review")
                              .order_by(Competition.id)).scalars().all()
-    queues = [(c, _progress(_mine(c))) for c in in_review]
-    progress = {c.id: p for c, p in queues}
-    notes = [(r, db().get(Competition, r.competition_id), progress.get(r.competition_id))
-             for r in reminders.unread(db(), current_user)]
-    return render_template("judge/home.html", queues=[q for q in queues if q[1][1]], reminders=notes,
-                           unread=announcements.unread_for(db(), current_user))
+    queues = {c.id: blind.queue_view(c, _mine(c)) for c in in_review}
+    notes = [blind.reminder_view(r, competition, queues[r.competition_id].progress
+                                 if r.competition_id in queues else None)
+             for r in reminders.unread(db(), current_user)
+             for competition in [db().get(Competition, r.competition_id)]]
+    return render_template("judge/home.html", queues=[q for q in queues.values() if q.total], reminders=notes,
+                           unread=announcements.unread_notices(db(), current_user))
 
 
 @bp.route("/reminders/<int:reminder_id>/read", methods=["POST"])
@@ -96,22 +94,16 @@ def queue(competition_id: int):
     mine = _mine(competition)
     if not mine:
         abort(404)
-    return render_template("judge/queue.html", competition=competition, mine=mine, progress=_progress(mine),
+    return render_template("judge/queue.html", queue=blind.queue_view(competition, mine),
                            format_points=rubric.format_points)
 
 
 def _sheet_context(assignment: Assignment, values: dict | None = None, errors: dict | None = None) -> dict:
+    """The essay page's context: the blind view, and the form's values and errors."""
     competition = assignment.code.competition
-    score = assignment.score
-    rules = scoring.rubric_for(db(), competition)
-    if values is None:
-        values = {"points": dict(score.points) if score else {}, "gates": dict(score.gates) if score else {},
-                  "comment": score.comment if score else ""}
-    mine = _mine(competition)
-    return dict(competition=competition, assignment=assignment, code=assignment.code, score=score, rubric=rules,
-                values=values, errors=errors or {}, format_points=rubric.format_points,
-                blocks=prepare.judge_blocks(assignment.code), next_code=_next_code(mine, assignment),
-                progress=_progress(mine))
+    essay = blind.essay_view(db(), assignment, blind.queue_view(competition, _mine(competition)))
+    return dict(essay=essay, rubric=essay.rubric, values=essay.sheet.values() if values is None else values,
+                errors=errors or {}, format_points=rubric.format_points)
 
 
 def _next_code(mine: list[Assignment], assignment: Assignment) -> str | None:

@@ -3,6 +3,8 @@ each reader sees it on the home page until marked read."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
@@ -50,6 +52,19 @@ def unread_for(session: Session, user: User) -> list[Announcement]:
     return list(session.execute(
         select(Announcement).where(_visible_to(user), ~read).order_by(Announcement.id.desc())
     ).scalars())
+
+
+@dataclass(frozen=True)
+class Notice:
+    """An announcement as a reader's page shows it (no model: nothing to follow from it)."""
+
+    id: int
+    title: str
+    body: str
+
+
+def unread_notices(session: Session, user: User) -> list[Notice]:
+    return [Notice(a.id, a.title, a.body) for a in unread_for(session, user)]
 
 
 def mark_read(session: Session, user: User, announcement_id: int) -> None:
