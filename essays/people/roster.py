@@ -80,8 +80,8 @@ def _rows_from_xlsx(data: bytes) -> list[list[str]]:
     return rows
 
 
-def parse_roster(filename: str, data: bytes) -> ParsedRoster:
-    """Reads the file into entries, and lists every problem with its line number."""
+def _read_rows(filename: str, data: bytes) -> list[list[str]]:
+    """The file's rows with their cells stripped, from the first row that is not empty."""
     name = filename.lower()
     if name.endswith(".xlsx"):
         rows = _rows_from_xlsx(data)
@@ -94,8 +94,51 @@ def parse_roster(filename: str, data: bytes) -> ParsedRoster:
         rows.pop(0)
     if not rows:
         raise Refusal("ROSTER_EMPTY")
-    header = rows[0]
-    result = ParsedRoster()
+    return rows
+
+
+def _entry(line: int, row: list[str], index: dict[str, int]) -> RosterEntry:
+    def cell(column: str) -> str:
+        i = index.get(column)
+        return row[i] if i is not None and i < len(row) else ""
+
+    return RosterEntry(line, *(cell(column) for column in COLUMNS))
+
+
+def _username_problem(entry: RosterEntry, seen: dict[str, int]) -> str | None:
+    """What is wrong with the entry's 账号; a good one is remembered in `seen` (lower case)."""
+    if not entry.username:
+        return str(_l("缺少账号"))
+    if not USERNAME.match(entry.username):
+        return str(_l("账号只能由字母、数字、下划线、点或短横线组成（2 至 50 位）"))
+    if entry.username.lower() in seen:
+        return str(_l("账号与第 %(n)s 行重复", n=seen[entry.username.lower()]))
+    seen[entry.username.lower()] = entry.line
+    return None
+
+
+def _problems(entry: RosterEntry, seen: dict[str, int]) -> list[str]:
+    """Every problem of one row, in the order of its columns; a recognised 角色 is
+    normalised in place (单位 → unit)."""
+    problems = [_username_problem(entry, seen)]
+    if not entry.display_name:
+        problems.append(str(_l("缺少姓名")))
+    role = ROLE_WORDS.get(entry.role.lower() if entry.role.isascii() else entry.role)
+    if role is None:
+        problems.append(str(_l("角色“%(r)s”无法识别，应为 单位、评委 或 管理员", r=entry.role)))
+    else:
+        entry.role = role
+    if role == "unit" and not entry.unit:
+        problems.append(str(_l("单位账号须填写单位")))
+    if entry.contact_phone and not PHONE.match(entry.contact_phone):
+        problems.append(str(_l("联系电话“%(p)s”格式不正确", p=entry.contact_phone)))
+    return [p for p in problems if p]
+
+
+def parse_roster(filename: str, data: bytes) -> ParsedRoster:
+    """Reads the file into entries, and lists every problem with its line number."""
+    rows = _read_rows(filename, data)
+    header, result = rows[0], ParsedRoster()
     missing = [c for c in ("账号", "姓名") if c not in header]
     if missing:
         result.errors.append((1, str(_l("表头缺少列：%(cols)s", cols="、".join(missing)))))
@@ -105,33 +148,8 @@ def parse_roster(filename: str, data: bytes) -> ParsedRoster:
     for line, row in enumerate(rows[1:], start=2):
         if not any(row):
             continue
-
-        def cell(column: str, row=row) -> str:
-            i = index.get(column)
-            return row[i] if i is not None and i < len(row) else ""
-
-        entry = RosterEntry(line, cell("单位"), cell("简称"), cell("联系人"), cell("联系电话"),
-                            cell("账号"), cell("姓名"), cell("角色"))
-        problems = []
-        if not entry.username:
-            problems.append(str(_l("缺少账号")))
-        elif not USERNAME.match(entry.username):
-            problems.append(str(_l("账号只能由字母、数字、下划线、点或短横线组成（2 至 50 位）")))
-        elif entry.username.lower() in seen:
-            problems.append(str(_l("账号与第 %(n)s 行重复", n=seen[entry.username.lower()])))
-        else:
-            seen[entry.username.lower()] = line
-        if not entry.display_name:
-            problems.append(str(_l("缺少姓名")))
-        role = ROLE_WORDS.get(entry.role.lower() if entry.role.isascii() else entry.role)
-        if role is None:
-            problems.append(str(_l("角色“%(r)s”无法识别，应为 单位、评委 或 管理员", r=entry.role)))
-        else:
-            entry.role = role
-        if role == "unit" and not entry.unit:
-            problems.append(str(_l("单位账号须填写单位")))
-        if entry.contact_phone and not PHONE.match(entry.contact_phone):
-            problems.append(str(_l("联系电话“%(p)s”格式不正确", p=entry.contact_phone)))
+        entry = _entry(line, row, index)
+        problems = _problems(entry, seen)
         if problems:
             result.errors.append((line, "；".join(problems)))
         else:

@@ -65,6 +65,7 @@ _SKIP_BLOCK = {PPR, w("sectPr"), w("tblPr"), w("tblGrid"), w("trPr"), w("tcPr"),
 _SKIP_INLINE = _SKIP_BLOCK | {f"{{{M}}}oMath", f"{{{M}}}oMathPara", w("rt"), w("fldData")}
 _DRAWINGS = {w("drawing"), w("pict"), w("object")}
 _NOTE_REFS = {w("footnoteReference"): "footnote", w("endnoteReference"): "endnote"}
+_HOLDERS = {SYM, ALTERNATE, RUBY}  # run children that hold text of their own
 
 # Fonts whose Latin-looking names are Chinese, Japanese or Korean fonts.
 _EAST_ASIAN_FONTS = (
@@ -215,47 +216,54 @@ class Story:
             walk(content)
 
     def run(self, r: etree._Element, script: bool | None = None, hidden: bool = False) -> None:
+        """The text of one run: its w:t and tab/break marks unless hidden or inside a field
+        code, with what its children hold in their place (symbols, alternate content, ruby
+        bases) and its text boxes and note references collected on the way."""
         pieces: list[str] = []
         for item in r:
             tag = item.tag
-            if tag == T:
+            if tag == T or tag in _TEXT:
                 if not hidden and True not in self.fields:
-                    pieces.append(item.text or "")
-            elif tag in _TEXT:
-                if not hidden and True not in self.fields:
-                    pieces.append(_TEXT[tag])
+                    pieces.append((item.text or "") if tag == T else _TEXT[tag])
             elif tag == RPR:
                 script, hidden = run_properties(item)
             elif tag == FLDCHAR:
-                kind = item.get(FLDCHARTYPE)
-                if kind == "begin":
-                    self.fields.append(True)
-                elif kind == "separate" and self.fields:
-                    self.fields[-1] = False
-                elif kind == "end" and self.fields:
-                    self.fields.pop()
-            elif tag == SYM:
-                if not hidden and True not in self.fields:
-                    self.add("".join(pieces), script)
-                    pieces = []
-                    self.add(symbol(item.get(CHAR) or ""), False)
+                self.field_char(item.get(FLDCHARTYPE))
+            elif tag in _HOLDERS:
+                pieces = self.holder(item, pieces, script, hidden)
             elif tag in _DRAWINGS:
                 self.find_textboxes(item)
-            elif tag == ALTERNATE:
-                branch = chosen_branch(item)
-                if branch is not None:
-                    self.add("".join(pieces), script)
-                    pieces = []
-                    self.run(branch, script, hidden)
-            elif tag == RUBY:  # the base text only; the ruby text (w:rt) is a reading aid
-                base = child(item, RUBY_BASE)
-                if base is not None:
-                    self.add("".join(pieces), script)
-                    pieces = []
-                    self.inline(base)
             elif tag in _NOTE_REFS:
                 self.note_refs.append((_NOTE_REFS[tag], item.get(ID) or ""))
         self.add("".join(pieces), script)
+
+    def field_char(self, kind: str | None) -> None:
+        """A complex field's begin (its code follows), separate (its result follows) or end."""
+        if kind == "begin":
+            self.fields.append(True)
+        elif kind == "separate" and self.fields:
+            self.fields[-1] = False
+        elif kind == "end" and self.fields:
+            self.fields.pop()
+
+    def holder(self, item: etree._Element, pieces: list[str], script: bool | None, hidden: bool) -> list[str]:
+        """A w:sym, an mc:AlternateContent or a w:ruby inside a run: when it holds text,
+        the run's text so far is added first, then its own. Returns the pieces still to add."""
+        if item.tag == SYM:
+            if hidden or True in self.fields:
+                return pieces
+            self.add("".join(pieces), script)
+            self.add(symbol(item.get(CHAR) or ""), False)
+            return []
+        inner = chosen_branch(item) if item.tag == ALTERNATE else child(item, RUBY_BASE)
+        if inner is None:
+            return pieces
+        self.add("".join(pieces), script)
+        if item.tag == ALTERNATE:
+            self.run(inner, script, hidden)
+        else:  # the base text only; the ruby text (w:rt) is a reading aid
+            self.inline(inner)
+        return []
 
     def add(self, text: str, script: bool | None) -> None:
         if text:
