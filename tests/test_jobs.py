@@ -573,7 +573,7 @@ def test_confirming_refuses_at_once_when_the_competition_moved_on(client, sessio
 def test_the_queue_is_sqlite_under_the_instance_folder_by_default(tmp_path):
     huey = jobs.make_huey(tmp_path / "instance", app_factory=zhengwen.consumer_app)
     assert isinstance(huey, SqliteHuey) and huey.storage.filename == str(tmp_path / "instance" / "huey.db")
-    assert "essays.jobs.runner.run_job" in huey._registry._registry and not huey.immediate
+    assert "essays.jobs.run_job" in huey._registry._registry and not huey.immediate
 
 
 def test_the_queue_from_the_environment(tmp_path, monkeypatch):
@@ -677,7 +677,7 @@ def test_a_real_consumer_runs_the_batch_import(committed_app, database_url, tmp_
         except subprocess.TimeoutExpired:
             consumer.kill()
             consumer.wait()
-    assert "essays.jobs.runner.run_job" in log_path.read_text()  # the consumer registered and ran the task
+    assert "essays.jobs.run_job" in log_path.read_text()  # the consumer registered and ran the task
 
 
 @pytest.mark.browser

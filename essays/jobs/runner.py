@@ -32,6 +32,7 @@ from essays.platform.errors import Refusal
 
 log = logging.getLogger(__name__)
 
+TASK_MODULE = "essays.jobs"  # the tasks' names in the queue: essays.jobs.run_job, essays.jobs.minute_tasks
 PROGRESS_INTERVAL = 0.5  # seconds: a consumer commits progress at most this often
 FAILED_MESSAGE = _l("任务执行出错，所做的修改均未保存。错误详情已写入日志；如多次出现，请联系系统管理员。")
 
@@ -237,6 +238,10 @@ def register_tasks(huey: Huey, app_factory: Callable[[], Flask]) -> Huey:
         with app.app_context():
             minute_tasks(database(app).sessionmaker)
 
+    # Huey names a task after its function's module: these keep the names they had before
+    # the queue moved into this package (essays.jobs.run_job, essays.jobs.minute_tasks), so
+    # that tasks queued by the old code still run after an upgrade.
+    run_job.__module__ = run_minute_tasks.__module__ = TASK_MODULE
     huey.run_job_task = huey.task(name="run_job")(run_job)
     huey.periodic_task(crontab(), name="minute_tasks")(run_minute_tasks)
     return huey
