@@ -4,9 +4,11 @@ draft → open (收稿中) → intake_closed (收稿截止) → review (评审�
 → published (公示中) → closed (已结束). Moves go one step forward; each is refused with
 a reason when its preconditions fail.
 
-Later features add their own preconditions with `register_check` (the `review` package
-does, since `essays` never imports it). A phase that needs a feature not yet installed
-(`REQUIRES_FEATURE`) is refused until that feature registers a check for it.
+Later features add their own preconditions with `register_check`, called from their
+package's `init_app` (the `review` package does, since `essays` never imports it; nothing
+registers on import). A phase that needs a feature not yet installed (`REQUIRES_FEATURE`)
+is refused until that feature registers a check for it. The table is the same in every
+process (each builds its app with `create_app()`): it holds code, not state.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ _CHECKS: dict[str, list[Callable]] = {}
 
 
 def register_check(target: str, check: Callable) -> None:
-    """Adds a precondition for entering `target`; used by packages built on essays."""
+    """Adds a precondition for entering `target` (from a package's init_app); registering
+    the same check again changes nothing."""
     checks = _CHECKS.setdefault(target, [])
     if check not in checks:
         checks.append(check)

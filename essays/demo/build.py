@@ -20,8 +20,8 @@ the competition 解放思想大讨论征文活动 in phase 收稿中, and six es
 The files are also written to `files_dir` with an over-limit sample (not stored) and a
 README.txt.
 
-Later phases are built by the packages that own them (`register_phase`; the review
-package registers "review"): the intake above is then played 12 days in the past, with
+Later phases are built by the packages that own them (`register_phase`, called from their
+package's `init_app`: review registers "review" and "ranked"): the intake above is then played 12 days in the past, with
 a deadline the next day and the extension long over, and the phase's builder carries the
 competition on from there at `now`. A phase nobody registered is refused before anything
 is written.
