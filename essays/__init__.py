@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     from essays.intake import cli as intake_cli
     from essays.intake.format_rules import describe_rules
     from essays.intake.rules import STATUS_NAMES
+    from essays.intake.titles import book_title
     from essays.jobs import queue, registry
     from essays.jobs import views as job_views
     from essays.package import cli as package_cli
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
     pages.set_home(app, "admin", "admin.home")
     pages.set_home(app, "unit", "unit.home")
     app.jinja_env.filters["format_rules_text"] = describe_rules
+    app.jinja_env.filters["book_title"] = book_title
     app.jinja_env.globals.update(PHASE_NAMES=PHASE_NAMES, STATUS_NAMES=STATUS_NAMES)
     app.add_template_global(similarity_views.similarity_status)
 

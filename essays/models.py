@@ -211,6 +211,10 @@ class Submission(Base):
     title: Mapped[str] = mapped_column(String(200))
     authors: Mapped[list[str]] = mapped_column(JSON, default=list)
     contact_phone: Mapped[str] = mapped_column(String(30), default="")
+    # When the title typed at upload and the one found in the current version differ:
+    # {"typed", "detected", "asked", "version"}, until the unit (or the admin) says which
+    # is right (essays.intake.titles). None: the title is settled.
+    title_question: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

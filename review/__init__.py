@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
     pages.add_link(app, "unit.competition", pages.Link(
         _l("查看评审结果公示"), "results.page", args=lambda competition: {"competition_id": competition.id},
         when=lambda competition: competition.phase in ("published", "closed"), css=""))
+    pages.add_note(app, "unit.submission", results.unit_notice)
 
     phases.register_check("review", checks.ready_for_review)
     phases.register_check("ranked", freeze.only_by_freezing)

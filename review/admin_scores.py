@@ -118,7 +118,8 @@ def remind(competition_id: int):
 def exclude(code_id: int):
     code = get_or_404(ReviewCode, code_id)
     try:
-        prepare.exclude(db(), current_user, code, request.form.get("reason", ""), now())
+        prepare.exclude(db(), current_user, code, request.form.get("reason", ""), now(),
+                        unit_reason=request.form.get("unit_reason", ""))
     except Refusal as e:
         return refuse(e, "review/admin_overview.html", **overview_context(code.competition))
     flash(_("作品 %(code)s 已移出评审（取消资格）。", code=code.code), "success")

@@ -52,6 +52,9 @@ class ReviewCode(Base):
     text: Mapped[str] = mapped_column(Text, deferred=True)
     scanned: Mapped[bool] = mapped_column(Boolean, default=False)
     excluded_reason: Mapped[str] = mapped_column(Text, default="")
+    # What the unit is told once the results are published: written for the unit, since
+    # `excluded_reason` is the admin's own note.
+    excluded_unit_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     competition: Mapped[Competition] = relationship()

@@ -170,18 +170,22 @@ def open_hits(session: Session, competition: Competition) -> int:
         ReviewCode.competition_id == competition.id, IdentityHit.status == "open")).all())
 
 
-def exclude(session: Session, admin: User, code: ReviewCode, reason: str, now: datetime) -> None:
+def exclude(session: Session, admin: User, code: ReviewCode, reason: str, now: datetime,
+            unit_reason: str = "") -> None:
     """Takes an essay out of the review (disqualified: copying, a failed gate confirmed on
-    review), with the reason. Only the admin does this; judges' sheets stay on record."""
+    review), with the reason. Only the admin does this; judges' sheets stay on record.
+    `unit_reason` is what the unit is told once the results are published (review.results
+    .unit_notice): the reason is the admin's own note."""
     if code.competition.phase not in ("intake_closed", "review"):
         raise Refusal("REVIEW_PHASE", phase=PHASE_NAMES[code.competition.phase])
     if not reason.strip():
         raise Refusal("REASON_REQUIRED")
     if code.excluded_reason:
         return
-    code.excluded_reason = reason.strip()
+    code.excluded_reason, code.excluded_unit_reason = reason.strip(), (unit_reason or "").strip()[:2000]
     session.flush()
-    record(session, "review.exclude", actor=admin, obj=code, after={"code": code.code, "reason": code.excluded_reason})
+    record(session, "review.exclude", actor=admin, obj=code,
+           after={"code": code.code, "reason": code.excluded_reason, "unit_reason": code.excluded_unit_reason})
 
 
 def judge_blocks(code: ReviewCode) -> list[clean_copy.Block]:

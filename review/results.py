@@ -10,18 +10,35 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from essays.models import Competition
+from essays.models import Competition, Submission
 from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import roles
 from essays.platform.web import now, refuse
 from review import publicity
-from review.models import Objection, RankEntry
+from review.models import Objection, RankEntry, ReviewCode
 
 bp = Blueprint("results", __name__, url_prefix="/results")
+
+
+UNIT_NOTICE = _l("经政工科审核，本文被取消评选资格。如有疑问，请联系政工科。")
+
+
+def unit_notice(submission: Submission) -> str | None:
+    """What a unit reads beside its essay once the results are published, when the essay
+    was taken out of the review: the explanation the admin wrote for the unit, or a
+    sentence that names nobody (never the admin's own reason, which may name another
+    essay). Registered on essays' unit page ("unit.submission") by review.init_app."""
+    if submission.competition.phase not in ("published", "closed"):
+        return None
+    code = db().execute(select(ReviewCode).where(ReviewCode.submission_id == submission.id)).scalar_one_or_none()
+    if code is None or not code.excluded_reason:
+        return None
+    return code.excluded_unit_reason or str(UNIT_NOTICE)
 
 
 def _published(competition_id: int) -> Competition:

@@ -282,3 +282,26 @@ def test_the_import_forms_carry_csrf_tokens(client, make, session):
     assert client.post(f"/admin/batches/{batch.id}/cancel").status_code == 400
     session.expire_all()
     assert batch.status == "pending" and count(session, Submission) == 0
+
+
+def test_an_imported_title_that_differs_is_flagged_and_the_admin_settles_it(client, world, session):
+    """Nobody can be asked at an import: the file name's title is used and the difference is
+    a flag on the submissions page, which the admin settles either way (audited)."""
+    competition, units = world
+    response = upload(client, competition, make_zip({"一中队-张三-解放思想.docx": essay("一中队的文章正文。")}))
+    batch = session.execute(select(BatchImport)).scalar_one()
+    client.post(response.location, data={"unit-0": units[0].id})
+    submission = session.execute(select(Submission)).scalar_one()
+    assert submission.title == "解放思想"
+    assert submission.title_question == {"typed": "解放思想", "detected": "解放思想推动改革", "asked": False,
+                                         "version": 1}
+    page = client.get(f"/admin/competitions/{competition.id}/submissions").get_data(as_text=True)
+    session.refresh(batch)
+    assert "题目与文中标题不一致" in page and "《解放思想推动改革》" in page and batch.status == "done"
+    settled = client.post(f"/admin/submissions/{submission.id}/title", data={"choice": "detected"})
+    assert settled.status_code == 302
+    session.refresh(submission)
+    assert submission.title == "解放思想推动改革" and submission.title_question is None
+    assert actions(session)[-1] == "submission.title"
+    refused = client.post(f"/admin/submissions/{submission.id}/title", data={"choice": "typed"})
+    assert refused.status_code == 400 and "FORM_INVALID" in refused.get_data(as_text=True)

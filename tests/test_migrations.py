@@ -24,3 +24,31 @@ def test_schema_is_at_head(engine):
         current = MigrationContext.configure(conn).get_current_revision()
     head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
     assert current == head
+
+
+def test_0014_stores_titles_without_their_enclosing_marks(tmp_path):
+    """Titles stored before titles were cleaned lose an enclosing 《…》 pair (and keep marks
+    that do not enclose the whole title)."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from essays.platform.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0013")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO unit (id, name, short_name, aliases, contact_name, contact_phone, active, "
+                          "is_organiser) VALUES (1, '一中队', '', '[]', '', '', 1, 0)"))
+        conn.execute(text("INSERT INTO competition (id, title, notice_text, char_limit, limit_is_hard, deadline, "
+                          "min_per_unit, max_per_unit, phase, created_at, updated_at) VALUES (1, 't', '', 3000, 1, "
+                          "'2027-05-20 16:00:00', 1, 1, 'open', '2027-01-01 00:00:00', '2027-01-01 00:00:00')"))
+        for n, title in enumerate(["《论城管》", "《平凡的世界》读后感", "《《双重》》", "普通题目"], start=1):
+            conn.execute(text("INSERT INTO submission (id, competition_id, unit_id, title, authors, contact_phone, "
+                              "created_at, updated_at) VALUES (:n, 1, 1, :t, '[]', '', '2027-01-01 00:00:00', "
+                              "'2027-01-01 00:00:00')"), {"n": n, "t": title})
+    command.upgrade(alembic_config(url), "head")
+    with engine.connect() as conn:
+        titles = list(conn.execute(text("SELECT title FROM submission ORDER BY id")).scalars())
+    engine.dispose()
+    assert titles == ["论城管", "《平凡的世界》读后感", "双重", "普通题目"]

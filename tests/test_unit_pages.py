@@ -302,3 +302,167 @@ def test_every_bad_input_kind_through_the_page(client, setup, make, session, kin
     session.refresh(submission)
     assert [v.sha256 for v in submission.versions] == [stored]
     assert session.execute(select(func.count(AuditLog.id))).scalar_one() == entries
+
+
+# --- the title of a replacement (a bug: the old title went to the 公示 and the package) -----
+
+OLD, NEW = "五四运动的精神内涵和历史意义", "当代青年如何践行五四精神"
+
+
+@pytest.fixture
+def replaced(client, setup, session):
+    """A first version titled OLD, typed as such."""
+    competition, _, _ = setup
+    post(client, f"/unit/competitions/{competition.id}/submit",
+         form(competition, docx_bytes(["五四精神的正文。"], title=OLD), title=OLD))
+    submission = session.execute(select(Submission)).scalar_one()
+    assert submission.title == OLD and submission.title_question is None
+    return competition, submission
+
+
+def test_the_replace_form_starts_with_no_title(client, replaced):
+    competition, submission = replaced
+    page = client.get(f"/unit/submissions/{submission.id}/replace").get_data(as_text=True)
+    assert 'name="title" type="text" value=""' in page or 'name="title" value=""' in page
+    assert OLD not in page.split('name="title"')[1].split(">")[0]
+    assert "张三、李四" in page  # authors and phone are kept
+
+
+def test_a_replacement_with_no_typed_title_takes_the_new_files_title(client, replaced, session):
+    competition, submission = replaced
+    response = post(client, f"/unit/submissions/{submission.id}/replace",
+                    form(competition, docx_bytes(["新的正文。"], title=NEW), title=""))
+    assert response.status_code == 302
+    session.refresh(submission)
+    assert submission.title == NEW and submission.title_question is None
+
+
+def test_a_typed_title_that_differs_from_the_files_is_asked_and_answered_after_the_deadline(
+        client, replaced, session, clock):
+    from essays.platform.models import AuditLog
+
+    competition, submission = replaced
+    response = post(client, f"/unit/submissions/{submission.id}/replace",
+                    form(competition, docx_bytes(["新的正文。"], title=NEW), title=OLD))
+    assert response.status_code == 302
+    session.refresh(submission)
+    assert submission.title == OLD and len(submission.versions) == 2
+    assert submission.title_question == {"typed": OLD, "detected": NEW, "asked": True, "version": 2}
+    receipt = client.get(response.location).get_data(as_text=True)
+    assert "您填写的题目与文中的标题不一致，请在回执中确认以哪个为准。" in receipt
+    assert f"您填写的：《{OLD}》" in receipt and f"文中的标题：《{NEW}》" in receipt
+    clock.set(DEADLINE + timedelta(days=1))  # received before the deadline: answered whenever
+    answered = client.post(f"/unit/submissions/{submission.id}/title", data={"choice": "detected"})
+    assert answered.status_code == 302
+    session.refresh(submission)
+    assert submission.title == NEW and submission.title_question is None
+    assert submission.current.uploaded_at < DEADLINE
+    entry = session.execute(select(AuditLog).where(AuditLog.action == "submission.title")).scalar_one()
+    assert entry.before["title"] == OLD and entry.after == {"title": NEW, "choice": "detected", "version": 2}
+    again = client.post(f"/unit/submissions/{submission.id}/title", data={"choice": "typed"})
+    assert again.status_code == 400 and "FORM_INVALID" in again.get_data(as_text=True)
+    session.refresh(submission)
+    assert submission.title == NEW
+
+
+def test_a_new_title_typed_in_the_details_settles_the_question(client, replaced, session):
+    competition, submission = replaced
+    post(client, f"/unit/submissions/{submission.id}/replace",
+         form(competition, docx_bytes(["新的正文。"], title=NEW), title=OLD))
+    details = {"theme_id": competition.themes[0].id, "authors": "张三", "contact_phone": "13800001111"}
+    client.post(f"/unit/submissions/{submission.id}/details", data={**details, "title": OLD})
+    session.refresh(submission)
+    assert submission.title_question is not None  # the same title sent back: still open
+    client.post(f"/unit/submissions/{submission.id}/details", data={**details, "title": "《五四精神代代传》"})
+    session.refresh(submission)
+    assert submission.title == "五四精神代代传" and submission.title_question is None
+
+
+def test_titles_are_stored_without_their_enclosing_marks(client, setup, session):
+    competition, _, _ = setup
+    post(client, f"/unit/competitions/{competition.id}/submit",
+         form(competition, docx_bytes(["正文。"], title="《平凡的世界》读后感"), title="《《平凡的世界》读后感》"))
+    submission = session.execute(select(Submission)).scalar_one()
+    assert submission.title == "《平凡的世界》读后感" and submission.title_question is None
+
+
+def test_units_see_the_quota_range_and_their_count(client, auth, make):
+    competition = make.competition(phase="open", min_per_unit=1, max_per_unit=2)
+    unit = make.unit("第二中队")
+    user = make.user("unit", unit=unit, username="erzhongdui")
+    make.submission(competition, unit, user)
+    make.submission(competition, unit, user, paragraphs=["第二篇的正文。"])
+    auth.login("erzhongdui")
+    page = client.get("/unit/").get_data(as_text=True)
+    assert "每单位 1–2 篇，3000字以内，.docx 格式" in page and "（本单位已交 2 篇）" in page
+    assert "每单位 1 篇" not in page
+
+
+def test_units_read_the_whole_notice(client, auth, make):
+    notice = "关于开展解放思想大讨论征文活动的通知\n\n各中队、科室：\n请于5月20日前报送。"
+    competition = make.competition(phase="open", notice_text=notice)
+    make.user("unit", unit=make.unit("第三中队"), username="sanzhongdui")
+    auth.login("sanzhongdui")
+    page = client.get("/unit/").get_data(as_text=True)
+    assert f'id="notice-{competition.id}" open' in page and "活动通知（全文）" in page
+    assert notice in page.replace("&#34;", '"')
+
+
+# --- a disqualified unit is told, after publication, in words written for it ---------------
+
+
+def test_a_unit_disqualified_for_copying_is_told_after_publication(client, auth, make, session):
+    from essays.similarity.decisions import decide
+
+    competition = make.competition(phase="open")
+    unit = make.unit("第四中队")
+    make.user("unit", unit=unit, username="sizhongdui")
+    copied = make.submission(competition, unit)
+    decide(session, make.admin(), copied.current, "disqualified", "与第一中队《解放思想》大段相同", DEADLINE,
+           unit_reason="文中大段内容与他人作品相同，且未注明出处。")
+    auth.login("sizhongdui")
+    competition.phase = "review"
+    session.flush()
+    assert "取消资格" not in client.get("/unit/").get_data(as_text=True)  # not before the 公示
+    competition.phase = "published"
+    session.flush()
+    page = client.get("/unit/").get_data(as_text=True)
+    assert f'id="notice-submission-{copied.id}"' in page and "文中大段内容与他人作品相同，且未注明出处。" in page
+    assert "第一中队" not in page  # the admin's own reason names the other essay: never shown
+
+
+def test_without_a_text_for_the_unit_it_reads_one_that_names_nobody(client, auth, make, session):
+    from essays.similarity.decisions import decide
+
+    competition = make.competition(phase="open")
+    unit = make.unit("第五中队")
+    make.user("unit", unit=unit, username="wuzhongdui")
+    copied = make.submission(competition, unit)
+    decide(session, make.admin(), copied.current, "disqualified", "抄袭第一中队", DEADLINE)
+    competition.phase = "closed"
+    session.flush()
+    auth.login("wuzhongdui")
+    page = client.get("/unit/").get_data(as_text=True)
+    assert "经政工科审核，本文被取消评选资格。如有疑问，请联系政工科。" in page and "第一中队" not in page
+
+
+def test_a_unit_whose_essay_left_the_review_is_told_after_publication(client, auth, make, session):
+    from review import prepare
+
+    competition = make.competition(phase="open")
+    unit = make.unit("第六中队")
+    make.user("unit", unit=unit, username="liuzhongdui")
+    essay = make.submission(competition, unit)
+    competition.phase = "intake_closed"
+    session.flush()
+    admin = make.admin()
+    code = prepare.make_codes(session, admin, competition, DEADLINE)[0]
+    prepare.exclude(session, admin, code, "评委一致认为政治方向有误（第一中队举报）", DEADLINE,
+                    unit_reason="经复议，本文未通过否决项审核。")
+    auth.login("liuzhongdui")
+    assert "取消资格" not in client.get("/unit/").get_data(as_text=True)
+    competition.phase = "published"
+    session.flush()
+    page = client.get("/unit/").get_data(as_text=True)
+    assert f'id="notice-submission-{essay.id}"' in page and "经复议，本文未通过否决项审核。" in page
+    assert "第一中队" not in page

@@ -26,6 +26,8 @@ from essays.competitions.operations import participating_units, roster
 from essays.intake import batch as batches
 from essays.intake import batch_files
 from essays.intake.models import BatchImport
+from essays.intake.receive import confirm_title
+from essays.intake.titles import book_title
 from essays.jobs import queue as jobs
 from essays.jobs.models import Job
 from essays.models import Competition, Extension, Submission, SubmissionVersion, Unit
@@ -103,6 +105,21 @@ def submissions(competition_id: int):
                                   flags_for(competition, version, extension), (low, high) if low != high else None))
     missing = sum(1 for r in by_unit.values() if r.status != "submitted")
     return render_template("admin/submissions.html", competition=competition, rows=rows, missing=missing)
+
+
+@routes.route("/submissions/<int:submission_id>/title", methods=["POST"])
+@roles("admin")
+def submission_title(submission_id: int):
+    """The admin settles a title question (an import's, or a unit's answer given by phone)."""
+    submission = get_or_404(Submission, submission_id)
+    try:
+        confirm_title(db(), current_user, submission, request.form.get("choice", ""))
+    except Refusal as e:
+        flash(_("%(message)s（错误代码 %(code)s）", message=e.message, code=e.code), "error")
+        return submissions(submission.competition_id), e.status
+    flash(_("题目已确认：%(title)s", title=book_title(submission.title)), "success")
+    return redirect(url_for("admin.submissions", competition_id=submission.competition_id,
+                            _anchor=f"submission-{submission.id}"))
 
 
 @routes.route("/submissions/<int:submission_id>/versions/<int:number>/file", methods=["GET"])

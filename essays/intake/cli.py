@@ -20,6 +20,7 @@ from flask.cli import with_appcontext
 from essays.intake import batch as batches
 from essays.intake import batch_files
 from essays.intake.inspection import Inspection, IntakeRules, inspect_file
+from essays.intake.titles import book_title
 from essays.platform.cli import competition_and_admin, fail
 from essays.platform.errors import Refusal
 
@@ -106,7 +107,7 @@ STATUS_WORDS = {"imported": "已导入", "refused": "拒收", "skipped": "跳过
 def outcome_line(o: batches.Outcome) -> str:
     head = f"[{STATUS_WORDS[o.status]}] {o.file}"
     if o.status == "imported":
-        return f"{head} → {o.unit}《{o.title}》{o.words} 字"
+        return f"{head} → {o.unit}{book_title(o.title)}{o.words} 字"
     if o.status == "refused":
         return f"{head}{f'（{o.unit}）' if o.unit else ''}：{o.message}（错误代码 {o.code}）"
     if o.status == "doubtful":

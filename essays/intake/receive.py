@@ -9,6 +9,9 @@ Rules (checked in this order; a refusal stores nothing and leaves earlier versio
 - under a hard limit (以内) even the lowest possible 字数 must be within it; a count range
   that straddles the limit is accepted and flagged; under a soft limit (左右) over-limit
   files are accepted and flagged.
+The title is chosen by essays.intake.titles.choose_title: when the typed and the detected
+titles differ, the version is received all the same (its time of receipt is what the
+deadline judges) and the unit is asked which is right (`confirm_title`), whenever it answers.
 The file is stored in the database with its SHA-256 in the same transaction as its record.
 Uploading the very bytes of the newest version again (a double click, a retry that lands
 on another worker) stores nothing and returns that version, whose receipt is the same.
@@ -18,13 +21,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import PurePath
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from essays.competitions.phases import PHASE_NAMES
 from essays.intake.inspection import Inspection, IntakeRules, inspect_file
 from essays.intake.rules import is_on_time
+from essays.intake.titles import choose_title, clean_title
 from essays.models import Competition, Extension, Submission, SubmissionVersion, Theme, Unit, User
 from essays.platform.audit import record
 from essays.platform.errors import Refusal
@@ -124,15 +128,15 @@ def receive(session: Session, competition: Competition, unit: Unit, user: User,
         raise Refusal("FORM_INVALID")
     if submission is not None and submission.current and submission.current.sha256 == inspection.sha256:
         return submission, submission.current, False
-    title = (form.title.strip() or inspection.title or PurePath(filename).stem)[:200]
+    chosen = choose_title(form.title, inspection.title, filename, can_ask=not by_admin)
     late = not by_admin and now >= competition.deadline
     if submission is None:
-        submission = Submission(competition=competition, unit=unit, theme=theme, title=title,
+        submission = Submission(competition=competition, unit=unit, theme=theme, title=chosen.title,
                                 authors=form.authors, contact_phone=form.contact_phone)
         session.add(submission)
         action = "submission.create"
     else:
-        submission.theme, submission.title = theme, title
+        submission.theme, submission.title = theme, chosen.title
         submission.authors, submission.contact_phone = form.authors, form.contact_phone
         action = "submission.replace"
     version = SubmissionVersion(
@@ -144,13 +148,33 @@ def receive(session: Session, competition: Competition, unit: Unit, user: User,
     )
     session.add(version)
     session.flush()
+    submission.title_question = {**chosen.question, "version": version.number} if chosen.question else None
     similarity = check_upload(session, version, now)  # in the entry below: one entry per upload
     record(session, action, actor=user, obj=submission,
            after={"version": version.number, "sha256": version.sha256, "size": len(data),
                   "filename": version.original_filename, "words": version.char_count,
                   "late": late, "by_admin": by_admin, "flag": inspection.verdict.flag,
+                  "title": submission.title, "title_question": submission.title_question,
                   "similarity": similarity})
     return submission, version, True
+
+
+TITLE_PHASES = ("open", "intake_closed", "review")  # before the ranking is frozen
+
+
+def confirm_title(session: Session, user: User, submission: Submission, choice: str) -> None:
+    """Settles an open title question with the typed or the detected title, at any time
+    before the ranking is frozen (the upload was received when it arrived); audited."""
+    question = submission.title_question
+    if not question or choice not in ("typed", "detected"):
+        raise Refusal("FORM_INVALID")
+    if submission.competition.phase not in TITLE_PHASES:
+        raise Refusal("COMPETITION_LOCKED", phase=PHASE_NAMES[submission.competition.phase])
+    before = {"title": submission.title, "title_question": question}
+    submission.title, submission.title_question = question[choice], None
+    session.flush()
+    record(session, "submission.title", actor=user, obj=submission, before=before,
+           after={"title": submission.title, "choice": choice, "version": question.get("version")})
 
 
 def update_details(session: Session, user: User, submission: Submission, form: EssayForm,
@@ -162,7 +186,9 @@ def update_details(session: Session, user: User, submission: Submission, form: E
         raise Refusal("FORM_INVALID")
     before = {"title": submission.title, "authors": submission.authors,
               "contact_phone": submission.contact_phone, "theme_id": submission.theme_id}
-    submission.title = form.title.strip() or submission.title
+    typed = clean_title(form.title)
+    if typed and typed != submission.title:  # a new title typed by the unit settles an open question
+        submission.title, submission.title_question = typed, None
     submission.theme, submission.authors = theme, form.authors
     submission.contact_phone = form.contact_phone
     session.flush()

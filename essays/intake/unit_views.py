@@ -14,14 +14,23 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from essays.intake.forms import DetailsForm, SubmissionForm, split_names
-from essays.intake.receive import EssayForm, extension_for, receive, unit_submissions, update_details
+from essays.intake.receive import (
+    EssayForm,
+    confirm_title,
+    extension_for,
+    receive,
+    unit_submissions,
+    update_details,
+)
 from essays.intake.rules import effective_deadline, unit_status
+from essays.intake.titles import book_title
 from essays.models import Competition, Submission
 from essays.people import announcements
 from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import roles
 from essays.platform.web import get_or_404, invalid, now, refuse, upload_limit
+from essays.similarity import decisions
 
 bp = Blueprint("unit", __name__, url_prefix="/unit")
 VISIBLE_PHASES = ("open", "intake_closed", "review", "ranked", "published", "closed")
@@ -52,8 +61,11 @@ def home():
         extension = extension_for(session, competition, unit)
         subs = unit_submissions(session, competition, unit)
         until = extension.until if extension else None
+        results_out = competition.phase in ("published", "closed")
+        notices = {s.id: decisions.unit_notice(decisions.current_decision(session, s)) for s in subs} \
+            if results_out else {}
         items.append(dict(
-            competition=competition, submissions=subs, extension=extension,
+            competition=competition, submissions=subs, extension=extension, notices=notices,
             deadline=effective_deadline(competition.deadline, until),
             status=unit_status(len(subs), competition.min_per_unit, moment, competition.deadline, until),
         ))
@@ -62,11 +74,14 @@ def home():
 
 
 def _form(competition: Competition, submission: Submission | None, cls=SubmissionForm):
+    """The upload form (a replacement keeps theme, authors and phone but starts with no title:
+    the new file's own title is what "留空" takes) or the details form (`DetailsForm`)."""
     form = cls()
     form.theme_id.choices = [(t.id, t.title) for t in competition.themes]
     if request.method == "GET" and submission is not None:
         form.theme_id.data = submission.theme_id
-        form.title.data = submission.title
+        if cls is DetailsForm:
+            form.title.data = submission.title
         form.authors.data = "、".join(submission.authors)
         form.contact_phone.data = submission.contact_phone
     return form
@@ -91,6 +106,8 @@ def _upload(competition: Competition, submission: Submission | None):
         return refuse(e, "unit/submit.html", **context)
     if is_new:
         flash(_("已收到您的文章（第 %(n)s 版），请核对下方回执。", n=version.number), "success")
+        if saved.title_question:
+            flash(_("您填写的题目与文中的标题不一致，请在回执中确认以哪个为准。"), "info")
     else:
         flash(_("这个文件与已提交的最新版本完全相同，未重复保存。"), "info")
     return redirect(url_for("unit.submission", submission_id=saved.id))
@@ -146,6 +163,19 @@ def details(submission_id: int):
     except Refusal as e:
         return refuse(e, "unit/submission.html", **context)
     flash(_("题目、作者和联系电话已更新。"), "success")
+    return redirect(url_for("unit.submission", submission_id=submission.id))
+
+
+@bp.route("/submissions/<int:submission_id>/title", methods=["POST"])
+@roles("unit")
+def title(submission_id: int):
+    """The unit's answer to the title question: the title it typed, or the document's."""
+    submission = _own_submission(submission_id)
+    try:
+        confirm_title(db(), current_user, submission, request.form.get("choice", ""))
+    except Refusal as e:
+        return refuse(e, "unit/submission.html", **_receipt_context(submission))
+    flash(_("题目已确认：%(title)s", title=book_title(submission.title)), "success")
     return redirect(url_for("unit.submission", submission_id=submission.id))
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from essays.intake.titles import book_title
 from essays.platform.cli import competition_and_admin, fail
 from essays.platform.errors import Refusal
 
@@ -17,7 +18,7 @@ def package_line(item) -> str:
     entry, words = item.entry, item.version.char_count
     theirs = f"（报送方计 {entry.words} 字）" if entry.words != words else ""
     status = "已导入" if item.new else "已存在，未重复导入"
-    return f"[{status}] 第 {entry.rank} 名 {entry.unit}《{entry.title}》{words} 字{theirs}"
+    return f"[{status}] 第 {entry.rank} 名 {entry.unit}{book_title(entry.title)}{words} 字{theirs}"
 
 
 @click.command("import-package")
@@ -49,7 +50,7 @@ def import_package_command(source: Path, competition_id: int, unit_name: str, us
         fail(f"{e.message}（错误代码 {e.code}）")
     session.commit()
     sender = package.competition.get("organiser") or "报送单位"
-    click.echo(f"{sender}报送的《{package.competition.get('title', '')}》材料包 → {unit.name}：")
+    click.echo(f"{sender}报送的{book_title(package.competition.get('title', ''))}材料包 → {unit.name}：")
     for item in imported:
         click.echo(package_line(item))
     new = sum(item.new for item in imported)

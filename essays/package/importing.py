@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from essays.competitions.operations import participating_units
 from essays.intake.receive import EssayForm, check_can_upload, receive
+from essays.intake.titles import inner_title
 from essays.models import Competition, Submission, SubmissionVersion, Unit, User
 from essays.package.format import Package, PackageEntry
 from essays.platform.audit import record
@@ -92,7 +93,7 @@ def import_package(session: Session, competition: Competition, unit: Unit, user:
                                                original.name.rsplit("/", 1)[-1], original.data, now,
                                                by_admin=True)
         except Refusal as e:
-            raise Refusal("PACKAGE_ENTRY", rank=entry.rank, title=entry.title, inner=e.code,
+            raise Refusal("PACKAGE_ENTRY", rank=entry.rank, title=inner_title(entry.title), inner=e.code,
                           reason=e.message) from e
         imported.append(ImportedEntry(entry, submission, version, new))
     if any(i.new for i in imported):

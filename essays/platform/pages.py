@@ -12,6 +12,9 @@ which gives (label, url) pairs for the links whose `when` holds. The places are:
 - "competition.actions": buttons on the admin's competition page (given `competition`);
 - "unit.competition": links beside a competition on a unit's home page (`competition`);
 - "nav.<role>": the navigation of a role whose pages belong to a later package.
+Notes are short texts a package adds beside an object, from a function of the page's
+objects that returns the text or None (`add_note`, shown with `page_notes`):
+- "unit.submission": beside a submission on its unit's home page (`submission`).
 Kept per app (app.extensions), so two apps in one process never share them.
 """
 
@@ -45,6 +48,7 @@ class Link:
 @dataclass
 class Places:
     links: dict[str, list[Link]] = field(default_factory=dict)
+    notes: dict[str, list[Callable[..., str | None]]] = field(default_factory=dict)
     homes: dict[str, str] = field(default_factory=dict)
 
 
@@ -56,6 +60,12 @@ def add_link(app: Flask, place: str, link: Link) -> None:
     links = _places(app).links.setdefault(place, [])
     if link not in links:
         links.append(link)
+
+
+def add_note(app: Flask, place: str, note: Callable[..., str | None]) -> None:
+    notes = _places(app).notes.setdefault(place, [])
+    if note not in notes:
+        notes.append(note)
 
 
 def set_home(app: Flask, role: str, endpoint: str) -> None:
@@ -73,6 +83,13 @@ def page_links(place: str, **objects) -> list[tuple[str, str, str]]:
             for link in _places(current_app).links.get(place, ()) if link.when(**objects)]
 
 
+def page_notes(place: str, **objects) -> list[str]:
+    """The texts the notes of `place` give for these objects."""
+    found = (note(**objects) for note in _places(current_app).notes.get(place, ()))
+    return [text for text in found if text]
+
+
 def init_app(app: Flask) -> None:
     _places(app)
     app.add_template_global(page_links)
+    app.add_template_global(page_notes)

@@ -9,7 +9,10 @@ Rules:
   and the history shows them all. Each is audited ("similarity.decide") with the decision
   it replaced;
 - a submission is disqualified while its decision in force is 取消资格; judging sends
-  disqualified essays to no judge (`is_disqualified`).
+  disqualified essays to no judge (`is_disqualified`);
+- the reason is the admin's record and may name the essay copied from; what the unit is
+  told once the results are published is `unit_reason`, written for it (optional: without
+  one the unit reads UNIT_NOTICE, which names nobody).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from essays.similarity.models import DECISIONS, SimilarityDecision
 
 REASON_MAX = 2000
 DECISION_NAMES = {"dismissed": _l("排除（误报）"), "confirmed": _l("确认抄袭"), "disqualified": _l("取消资格")}
+UNIT_NOTICE = _l("经政工科审核，本文被取消评选资格。如有疑问，请联系政工科。")
 DECISION_CLASSES = {"dismissed": "status-submitted", "confirmed": "status-overdue", "disqualified": "status-overdue"}
 
 
@@ -67,19 +71,19 @@ def decisions_in_force(session: Session, competition: Competition) -> dict[int, 
 def _snapshot(decision: SimilarityDecision | None) -> dict | None:
     if decision is None:
         return None
-    return {"decision": decision.decision, "reason": decision.reason, "version_id": decision.version_id,
-            "decided_by": decision.decided_by_id}
+    return {"decision": decision.decision, "reason": decision.reason, "unit_reason": decision.unit_reason,
+            "version_id": decision.version_id, "decided_by": decision.decided_by_id}
 
 
 def decide(session: Session, actor: User, version: SubmissionVersion, decision: str, reason: str,
-           now: datetime) -> SimilarityDecision:
+           now: datetime, unit_reason: str = "") -> SimilarityDecision:
     """Records the admin's decision on the essay of `version`, or refuses (nothing stored)."""
     if decision not in DECISIONS:
         raise Refusal("FORM_INVALID")
-    reason = (reason or "").strip()
+    reason, unit_reason = (reason or "").strip(), (unit_reason or "").strip() if decision == "disqualified" else ""
     if not reason:
         raise Refusal("SIMILARITY_REASON_REQUIRED")
-    if len(reason) > REASON_MAX:
+    if len(reason) > REASON_MAX or len(unit_reason) > REASON_MAX:
         raise Refusal("FORM_INVALID")
     submission = version.submission
     newest = submission.current
@@ -87,9 +91,16 @@ def decide(session: Session, actor: User, version: SubmissionVersion, decision: 
         raise Refusal("SIMILARITY_DECISION_STALE", number=newest.number)
     before = current_decision(session, submission)
     row = SimilarityDecision(submission_id=submission.id, version_id=version.id, decision=decision,
-                             reason=reason, decided_by_id=actor.id, decided_at=now)
+                             reason=reason, unit_reason=unit_reason, decided_by_id=actor.id, decided_at=now)
     session.add(row)
     session.flush()
     record(session, "similarity.decide", actor=actor, obj=submission, before=_snapshot(before),
            after={**_snapshot(row), "version": version.number})
     return row
+
+
+def unit_notice(decision: SimilarityDecision | None) -> str | None:
+    """What the unit reads about its essay once the results are published: only a 取消资格."""
+    if decision is None or decision.decision != "disqualified":
+        return None
+    return decision.unit_reason or str(UNIT_NOTICE)

@@ -156,6 +156,9 @@ class SimilarityDecision(Base):
     version_id: Mapped[int] = mapped_column(ForeignKey("submission_version.id", ondelete="CASCADE"))
     decision: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text)
+    # What the unit is told once the results are published (取消资格 only): written for
+    # the unit, since `reason` may name the essay it was copied from.
+    unit_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

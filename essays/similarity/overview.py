@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer, selectinload
 
+from essays.intake.titles import book_title
 from essays.models import Competition, Submission, SubmissionVersion
 from essays.similarity.decisions import decisions_in_force
 from essays.similarity.models import ReferenceText, SimilarityDecision, SimilarityReport
@@ -43,7 +44,7 @@ class Label:
 
     @property
     def text(self) -> str:
-        return f"{self.unit}《{self.title}》" if self.kind == "essay" else f"《{self.title}》"
+        return f"{self.unit}{book_title(self.title)}" if self.kind == "essay" else book_title(self.title)
 
 
 def labels(session: Session, version_ids: set[int], reference_ids: set[int]) -> dict[tuple[str, int], Label]:

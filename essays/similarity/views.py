@@ -131,7 +131,8 @@ def _report_context(version: SubmissionVersion, form: dict | None = None) -> dic
         hot=overview.hot_passages(session, [report]) if report else [],
         traces=overview.trace_views(version.text or "", report.traces) if report else [],
         trace_counts=overview.trace_counts(report.traces) if report else [],
-        history=decisions.history(session, submission), form=form or {"decision": "", "reason": ""},
+        history=decisions.history(session, submission), unit_notice_default=decisions.UNIT_NOTICE,
+        form=form or {"decision": "", "reason": "", "unit_reason": ""},
         thresholds=settings.of(submission.competition), percent=settings.percent_text, **_common())
 
 
@@ -145,9 +146,10 @@ def similarity_report(version_id: int):
 @roles("admin")
 def similarity_decide(version_id: int):
     version = _version(version_id)
-    form = {"decision": request.form.get("decision", ""), "reason": request.form.get("reason", "")}
+    form = {key: request.form.get(key, "") for key in ("decision", "reason", "unit_reason")}
     try:
-        made = decisions.decide(db(), current_user, version, form["decision"], form["reason"], now())
+        made = decisions.decide(db(), current_user, version, form["decision"], form["reason"], now(),
+                                unit_reason=form["unit_reason"])
     except Refusal as e:
         return refuse(e, "admin/similarity_report.html", refused=e.code, **_report_context(version, form))
     flash(_("已记录处理决定：%(decision)s。", decision=decisions.DECISION_NAMES[made.decision]), "success")
