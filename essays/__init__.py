@@ -15,6 +15,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from flask.cli import AppGroup
 
+    from essays.competitions import cli as competition_cli
     from essays.competitions import views as competition_views
     from essays.competitions.phases import PHASE_NAMES
     from essays.demo import cli as demo_cli
@@ -57,7 +58,7 @@ def init_app(app: Flask) -> None:
     for task in similarity_jobs.MINUTE_TASKS:
         registry.register_minute_task(task)
 
-    for command in (*platform_cli.COMMANDS, *people_cli.COMMANDS, demo_cli.demo_command):
+    for command in (*platform_cli.COMMANDS, *people_cli.COMMANDS, *competition_cli.COMMANDS, demo_cli.demo_command):
         app.cli.add_command(command)
     files = AppGroup("essays", help="征文文件：上传前检查（inspect）、批量导入（import）、"
                                     "导入报送材料包（import-package）与查重（similar、similar-run）。")

@@ -4,8 +4,9 @@ package for the bureau. It builds on `essays` (which never imports it).
 `init_app(app)` registers everything the review has on an app, in one place: its
 blueprints (the admin's review pages are gathered from the modules that declare them),
 its links on essays' pages, the judges' landing page, its commands, the checks of the
-phases it owns, the demo's later phases and the names of its audit actions. Importing a
-module of review registers nothing.
+phases it owns and the operations entering them (for `competition advance`), the demo's
+later phases and the names of its audit actions. Importing a module of review registers
+nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
         audit_names,
         checks,
         freeze,
+        lifecycle,
         publicity,
         results,
         views,
@@ -54,6 +56,8 @@ def init_app(app: Flask) -> None:
     phases.register_check("ranked", freeze.only_by_freezing)
     phases.register_check("published", publicity.only_by_publishing)
     phases.register_check("closed", publicity.ready_to_close)
+    for target, entry in lifecycle.ENTRIES.items():
+        phases.register_entry(target, entry)
     demo.register_phase("review", review_demo.build_review)
     demo.register_phase("ranked", review_demo.build_ranked)
     audit.register_action_names(audit_names.ACTION_NAMES)

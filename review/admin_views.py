@@ -21,16 +21,10 @@ from essays.platform.security import roles
 from essays.platform.web import Routes, get_or_404, now, refuse
 from review import assignments, checks, prepare, rubric, scoring
 from review.errors import Refusal as ReviewRefusal
-from review.identity import metadata_warnings
 from review.models import Assignment, ReviewCode, Score
 
 routes = Routes()  # on the review_admin blueprint
 
-HIT_NAMES = {
-    "own_unit": _l("本单位名称"), "other_unit": _l("其他单位名称"), "author": _l("作者姓名"),
-    "contact": _l("联系人或电话"),
-    "self_reference": _l("自称（如“我中队”）"), "signature": _l("落款"), "date_line": _l("落款日期"),
-}
 STATE_NAMES = {"none": _l("未开始"), "draft": _l("草稿"), "submitted": _l("已提交"), "excluded": _l("回避"),
                "stale": _l("须回避，请取消分配"), "unassigned": "—"}
 
@@ -136,11 +130,9 @@ def assign(competition_id: int):
 
 
 def _identity(competition: Competition) -> dict:
-    codes = list(db().execute(select(ReviewCode).where(ReviewCode.competition_id == competition.id)
-                              .order_by(ReviewCode.code)).scalars())
-    hidden = {c.id: metadata_warnings(c.version.file_bytes, prepare.unit_names(c.submission.unit)
-                                      + list(c.submission.authors or [])) for c in codes}
-    return dict(competition=competition, codes=codes, hidden=hidden, hit_names=HIT_NAMES,
+    codes = prepare.codes_of(db(), competition)
+    hidden = {c.id: prepare.hidden_places(c) for c in codes}
+    return dict(competition=competition, codes=codes, hidden=hidden, hit_names=prepare.HIT_NAMES,
                 open_hits=prepare.open_hits(db(), competition))
 
 

@@ -4,7 +4,8 @@ themselves are pure functions in review.assign).
 Rules:
 - the essays in the review are the competition's codes that the admin has not excluded and
   whose submission is not disqualified for copying;
-- the judges are the active judge accounts;
+- the judges are the active judge accounts (or those of them the admin names, from the
+  command `review assign --judge`);
 - a judge attached to a unit never gets that unit's essays, nor its parent's or children's
   (the organiser is exempt); a judge's declared conflicts exclude that essay too; the admin
   sees every exclusion with its reason;
@@ -109,16 +110,23 @@ def current_pairs(session: Session, competition: Competition,
 
 
 def assign_all(session: Session, admin: User, competition: Competition, per_essay: int | None,
-               now: datetime, seed: int | None = None) -> assign.Plan:
+               now: datetime, seed: int | None = None, panel: list[User] | None = None) -> assign.Plan:
     """Adds the assignments the plan asks for (every judge every essay when `per_essay` is
     None); keeps the existing ones. Returns the plan, with its problems to show. The
-    competition's row is locked first, so a double click waits and then adds nothing."""
+    competition's row is locked first, so a double click waits and then adds nothing.
+
+    `panel`: only these judges (active judge accounts) are planned for, as `review assign
+    --judge` asks; the plan and its problems then count their assignments only, the others'
+    stay as they are, and the audit entry names them. None (the page): every active judge."""
     session.refresh(competition, with_for_update=True)
     if competition.phase not in ("intake_closed", "review"):
         raise Refusal("REVIEW_PHASE", phase=PHASE_NAMES[competition.phase])
     if per_essay is not None and per_essay < 1:
         raise Refusal("FORM_INVALID")
-    codes, panel = review_codes(session, competition), judges(session)
+    if panel is not None and any(j.role != "judge" or not j.active for j in panel):
+        raise Refusal("NOT_FOUND")
+    named = None if panel is None else sorted({j.id for j in panel})
+    codes, panel = review_codes(session, competition), judges(session) if panel is None else panel
     if not codes or not panel:
         raise Refusal("ASSIGN_NOTHING")
     excluded = exclusions(session, competition, codes, panel)
@@ -129,10 +137,10 @@ def assign_all(session: Session, admin: User, competition: Competition, per_essa
     added = sorted(plan.pairs - set(existing))
     session.add_all(Assignment(competition_id=competition.id, judge_id=j, code_id=c, created_at=now) for j, c in added)
     session.flush()
+    after = {"per_essay": per_essay, "added": len(added), "total": len(plan.pairs),
+             "problems": [{"code_id": p.essay_id, "eligible": p.eligible, "wanted": p.wanted} for p in plan.problems]}
     record(session, "review.assign", actor=admin, obj=competition,
-           after={"per_essay": per_essay, "added": len(added), "total": len(plan.pairs),
-                  "problems": [{"code_id": p.essay_id, "eligible": p.eligible, "wanted": p.wanted}
-                               for p in plan.problems]})
+           after=after if named is None else {**after, "judges": named})
     return plan
 
 

@@ -5,27 +5,39 @@
 - `flask --app app review export --competition ID [--top N] --out DIR`: writes the package
   for the bureau (review.package_build) into DIR; with --top the top N places are chosen for
   forwarding first (as on the 报送局系统 page, audited under the admin account given by --by,
-  or the only active admin), else the essays already chosen there are packed."""
+  or the only active admin), else the essays already chosen there are packed;
+- `flask --app app review prepare --competition ID [--json]`: the review page's 生成作品编号并检查身份信息
+  (review.prepare.make_codes), then the identity findings of every code, as the identity page
+  lists them (JSON: review.prepare.hit_json and place_json);
+- `flask --app app review assign --competition ID --judges-per-essay N [--judge NAME]...`: the
+  review page's assignment (review.assignments.assign_all) of N judges per essay, among the
+  judges named or every active judge, with the conflicts; prints each judge's load.
+The commands that change something act as the admin given by --by (or the only active
+admin), with the pages' refusals (the message and its code, exit status 1, nothing stored)
+and the pages' audit entries."""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
-from essays.models import Competition
+from essays.models import Competition, User
 from essays.package import format as package
-from essays.platform.cli import admin_account
+from essays.platform.cli import admin_account, competition_and_admin, fail
 from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.web import now
-from review import forward, freeze, package_build, standings
+from review import assignments, forward, freeze, package_build, prepare, standings
 from review.rubric import format_points
 
-review_cli = AppGroup("review", help="评审：排名等（review）")
+review_cli = AppGroup("review", help="评审：生成作品编号（prepare）、分配评委（assign）、排名（rank）、"
+                                    "报送材料包（export）")
 
 
 @review_cli.command("rank")
@@ -91,3 +103,93 @@ def export_command(competition_id: int, top: int | None, out_dir: Path, username
     click.echo(f"已写出报送材料包：{path}（{len(built.entries)} 篇，{len(data)} 字节）")
     for entry in built.entries:
         click.echo(f"{entry.rank}\t{entry.code}\t{entry.unit}《{entry.title}》\t{entry.award or '—'}")
+
+
+DECISION_NAMES = {"open": "未处理", "redacted": "已遮盖", "kept": "已保留"}
+
+
+def _refused(session, refusal: Refusal) -> None:
+    session.rollback()
+    fail(f"{refusal.message}（错误代码 {refusal.code}）")
+
+
+def _findings_text(codes, new: set[int], hidden: dict) -> None:
+    for c in codes:
+        head = f"{c.code}\t{c.submission.unit.name}《{c.submission.title}》{'（新编号）' if c.id in new else ''}"
+        left = sum(h.status == "open" for h in c.hits)
+        click.echo(f"{head}：身份信息 {len(c.hits)} 处，未处理 {left} 处" if c.hits
+                   else f"{head}：正文中未发现身份信息")
+        for h in c.hits:
+            kind = prepare.HIT_NAMES.get(h.kind, h.kind)
+            click.echo(f"  [{kind}] {h.text}（{DECISION_NAMES[h.status]}）\t{h.context}")
+        if hidden[c.id]:
+            click.echo("  原始文件中评委看不到的位置含有身份信息（请勿把原始文件直接转给评委）："
+                       + "；".join(f"{p.part} {p.field}“{p.value}”" for p in hidden[c.id]))
+
+
+@review_cli.command("prepare")
+@click.option("--competition", "competition_id", type=int, required=True, help="活动编号")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出各作品编号的身份信息检查结果")
+@click.option("--by", "username", default="", help="以哪个管理员账号操作（只有一个管理员时可省略）")
+def prepare_command(competition_id: int, as_json: bool, username: str) -> None:
+    """Makes the codes and scans their texts (as the review page's button), then lists the findings."""
+    competition, admin = competition_and_admin(competition_id, username, "生成作品编号")
+    session = db()
+    try:
+        made = prepare.make_codes(session, admin, competition, now())
+    except Refusal as e:
+        _refused(session, e)
+    session.commit()
+    codes, new = prepare.codes_of(session, competition), {c.id for c in made}
+    hidden = {c.id: prepare.hidden_places(c) for c in codes}
+    if as_json:
+        click.echo(json.dumps({"competition": competition.id, "made": len(made), "codes": [
+            {"code": c.code, "unit": c.submission.unit.name, "title": c.submission.title, "new": c.id in new,
+             "hits": [prepare.hit_json(h) for h in c.hits], "hidden": [prepare.place_json(p) for p in hidden[c.id]]}
+            for c in codes]}, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"已为 {len(made)} 篇论文生成作品编号并完成身份信息检查。")
+    _findings_text(codes, new, hidden)
+    left = prepare.open_hits(session, competition)
+    click.echo(f"身份信息检查还有 {left} 处未处理（遮盖或保留），请在“身份信息检查”页处理。" if left
+               else "身份信息均已处理。")
+
+
+def _panel(session, usernames: tuple[str, ...]) -> list[User] | None:
+    """The judges named by --judge (each an active judge account), or None for every active judge."""
+    if not usernames:
+        return None
+    panel = []
+    for name in dict.fromkeys(usernames):
+        judge = session.execute(select(User).where(User.username == name, User.role == "judge",
+                                                   User.active.is_(True))).scalar_one_or_none()
+        if judge is None:
+            fail(f"没有名为“{name}”的在用评委账号。")
+        panel.append(judge)
+    return panel
+
+
+@review_cli.command("assign")
+@click.option("--competition", "competition_id", type=int, required=True, help="活动编号")
+@click.option("--judges-per-essay", "per_essay", type=int, required=True, help="每篇作品的评委人数")
+@click.option("--judge", "usernames", multiple=True, help="评委账号，可重复；不填则为所有启用的评委")
+@click.option("--by", "username", default="", help="以哪个管理员账号操作（只有一个管理员时可省略）")
+def assign_command(competition_id: int, per_essay: int, usernames: tuple[str, ...], username: str) -> None:
+    """Assigns N judges to each essay, as the review page's assignment does; prints each judge's load."""
+    competition, admin = competition_and_admin(competition_id, username, "分配评委")
+    session = db()
+    panel = _panel(session, usernames)
+    before = set(assignments.current_pairs(session, competition))
+    try:
+        plan = assignments.assign_all(session, admin, competition, per_essay, now(), panel=panel)
+    except Refusal as e:
+        _refused(session, e)
+    session.commit()
+    codes = {c.id: c.code for c in assignments.review_codes(session, competition)}
+    loads, added = Counter(j for j, _c in plan.pairs), Counter(j for j, _c in plan.pairs - before)
+    click.echo(f"已分配评审任务，共 {len(plan.pairs)} 项。")
+    for judge in panel or assignments.judges(session):
+        click.echo(f"{judge.username}（{judge.display_name}）：{loads[judge.id]} 篇（本次新增 {added[judge.id]} 篇）")
+    for p in plan.problems:  # as the page says them; the assignments made are stored all the same
+        click.echo(f"作品 {codes.get(p.essay_id, '?')} 只有 {p.eligible} 位评委可评（需要 {p.wanted} 位）："
+                   "其余评委须回避。", err=True)

@@ -13,6 +13,10 @@ Rules:
   it. The text judges read is always the version's text with the redacted hits replaced,
   recomputed from the hits, so a decision can be changed until review opens;
 - the review cannot open while a hit is undecided (a phase check, see review.checks).
+
+The identity findings of a code as the admin's identity page shows them (its hits, and the
+places of the original file judges never see) have one JSON shape, `hit_json` and
+`place_json`, for every command that prints them (README, 命令行: `review prepare --json`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import random
 import secrets
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,6 +38,11 @@ from review.errors import Refusal
 from review.models import IdentityHit, ReviewCode
 
 LETTERS = "ACDEFHJKLMNPRTUVWXY"  # no B/8, G/6, I/1, O/0, Q, S/5, Z/2: read out on the phone
+HIT_NAMES = {
+    "own_unit": _l("本单位名称"), "other_unit": _l("其他单位名称"), "author": _l("作者姓名"),
+    "contact": _l("联系人或电话"),
+    "self_reference": _l("自称（如“我中队”）"), "signature": _l("落款"), "date_line": _l("落款日期"),
+}
 
 
 def new_codes(count: int, taken: set[str], rng: random.Random) -> list[str]:
@@ -163,6 +173,34 @@ def decide_hits(session: Session, admin: User, code: ReviewCode, hit_ids: list[i
            after={"status": status, "hits": [{"id": h.id, "kind": h.kind, "text": h.text, "start": h.start}
                                               for h in changed]})
     return len(changed)
+
+
+def codes_of(session: Session, competition: Competition) -> list[ReviewCode]:
+    """Every code of the competition, excluded ones too, in code order (the identity page's list)."""
+    return list(session.execute(select(ReviewCode).where(ReviewCode.competition_id == competition.id)
+                                .order_by(ReviewCode.code)).scalars())
+
+
+def hidden_places(code: ReviewCode) -> list[identity.Place]:
+    """The places of the code's original file judges never see that may hold an identity."""
+    return identity.metadata_warnings(code.version.file_bytes,
+                                      unit_names(code.submission.unit) + list(code.submission.authors or []))
+
+
+def hit_json(hit: IdentityHit) -> dict:
+    """One identity hit as every command prints it (README, 命令行). The values are those stored:
+    `kind` the scanner's (review.identity.KINDS), `decision` the admin's: "open" (undecided),
+    "redacted" or "kept". `part` is always "body": hits are looked for in the text judges read,
+    which is rebuilt from the body alone, and `start`/`end` are offsets in that text. What sits
+    elsewhere in the file (properties, comments, headers...) is listed apart (`place_json`)."""
+    return {"id": hit.id, "kind": hit.kind, "text": hit.text, "part": "body", "start": hit.start, "end": hit.end,
+            "decision": hit.status, "label": hit.label, "context": hit.context}
+
+
+def place_json(place: identity.Place) -> dict:
+    """A place of the original file judges never see (`hidden_places`): the part as named in the
+    .docx (docProps/core.xml, word/header1.xml...), the field and the value found there."""
+    return {"part": place.part, "field": place.field, "value": place.value}
 
 
 def open_hits(session: Session, competition: Competition) -> int:

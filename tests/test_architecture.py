@@ -71,7 +71,8 @@ from essays.platform import audit
 
 def registered():
     return {"job kinds": sorted(registry.KINDS), "minute tasks": sorted(registry.EVERY_MINUTE),
-            "phase checks": sorted(phases._CHECKS), "demo phases": sorted(build.LATER_PHASES),
+            "phase checks": sorted(phases._CHECKS), "phase entries": sorted(phases._ENTRIES),
+            "demo phases": sorted(build.LATER_PHASES),
             "audit names": sorted(audit._REGISTERED),
             "job listener": event.contains(Session, "after_commit", queue._send_pending)}
 
@@ -88,12 +89,13 @@ def test_importing_every_module_registers_nothing_and_create_app_registers_it_al
     import json
 
     seen = json.loads(out.strip().splitlines()[-1])
-    assert seen["before"] == {"job kinds": [], "minute tasks": [], "phase checks": [], "demo phases": [],
-                              "audit names": [], "job listener": False}
+    assert seen["before"] == {"job kinds": [], "minute tasks": [], "phase checks": [], "phase entries": [],
+                              "demo phases": [], "audit names": [], "job listener": False}
     after = seen["after"]
     assert after["job kinds"] == ["batch.confirm", "references.load", "similarity.run"]
     assert after["minute tasks"] == ["essays.similarity.jobs.refresh_stale_reports"]
     assert after["phase checks"] == ["closed", "published", "ranked", "review"]
+    assert after["phase entries"] == ["published", "ranked"]
     assert after["demo phases"] == ["ranked", "review"] and "review.freeze" in after["audit names"]
     assert after["job listener"] is True
 

@@ -9,6 +9,12 @@ package's `init_app` (the `review` package does, since `essays` never imports it
 registers on import). A phase that needs a feature not yet installed (`REQUIRES_FEATURE`)
 is refused until that feature registers a check for it. The table is the same in every
 process (each builds its app with `create_app()`): it holds code, not state.
+
+A package that enters a phase by an operation of its own (the review freezes the ranking to
+enter `ranked` and publishes to enter `published`) registers it with `register_entry`, from
+its `init_app`. Only the command `flask --app app competition advance` looks entries up
+(essays.competitions.cli), so that a script moves through every phase with the same
+operation the package's own page calls; the generic phase page never does.
 """
 
 from __future__ import annotations
@@ -51,6 +57,30 @@ def register_check(target: str, check: Callable) -> None:
 
 def extra_checks(target: str) -> list[Callable]:
     return list(_CHECKS.get(target, ()))
+
+
+@dataclass(frozen=True)
+class PhaseEntry:
+    """How the package owning `target` enters it. `run(session, actor, competition, now,
+    **options)` does the move (checks, audit and all, as the package's page does) and returns
+    what it did, in the user's language; `confirm` is the question asked before (a lazy string)."""
+
+    run: Callable[..., str]
+    confirm: object
+
+
+# target phase -> the operation that enters it (see the module docstring)
+_ENTRIES: dict[str, PhaseEntry] = {}
+
+
+def register_entry(target: str, entry: PhaseEntry) -> None:
+    """Names the operation that enters `target` (from a package's init_app); registering again
+    replaces it, so building a second app changes nothing."""
+    _ENTRIES[target] = entry
+
+
+def entry_for(target: str) -> PhaseEntry | None:
+    return _ENTRIES.get(target)
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def admin_account(session, username: str, doing: str = "导入"):
     return admins[0]
 
 
-def competition_and_admin(competition_id: int, username: str):
+def competition_and_admin(competition_id: int, username: str, doing: str = "导入"):
     """The competition a command works on and the admin it acts as, or the command stops."""
     from essays.models import Competition
 
@@ -63,7 +63,7 @@ def competition_and_admin(competition_id: int, username: str):
     competition = db().get(Competition, competition_id)
     if competition is None:
         fail(f"没有编号为 {competition_id} 的征文活动。")
-    return competition, admin_account(db(), username)
+    return competition, admin_account(db(), username, doing)
 
 
 
