@@ -151,7 +151,9 @@ def test_the_package_holds_the_summary_the_originals_the_forms_and_the_manifest(
     header = [c.value for c in sheet[1]]
     assert header[:6] == ["序号", "作品编号", "单位", "作者", "题目", "字数"] and header[-4:] == [
         "最终得分", "名次", "奖项", "查重结论"]
-    assert sheet.max_row == 3 and sheet.cell(2, 2).value == first.code and sheet.cell(2, 1).value == 1
+    assert sheet.cell(2, 2).value == first.code and sheet.cell(2, 1).value == 1
+    assert sheet.max_row == 5 and sheet.cell(4, 1).value is None  # two essays, an empty row, the legend
+    assert sheet.cell(5, 1).value.startswith("说明：“回避”表示")
     assert isinstance(sheet.cell(2, header.index("最终得分") + 1).value, (int, float))  # a number, not text
 
     form = Document(io.BytesIO(archive.read(kinds["recommendation"]["name"])))
