@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -100,6 +101,51 @@ def test_the_page_chooses_edits_and_refuses_bad_input(client, auth, session, mak
     assert saved.status_code == 302
     page = client.get(base).get_data(as_text=True)
     assert "&lt;b&gt;优秀&lt;/b&gt;" in page and "城管执法甲中队" in page
+
+
+def _shown_choice(response) -> tuple[str, str, list[str]]:
+    """(the mode checked, the N typed, the tiers ticked) on the forward page."""
+    html = response.get_data(as_text=True)
+    form = re.search(r'<section class="card" id="choose">.*?</section>', html, re.S).group(0)
+    modes = re.findall(r'<input type="radio" name="by" value="(\w+)" checked>', form)
+    assert len(modes) == 1, modes
+    top = re.search(r'<input type="text" id="top" name="top" value="([^"]*)"', form).group(1)
+    return modes[0], top, re.findall(r'<input type="checkbox" name="tiers" value="([^"]+)" checked>', form)
+
+
+def test_the_page_shows_the_choice_as_made(client, auth, session, make, frozen):
+    competition = frozen[0]
+    auth.login("boss")
+    base = f"/admin/competitions/{competition.id}/forward"
+    assert _shown_choice(client.get(base)) == ("top", "", [])  # nothing chosen yet
+    # Four essays: 二等奖 and 三等奖 are the top two, so the choice cannot be read back from the list.
+    assert client.post(base + "/choose", data={"by": "tiers", "tiers": ["二等奖", "三等奖"], "top": ""}
+                       ).status_code == 302
+    assert _shown_choice(client.get(base)) == ("tiers", "", ["二等奖", "三等奖"])
+    session.execute(select(RankEntry).where(RankEntry.rank == 2)).scalar_one().withdrawn_reason = "异议成立"
+    session.flush()
+    assert client.post(base + "/choose", data={"by": "top", "top": "3"}).status_code == 302
+    assert session.execute(select(func.count(Recommendation.id))).scalar_one() == 2  # place 2 withdrawn
+    assert _shown_choice(client.get(base)) == ("top", "3", [])  # the N chosen, not the number of essays
+
+
+@pytest.mark.parametrize(("data", "code", "shown"), [
+    ({"by": "tiers", "top": ""}, "FORWARD_CHOICE", ("tiers", "", [])),
+    ({"by": "tiers", "tiers": ["三等奖", "特等奖"]}, "FORWARD_CHOICE", ("tiers", "", ["三等奖"])),
+    ({"by": "top", "top": "五百零一"}, "FORWARD_CHOICE", ("top", "五百零一", [])),
+    ({"by": "top", "top": "1"}, "FORWARD_NONE", ("top", "1", [])),
+])
+def test_a_refused_choice_is_shown_as_made(client, auth, session, make, frozen, data, code, shown):
+    competition = frozen[0]
+    session.execute(select(RankEntry).where(RankEntry.rank == 1)).scalar_one().withdrawn_reason = "异议成立"
+    session.flush()
+    auth.login("boss")
+    base = f"/admin/competitions/{competition.id}/forward"
+    assert client.post(base + "/choose", data={"by": "tiers", "tiers": ["二等奖", "三等奖"]}).status_code == 302
+    refused = client.post(base + "/choose", data=data)
+    assert refused.status_code in (400, 409) and code in flash_error(refused)
+    assert _shown_choice(refused) == shown
+    assert _shown_choice(client.get(base)) == ("tiers", "", ["二等奖", "三等奖"])  # the stored choice stands
 
 
 def test_forwarding_waits_for_the_frozen_ranking(client, auth, session, make, scored):
