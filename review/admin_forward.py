@@ -1,6 +1,8 @@
 """The admin's 报送局系统 page (on the `review_admin` blueprint): choose the essays to
 forward, write each 推荐理由 and 单位意见, download the package. Thin views over
-review.forward and review.package_build; the rules are in their docstrings.
+review.forward and review.package_build; the rules are in their docstrings. Without a unit
+marked 主办单位 the page says so, with a link to the units page where it is set, since the
+package is refused until then (FORWARD_ORGANISER).
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def _context(competition: Competition, form: dict | None = None, edited: dict | 
     tiers = [t.name for t in freeze.rule_for(db(), competition)[2] if t.name in awarded or t.name in form["tiers"]]
     return dict(competition=competition, recs=recs, tiers=tiers,
                 ranked=sum(1 for e in entries if e.rank is not None), format_points=format_points,
-                form=form, edited=edited or {},
+                form=form, edited=edited or {}, organiser=package_build.organiser(db()),
                 max_text=forward.MAX_TEXT)
 
 

@@ -237,6 +237,47 @@ def test_the_cli_exports_the_top_n(runner, session, make, frozen, tmp_path):
     assert runner.invoke(args=["review", "export", "--competition", "9999", "--out", str(tmp_path)]).exit_code == 1
 
 
+ORGANISER_MISSING = ("没有指定主办单位：报送材料包的报送单位和获奖名单的落款都取自主办单位。"
+                     "请在“单位”页面编辑大队本级的单位，勾选“主办单位（大队本级）”并保存，然后重新导出报送材料包。")
+
+
+def _no_organiser(session, units):
+    units["大队"].is_organiser = False
+    session.flush()
+
+
+def test_the_package_is_refused_without_an_organiser(client, auth, session, make, frozen):
+    competition, units, subs, judges, codes = frozen
+    auth.login("boss")
+    base = f"/admin/competitions/{competition.id}/forward"
+    client.post(base + "/choose", data={"by": "top", "top": "2"})
+    _no_organiser(session, units)
+    page = client.get(base)
+    assert ORGANISER_MISSING.split("：")[0] in page_text(page)  # said before the download is tried
+    assert 'href="/admin/units"' in page.get_data(as_text=True)
+    entries = session.execute(select(func.count(AuditLog.id))).scalar_one()
+    refused = client.get(base + "/package.zip")
+    assert refused.status_code == 409 and refused.mimetype == "text/html"
+    assert flash_error(refused) == f"{ORGANISER_MISSING}（错误代码 FORWARD_ORGANISER）"
+    assert 'href="/admin/units"' in refused.get_data(as_text=True)  # where to fix it
+    assert session.execute(select(func.count(AuditLog.id))).scalar_one() == entries
+    with pytest.raises(Exception) as refusal:
+        package_build.build(session, competition, AFTER)
+    assert getattr(refusal.value, "code", None) == "FORWARD_ORGANISER" and refusal.value.status == 409
+
+
+def test_the_cli_refuses_the_package_without_an_organiser(runner, session, make, frozen, tmp_path):
+    competition, units, subs, judges, codes = frozen
+    _no_organiser(session, units)
+    out = tmp_path / "out"
+    result = runner.invoke(args=["review", "export", "--competition", str(competition.id), "--top", "3",
+                                 "--out", str(out), "--by", "boss"])
+    assert result.exit_code == 1
+    assert f"{ORGANISER_MISSING}（错误代码 FORWARD_ORGANISER）" in result.output
+    assert not out.exists()  # nothing written
+    assert session.execute(select(func.count(Recommendation.id))).scalar_one() == 0  # nor stored
+
+
 def test_the_package_imports_into_a_second_competition_with_the_same_texts_and_hashes(session, make, frozen):
     from essays.package.importing import import_package, organisation_unit
 
