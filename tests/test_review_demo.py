@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import timedelta
 from html import unescape
 from pathlib import Path
 
@@ -54,6 +55,23 @@ def test_the_demo_is_in_review_with_codes_redactions_and_scores(session, demo):
     assert set(per_code.values()) == {3}
     assert "评审：已生成 6 个作品编号" in "\n".join(demo.lines())
     assert verify_chain(session) == (True, None)
+
+
+def test_the_late_essay_under_an_extension_came_in_the_past(session, demo):
+    from essays.models import Extension
+
+    competition = session.execute(select(Competition)).scalar_one()
+    extension = session.execute(select(Extension)).scalar_one()
+    assert extension.unit.name == "机动中队" and competition.deadline < extension.until < FIXED_NOW
+    versions = session.execute(select(SubmissionVersion)).scalars().all()
+    late = [v for v in versions if v.late]
+    assert [v.submission.unit_id for v in late] == [extension.unit_id]
+    assert late[0].uploaded_at == competition.deadline + timedelta(days=2)
+    assert all(v.uploaded_at < FIXED_NOW for v in versions)
+    text = "\n".join(demo.lines())
+    assert "截止后 2 天、延期期限内提交" in text
+    readme = (demo.files_dir / "README.txt").read_text(encoding="utf-8")
+    assert "在截止时间后 2 天、延期期限内提交" in readme
 
 
 def _identities(session) -> list[str]:
