@@ -141,7 +141,7 @@ def _papers(quotes: list[str]) -> list[Paper]:
                                   ["文明城市创建", "服务群众", "精细化管理", "队伍建设"], 3, 2450),
               3, ["蒋卫平"], "13574129063", "中国", "彭志勇", (2, 14, 20),
               f"机动中队获准延期（{EXTENSION_REASON}），来稿在截止前提交。",
-              late_note=f"机动中队获准延期（{EXTENSION_REASON}），在截止时间后 2 天、延期期限内提交（延期提交）。"),
+              late_note=f"机动中队获准延期（{EXTENSION_REASON}），在截止时间后 2 天、延期期限内提交，标为“延期提交”。"),
     ]
 
 
@@ -304,7 +304,7 @@ def _build_intake(session: Session, password: str, now: datetime, deadline: date
                   "查看系统如何拒收超字数来稿。")
     extension = f"{EXTENDED_UNIT}，至 {format_deadline(until)}（{EXTENSION_REASON}）"
     if EXTENDED_UNIT in late:
-        extension += f"，来稿在截止后 {LATE_AFTER.days} 天、延期期限内提交（延期提交）"
+        extension += f"，来稿在截止后 {LATE_AFTER.days} 天、延期期限内提交，标为“延期提交”"
     _write_readme(files_dir, readme, missing, extension, deadline)
     return DemoReport(password=password, competition=TITLE, deadline=deadline,
                       accounts=accounts, files_dir=files_dir,
