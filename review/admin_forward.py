@@ -39,8 +39,9 @@ def _last_choice(competition: Competition) -> dict:
     if last is None:
         return {"by": "top", "top": "", "tiers": []}
     top, tiers = last
-    return {"by": "top", "top": str(top), "tiers": []} if top is not None else {"by": "tiers", "top": "",
-                                                                                "tiers": tiers}
+    if top is not None:
+        return {"by": "top", "top": str(top), "tiers": []}
+    return {"by": "tiers", "top": "", "tiers": tiers}
 
 
 def _context(competition: Competition, form: dict | None = None, edited: dict | None = None) -> dict:
