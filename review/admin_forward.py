@@ -1,6 +1,8 @@
 """The admin's 报送局系统 page (on the `review_admin` blueprint): choose the essays to
 forward, write each 推荐理由 and 单位意见, download the package. Thin views over
-review.forward and review.package_build; the rules are in their docstrings.
+review.forward and review.package_build; the rules are in their docstrings. Without a unit
+marked 主办单位 the page says so, with a link to the units page where it is set, since the
+package is refused until then (FORWARD_ORGANISER).
 """
 
 from __future__ import annotations
@@ -31,14 +33,28 @@ def _forwarding(competition_id: int) -> Competition:
     return competition
 
 
+def _last_choice(competition: Competition) -> dict:
+    """The form as the last choice was made (review.forward.last_choice); 排名前 before any."""
+    last = forward.last_choice(db(), competition)
+    if last is None:
+        return {"by": "top", "top": "", "tiers": []}
+    top, tiers = last
+    if top is not None:
+        return {"by": "top", "top": str(top), "tiers": []}
+    return {"by": "tiers", "top": "", "tiers": tiers}
+
+
 def _context(competition: Competition, form: dict | None = None, edited: dict | None = None) -> dict:
     entries = freeze.frozen(db(), competition)
     awarded = {e.award for e in entries if e.award and not e.withdrawn_reason}
     recs = forward.recommendations(db(), competition)
-    return dict(competition=competition, recs=recs,
-                tiers=[t.name for t in freeze.rule_for(db(), competition)[2] if t.name in awarded],
+    form = form or _last_choice(competition)
+    # The tiers still awarded, and those of the choice shown even if their awards were withdrawn
+    # since: the choice is shown as it was made.
+    tiers = [t.name for t in freeze.rule_for(db(), competition)[2] if t.name in awarded or t.name in form["tiers"]]
+    return dict(competition=competition, recs=recs, tiers=tiers,
                 ranked=sum(1 for e in entries if e.rank is not None), format_points=format_points,
-                form=form or {"top": str(len(recs)) if recs else "", "tiers": []}, edited=edited or {},
+                form=form, edited=edited or {}, organiser=package_build.organiser(db()),
                 max_text=forward.MAX_TEXT)
 
 
@@ -52,10 +68,12 @@ def forward_page(competition_id: int):
 @roles("admin")
 def forward_choose(competition_id: int):
     competition = _forwarding(competition_id)
-    form = {"top": request.form.get("top", "") if request.form.get("by") == "top" else "",
-            "tiers": request.form.getlist("tiers") if request.form.get("by") == "tiers" else []}
+    # The form as sent, shown again if refused; only the chosen mode's field is used.
+    by = "tiers" if request.form.get("by") == "tiers" else "top"
+    form = {"by": by, "top": request.form.get("top", ""), "tiers": request.form.getlist("tiers")}
     try:
-        recs = forward.choose(db(), current_user, competition, form["top"], form["tiers"], now())
+        recs = forward.choose(db(), current_user, competition, form["top"] if by == "top" else "",
+                              form["tiers"] if by == "tiers" else [], now())
     except Refusal as e:
         return refuse(e, "review/admin_forward.html", **_context(competition, form))
     flash(_("已选定 %(n)s 篇报送作品。请核对每篇的推荐理由和单位意见。", n=len(recs)), "success")

@@ -222,4 +222,5 @@ def ranking_print(competition_id: int):
     headers, rows = export.summary(db(), competition)
     shown = [["" if v is None else format_points(v) if isinstance(v, Decimal) else str(v) for v in row]
              for row in rows]
-    return render_template("review/ranking_print.html", competition=competition, headers=headers, rows=shown)
+    return render_template("review/ranking_print.html", competition=competition, headers=headers, rows=shown,
+                           legend=export.LEGEND)

@@ -4,11 +4,14 @@ bureau), registered with essays.demo.build. For 评审中: intake is closed, cod
 identity hits are settled (the essay that names its own unit is redacted, every redaction
 recorded), the rubric has the two usual gates, each essay has three judges (balanced,
 conflicts respected), review is open, and some sheets are submitted while others are drafts.
+Each builder's notes (what `flask demo` prints) describe the state it leaves: the ranked demo
+goes through the review's state on its way, and says only what it made of it.
 """
 
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -29,7 +32,27 @@ SHEETS = [{"c1": "26", "c2": "21", "c3": "20", "c4": "17"}, {"c1": "24", "c2": "
 GATES = ("政治方向正确", "原创")
 
 
+@dataclass(frozen=True)
+class Reviewed:
+    """What `_review` made: codes, identity hits redacted, sheets submitted and left as drafts."""
+
+    codes: int
+    redacted: int
+    submitted: int
+    drafts: int
+
+    def note(self, sheets: str) -> str:
+        """The review's line of the printed notes, with `sheets` saying where the scoring stands."""
+        return (f"评审：已生成 {self.codes} 个作品编号，遮盖身份信息 {self.redacted} 处；每篇 {PER_ESSAY} 位评委；"
+                f"{sheets}judge1、judge2 各属一个中队，不会分到本单位的作品。")
+
+
 def build_review(session: Session, admin: User, competition: Competition, now: datetime) -> list[str]:
+    done = _review(session, admin, competition, now)
+    return [done.note(f"已提交评分 {done.submitted} 份，草稿 {done.drafts} 份。评委账号 judge3 的评分已全部提交，")]
+
+
+def _review(session: Session, admin: User, competition: Competition, now: datetime) -> Reviewed:
     move_phase(session, admin, competition, "open", "intake_closed", now - timedelta(hours=3))
     codes = prepare.make_codes(session, admin, competition, now - timedelta(hours=2), random.Random("zhengwen-demo"))
     redacted = 0
@@ -58,18 +81,17 @@ def build_review(session: Session, admin: User, competition: Competition, now: d
             elif i < to_submit + to_draft:
                 scoring.save_draft(session, judge, assignment, dict(list(sheet.items())[:2]), {}, "", now)
                 drafts += 1
-    return [f"评审：已生成 {len(codes)} 个作品编号，遮盖身份信息 {redacted} 处；每篇 {PER_ESSAY} 位评委；"
-            f"已提交评分 {submitted} 份，草稿 {drafts} 份。评委账号 judge3 的评分已全部提交，"
-            "judge1、judge2 各属一个中队，不会分到本单位的作品。"]
+    return Reviewed(len(codes), redacted, submitted, drafts)
 
 
 def build_ranked(session: Session, admin: User, competition: Competition, now: datetime) -> list[str]:
     """The review above, every sheet then submitted (the drafts finished), the ranking
     frozen under the default rules with a fixed seed (so the demo is the same every time),
     and the top FORWARD_TOP chosen for forwarding to the bureau, one 推荐理由 edited."""
-    lines = build_review(session, admin, competition, now - timedelta(days=3))
-    for i, assignment in enumerate(session.execute(select(Assignment).join(ReviewCode)
-                                                   .order_by(ReviewCode.code, Assignment.judge_id)).scalars()):
+    done = _review(session, admin, competition, now - timedelta(days=3))
+    assigned = session.execute(select(Assignment).join(ReviewCode)
+                               .order_by(ReviewCode.code, Assignment.judge_id)).scalars().all()
+    for i, assignment in enumerate(assigned):
         if assignment.score is None or assignment.score.status != "submitted":
             judge = session.get(User, assignment.judge_id)
             scoring.submit(session, judge, assignment, SHEETS[(i + 1) % len(SHEETS)], {g: True for g in GATES},
@@ -79,7 +101,8 @@ def build_ranked(session: Session, admin: User, competition: Competition, now: d
     recs = forward.choose(session, admin, competition, str(FORWARD_TOP), [], now - timedelta(hours=1))
     forward.save_texts(session, admin, recs[0], recs[0].reason + "文章紧扣主题，建议推荐参加局系统评选。",
                        "同意推荐。", now - timedelta(hours=1))
-    return [*lines, f"排名已冻结：{entries} 篇，获奖 {len(awarded)} 篇（"
+    return [done.note(f"评分 {len(assigned)} 份已全部提交。"),
+            f"排名已冻结：{entries} 篇，获奖 {len(awarded)} 篇（"
             + "、".join(f"{e.code.code} {e.award}" for e in awarded) + "）。",
             f"报送局系统：已选定前 {len(recs)} 名，推荐理由取自评委评语；"
             "在“排名预览”页点“报送局系统”即可下载报送材料包。"]

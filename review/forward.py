@@ -7,6 +7,8 @@ Rules:
 - the admin chooses either the top N places (N from 1 to 500) or every essay of the chosen
   award tiers; an essay without a place, or whose award was withdrawn, is never chosen;
 - choosing again keeps what was written for the essays still chosen and drops the others;
+- the page shows the last choice as it was made (`last_choice`: the mode, and N or the tiers),
+  not as the list it gave (the top 4 and four essays of three tiers can be the same list);
 - a newly chosen essay's 推荐理由 is pre-filled from the judges' comments on it (the counted
   sheets, in the judges' order, without their names, each once), its 单位意见 with 同意推荐。;
 - the admin edits each 推荐理由 (required) and 单位意见 (required), each at most
@@ -23,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from essays.competitions.phases import PHASE_NAMES
 from essays.models import Competition, User
-from essays.platform.audit import record
+from essays.platform.audit import last_entry, record
 from review import freeze
 from review.errors import Refusal
 from review.models import Assignment, RankEntry, Recommendation, Score
@@ -86,6 +88,18 @@ def recommendations(session: Session, competition: Competition) -> list[Recommen
     return list(session.execute(select(Recommendation).join(RankEntry, Recommendation.entry_id == RankEntry.id)
                                 .where(Recommendation.competition_id == competition.id)
                                 .order_by(RankEntry.rank, RankEntry.id)).scalars())
+
+
+def last_choice(session: Session, competition: Competition) -> tuple[int | None, list[str]] | None:
+    """(N, []) or (None, tiers) as last chosen, or None before any choice.
+
+    Read back from the audit entry that `choose` writes in the same transaction as the list
+    (`after`: top, tiers), so it is exactly as current as the list: storing it again in a
+    column would need a schema change for what the log already holds."""
+    entry = last_entry(session, "review.forward_choose", competition)
+    if entry is None or not entry.after:
+        return None
+    return entry.after.get("top"), list(entry.after.get("tiers") or [])
 
 
 def choose(session: Session, admin: User, competition: Competition, top: str, tiers: list[str],

@@ -7,8 +7,9 @@ What goes in:
 - per essay, in rank order: the original file that was judged (the version the review code
   was made from, byte for byte) as 原件/名次-单位-题目.docx, the clean copy the judges read
   as 评审稿/作品编号.docx, and its 推荐表 as 推荐表/推荐表-名次-题目.docx;
-- manifest.json (essays.package.format.manifest): the competition (title, organiser, when
-  exported, the character limit) and every essay with its files' SHA-256.
+- manifest.json (essays.package.format.manifest): the competition (title, organiser: the
+  unit marked 主办单位, without which the package is refused; when exported, the character
+  limit) and every essay with its files' SHA-256.
 
 Two essays sharing a place, unit and title would get the same name: the second and later
 ones carry their code as well, so no name repeats.
@@ -29,9 +30,9 @@ from review.clean_copy import clean_docx
 from review.errors import Refusal
 
 
-def organiser_name(session: Session, competition: Competition) -> str:
-    unit = session.execute(select(Unit).where(Unit.is_organiser.is_(True))).scalar_one_or_none()
-    return unit.name if unit is not None else ""
+def organiser(session: Session) -> Unit | None:
+    """The unit marked 主办单位: it sends the package and signs the 获奖名单 and the 推荐表."""
+    return session.execute(select(Unit).where(Unit.is_organiser.is_(True))).scalar_one_or_none()
 
 
 def winners(session: Session, competition: Competition) -> list[forward_docs.Winner]:
@@ -41,11 +42,15 @@ def winners(session: Session, competition: Competition) -> list[forward_docs.Win
 
 
 def build(session: Session, competition: Competition, now: datetime) -> package.Package:
-    """The package of the essays chosen for forwarding (refused when none is chosen)."""
+    """The package of the essays chosen for forwarding: refused when none is chosen
+    (FORWARD_NONE), and when no unit is marked 主办单位 (FORWARD_ORGANISER: the manifest would
+    name no sender and the 获奖名单 would go unsigned)."""
     recs = forward.recommendations(session, competition)
     if not recs:
         raise Refusal("FORWARD_NONE")
-    organiser = organiser_name(session, competition)
+    sender = organiser(session)
+    if sender is None:
+        raise Refusal("FORWARD_ORGANISER")
     when = local(now)
     _method, _keep, tiers, _cap = freeze.rule_for(session, competition)
     headers, rows = export.summary(session, competition, only={r.entry_id for r in recs})
@@ -65,16 +70,16 @@ def build(session: Session, competition: Competition, now: datetime) -> package.
             package.PackageFile(f"评审稿/{code.code}.docx", "clean",
                                 clean_docx(code.code, code.code, prepare.judge_blocks(code))),
             package.PackageFile(f"推荐表/推荐表-{entry.rank}-{title}{suffix}.docx", "recommendation",
-                                forward_docs.recommendation_docx(competition.title, organiser, form, when)),
+                                forward_docs.recommendation_docx(competition.title, sender.name, form, when)),
         ]
         entries.append(package.PackageEntry(rank=entry.rank, code=code.code, unit=sub.unit.name,
                                             authors=list(sub.authors or []), title=sub.title,
                                             words=code.version.char_count, score=float(entry.score),
                                             award=entry.award, files=files))
     extras = [("汇总表.xlsx", export.to_xlsx(headers, rows, f"{competition.title} 汇总表")),
-              ("获奖名单.docx", forward_docs.winners_docx(competition.title, organiser, [t.name for t in tiers],
+              ("获奖名单.docx", forward_docs.winners_docx(competition.title, sender.name, [t.name for t in tiers],
                                                       winners(session, competition), when))]
-    return package.Package(competition={"title": competition.title, "organiser": organiser,
+    return package.Package(competition={"title": competition.title, "organiser": sender.name,
                                         "exported_at": now.isoformat(), "char_limit": competition.char_limit},
                            entries=entries, extras=extras)
 

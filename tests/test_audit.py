@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy import select, text, update
 
-from essays.platform.audit import record, verify_chain
+from essays.platform.audit import last_entry, record, verify_chain
 from essays.platform.db import database
 from essays.platform.models import AuditLog
 
@@ -19,6 +19,17 @@ def test_entries_chain_and_verify(session, make):
     assert second.prev_hash == first.hash
     assert second.seq == first.seq + 1
     assert verify_chain(session) == (True, None)
+
+
+def test_the_last_entry_of_an_action_about_an_object(session, make):
+    admin, other = make.admin(), make.unit("某中队")
+    unit = make.unit("另一中队")
+    assert last_entry(session, "test.choose", unit) is None
+    record(session, "test.choose", actor=admin, obj=unit, after={"n": 1})
+    record(session, "test.choose", actor=admin, obj=other, after={"n": 2})  # another object
+    newest = record(session, "test.choose", actor=admin, obj=unit, after={"n": 3})
+    record(session, "test.other", actor=admin, obj=unit, after={"n": 4})  # another action
+    assert last_entry(session, "test.choose", unit) == newest
 
 
 def test_tampering_breaks_the_chain(session, make):

@@ -7,9 +7,10 @@ import io
 import random
 import re
 import zipfile
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
+from docx import Document
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
@@ -141,16 +142,17 @@ def test_demo_submissions_missing_units_and_extension(session, demo):
     extension = session.execute(select(Extension)).scalar_one()
     assert extension.reason == "因执勤任务延期提交"
     assert extension.until == competition.deadline + timedelta(days=7)
+    # The deadline is months away: every essay came before now, none late (the late one under
+    # its extension is the later phases' example: tests/test_review_demo.py).
+    assert competition.deadline > FIXED_NOW
     for submission in submissions:
         version = submission.current
-        if submission.unit_id == extension.unit_id:
-            assert version.late is True
-            assert version.uploaded_at == competition.deadline + timedelta(days=2)
-        else:
-            assert version.late is False
-            assert version.uploaded_at < FIXED_NOW
-    on_time = sorted(s.current.uploaded_at for s in submissions if not s.current.late)
-    assert len(set(on_time)) == len(on_time)  # uploads spread over days and hours
+        assert version.late is False and version.uploaded_at < FIXED_NOW, submission.unit.name
+        created = Document(io.BytesIO(version.file_bytes)).core_properties.created.replace(tzinfo=UTC)
+        assert created < version.uploaded_at
+    uploads = sorted(s.current.uploaded_at for s in submissions)
+    assert len(set(uploads)) == len(uploads)  # uploads spread over days and hours
+    assert any(s.unit_id == extension.unit_id for s in submissions)
 
 
 def test_demo_has_one_copied_pair_and_otherwise_different_essays(session, demo):
@@ -263,6 +265,9 @@ def test_demo_report_lines(demo):
     for username in ["admin", "judge1", "judge5", "unit1", "unit8"]:
         assert any(line.startswith(f"{username}\t") for line in lines)
     assert any(line.startswith("judge1\t评委\t第一中队") for line in lines)
+    assert "延期：机动中队，至 " in text and "截止后" not in text and "延期提交" in text  # the reason only
+    readme = (demo.files_dir / "README.txt").read_text(encoding="utf-8")
+    assert "机动中队获准延期（因执勤任务延期提交），来稿在截止前提交。" in readme and "截止时间后" not in readme
 
 
 def test_second_demo_is_refused_and_changes_nothing(session, demo, tmp_path):

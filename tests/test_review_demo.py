@@ -9,13 +9,13 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import timedelta
 from html import unescape
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-import review.demo  # noqa: F401  (registers the phase)
 from essays.demo.build import ORGANISER, UNITS, build_demo
 from essays.intake.docx.reader import read_docx
 from essays.models import Competition, Submission, SubmissionVersion, User
@@ -30,7 +30,7 @@ PASSWORD = "demo-pass-2027"
 
 
 @pytest.fixture
-def demo(session, tmp_path, clock):
+def demo(app, session, tmp_path, clock):  # app: its init_app registers the demo's later phases
     clock.set(FIXED_NOW)
     report = build_demo(session, password=PASSWORD, phase="review", now=FIXED_NOW, files_dir=tmp_path / "files")
     session.flush()
@@ -52,8 +52,27 @@ def test_the_demo_is_in_review_with_codes_redactions_and_scores(session, demo):
     per_code = dict(session.execute(select(Assignment.code_id, func.count()).group_by(Assignment.code_id))
                     .tuples().all())
     assert set(per_code.values()) == {3}
-    assert "评审：已生成 6 个作品编号" in "\n".join(demo.lines())
+    drafts = statuses.count("draft")
+    assert f"已提交评分 {statuses.count('submitted')} 份，草稿 {drafts} 份。评委账号 judge3 的评分已全部提交" in (
+        "\n".join(demo.lines()))
     assert verify_chain(session) == (True, None)
+
+
+def test_the_late_essay_under_an_extension_came_in_the_past(session, demo):
+    from essays.models import Extension
+
+    competition = session.execute(select(Competition)).scalar_one()
+    extension = session.execute(select(Extension)).scalar_one()
+    assert extension.unit.name == "机动中队" and competition.deadline < extension.until < FIXED_NOW
+    versions = session.execute(select(SubmissionVersion)).scalars().all()
+    late = [v for v in versions if v.late]
+    assert [v.submission.unit_id for v in late] == [extension.unit_id]
+    assert late[0].uploaded_at == competition.deadline + timedelta(days=2)
+    assert all(v.uploaded_at < FIXED_NOW for v in versions)
+    text = "\n".join(demo.lines())
+    assert "截止后 2 天、延期期限内提交" in text
+    readme = (demo.files_dir / "README.txt").read_text(encoding="utf-8")
+    assert "在截止时间后 2 天、延期期限内提交" in readme
 
 
 def _identities(session) -> list[str]:
@@ -108,7 +127,7 @@ def test_no_page_or_file_a_judge_can_reach_names_a_unit_or_an_author(client, aut
         auth.logout()
 
 
-def test_the_demo_in_phase_ranked_is_frozen_with_its_seed(session, tmp_path, clock):
+def test_the_demo_in_phase_ranked_is_frozen_with_its_seed(app, session, tmp_path, clock):
     from review.models import RankEntry
 
     clock.set(FIXED_NOW)
@@ -123,3 +142,23 @@ def test_the_demo_in_phase_ranked_is_frozen_with_its_seed(session, tmp_path, clo
     assert freeze_entry.after["seed"] == 2027
     assert "排名已冻结：6 篇" in "\n".join(report.lines())
     assert verify_chain(session) == (True, None)
+
+
+def test_the_ranked_demo_says_what_it_leaves(app, session, tmp_path, clock):
+    """Its notes describe the ranked state (every sheet submitted), not the review's on the way."""
+    from review.models import RankEntry, Recommendation
+
+    clock.set(FIXED_NOW)
+    report = build_demo(session, password=PASSWORD, phase="ranked", now=FIXED_NOW, files_dir=tmp_path / "files")
+    sheets = session.execute(select(func.count()).select_from(Score).where(Score.status == "submitted")).scalar()
+    redacted = session.execute(select(func.count()).select_from(IdentityHit)
+                               .where(IdentityHit.status == "redacted")).scalar()
+    assert sheets == 18 and redacted >= 1
+    awarded = session.execute(select(RankEntry).where(RankEntry.award != "").order_by(RankEntry.rank)).scalars()
+    assert session.execute(select(func.count()).select_from(Recommendation)).scalar() == 3
+    assert report.notes == [
+        f"评审：已生成 6 个作品编号，遮盖身份信息 {redacted} 处；每篇 3 位评委；评分 18 份已全部提交。"
+        "judge1、judge2 各属一个中队，不会分到本单位的作品。",
+        "排名已冻结：6 篇，获奖 4 篇（" + "、".join(f"{e.code.code} {e.award}" for e in awarded) + "）。",
+        "报送局系统：已选定前 3 名，推荐理由取自评委评语；在“排名预览”页点“报送局系统”即可下载报送材料包。"]
+    assert not any("草稿" in line for line in report.lines())

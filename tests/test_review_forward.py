@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -102,6 +103,51 @@ def test_the_page_chooses_edits_and_refuses_bad_input(client, auth, session, mak
     assert "&lt;b&gt;优秀&lt;/b&gt;" in page and "城管执法甲中队" in page
 
 
+def _shown_choice(response) -> tuple[str, str, list[str]]:
+    """(the mode checked, the N typed, the tiers ticked) on the forward page."""
+    html = response.get_data(as_text=True)
+    form = re.search(r'<section class="card" id="choose">.*?</section>', html, re.S).group(0)
+    modes = re.findall(r'<input type="radio" name="by" value="(\w+)" checked>', form)
+    assert len(modes) == 1, modes
+    top = re.search(r'<input type="text" id="top" name="top" value="([^"]*)"', form).group(1)
+    return modes[0], top, re.findall(r'<input type="checkbox" name="tiers" value="([^"]+)" checked>', form)
+
+
+def test_the_page_shows_the_choice_as_made(client, auth, session, make, frozen):
+    competition = frozen[0]
+    auth.login("boss")
+    base = f"/admin/competitions/{competition.id}/forward"
+    assert _shown_choice(client.get(base)) == ("top", "", [])  # nothing chosen yet
+    # Four essays: 二等奖 and 三等奖 are the top two, so the choice cannot be read back from the list.
+    assert client.post(base + "/choose", data={"by": "tiers", "tiers": ["二等奖", "三等奖"], "top": ""}
+                       ).status_code == 302
+    assert _shown_choice(client.get(base)) == ("tiers", "", ["二等奖", "三等奖"])
+    session.execute(select(RankEntry).where(RankEntry.rank == 2)).scalar_one().withdrawn_reason = "异议成立"
+    session.flush()
+    assert client.post(base + "/choose", data={"by": "top", "top": "3"}).status_code == 302
+    assert session.execute(select(func.count(Recommendation.id))).scalar_one() == 2  # place 2 withdrawn
+    assert _shown_choice(client.get(base)) == ("top", "3", [])  # the N chosen, not the number of essays
+
+
+@pytest.mark.parametrize(("data", "code", "shown"), [
+    ({"by": "tiers", "top": ""}, "FORWARD_CHOICE", ("tiers", "", [])),
+    ({"by": "tiers", "tiers": ["三等奖", "特等奖"]}, "FORWARD_CHOICE", ("tiers", "", ["三等奖"])),
+    ({"by": "top", "top": "五百零一"}, "FORWARD_CHOICE", ("top", "五百零一", [])),
+    ({"by": "top", "top": "1"}, "FORWARD_NONE", ("top", "1", [])),
+])
+def test_a_refused_choice_is_shown_as_made(client, auth, session, make, frozen, data, code, shown):
+    competition = frozen[0]
+    session.execute(select(RankEntry).where(RankEntry.rank == 1)).scalar_one().withdrawn_reason = "异议成立"
+    session.flush()
+    auth.login("boss")
+    base = f"/admin/competitions/{competition.id}/forward"
+    assert client.post(base + "/choose", data={"by": "tiers", "tiers": ["二等奖", "三等奖"]}).status_code == 302
+    refused = client.post(base + "/choose", data=data)
+    assert refused.status_code in (400, 409) and code in flash_error(refused)
+    assert _shown_choice(refused) == shown
+    assert _shown_choice(client.get(base)) == ("tiers", "", ["二等奖", "三等奖"])  # the stored choice stands
+
+
 def test_forwarding_waits_for_the_frozen_ranking(client, auth, session, make, scored):
     competition = scored[0]
     auth.login("boss")
@@ -151,7 +197,9 @@ def test_the_package_holds_the_summary_the_originals_the_forms_and_the_manifest(
     header = [c.value for c in sheet[1]]
     assert header[:6] == ["序号", "作品编号", "单位", "作者", "题目", "字数"] and header[-4:] == [
         "最终得分", "名次", "奖项", "查重结论"]
-    assert sheet.max_row == 3 and sheet.cell(2, 2).value == first.code and sheet.cell(2, 1).value == 1
+    assert sheet.cell(2, 2).value == first.code and sheet.cell(2, 1).value == 1
+    assert sheet.max_row == 5 and sheet.cell(4, 1).value is None  # two essays, an empty row, the legend
+    assert sheet.cell(5, 1).value.startswith("说明：“回避”表示")
     assert isinstance(sheet.cell(2, header.index("最终得分") + 1).value, (int, float))  # a number, not text
 
     form = Document(io.BytesIO(archive.read(kinds["recommendation"]["name"])))
@@ -187,6 +235,47 @@ def test_the_cli_exports_the_top_n(runner, session, make, frozen, tmp_path):
                                   "--out", str(tmp_path / "out2"), "--by", "boss"])
     assert refused.exit_code == 1 and "FORWARD_CHOICE" in refused.output
     assert runner.invoke(args=["review", "export", "--competition", "9999", "--out", str(tmp_path)]).exit_code == 1
+
+
+ORGANISER_MISSING = ("没有指定主办单位：报送材料包的报送单位和获奖名单的落款都取自主办单位。"
+                     "请在“单位”页面编辑大队本级的单位，勾选“主办单位（大队本级）”并保存，然后重新导出报送材料包。")
+
+
+def _no_organiser(session, units):
+    units["大队"].is_organiser = False
+    session.flush()
+
+
+def test_the_package_is_refused_without_an_organiser(client, auth, session, make, frozen):
+    competition, units, subs, judges, codes = frozen
+    auth.login("boss")
+    base = f"/admin/competitions/{competition.id}/forward"
+    client.post(base + "/choose", data={"by": "top", "top": "2"})
+    _no_organiser(session, units)
+    page = client.get(base)
+    assert ORGANISER_MISSING.split("：")[0] in page_text(page)  # said before the download is tried
+    assert 'href="/admin/units"' in page.get_data(as_text=True)
+    entries = session.execute(select(func.count(AuditLog.id))).scalar_one()
+    refused = client.get(base + "/package.zip")
+    assert refused.status_code == 409 and refused.mimetype == "text/html"
+    assert flash_error(refused) == f"{ORGANISER_MISSING}（错误代码 FORWARD_ORGANISER）"
+    assert 'href="/admin/units"' in refused.get_data(as_text=True)  # where to fix it
+    assert session.execute(select(func.count(AuditLog.id))).scalar_one() == entries
+    with pytest.raises(Exception) as refusal:
+        package_build.build(session, competition, AFTER)
+    assert getattr(refusal.value, "code", None) == "FORWARD_ORGANISER" and refusal.value.status == 409
+
+
+def test_the_cli_refuses_the_package_without_an_organiser(runner, session, make, frozen, tmp_path):
+    competition, units, subs, judges, codes = frozen
+    _no_organiser(session, units)
+    out = tmp_path / "out"
+    result = runner.invoke(args=["review", "export", "--competition", str(competition.id), "--top", "3",
+                                 "--out", str(out), "--by", "boss"])
+    assert result.exit_code == 1
+    assert f"{ORGANISER_MISSING}（错误代码 FORWARD_ORGANISER）" in result.output
+    assert not out.exists()  # nothing written
+    assert session.execute(select(func.count(Recommendation.id))).scalar_one() == 0  # nor stored
 
 
 def test_the_package_imports_into_a_second_competition_with_the_same_texts_and_hashes(session, make, frozen):

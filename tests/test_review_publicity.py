@@ -19,7 +19,7 @@ from tests.test_review_ranking_page import scored as scored  # (the fixture)
 
 
 @pytest.fixture
-def frozen(session, make, scored, clock):
+def frozen(app, session, make, scored, clock):  # app: its init_app registers the phase checks freezing needs
     competition, units, subs, judges, codes = scored
     drop_unscored(session, make, judges)
     freeze.freeze(session, make.admin(), competition, AFTER, seed=1)

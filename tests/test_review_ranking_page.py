@@ -202,3 +202,112 @@ def test_the_organisation_award_candidates_are_listed_by_unit(client, auth, sess
     frozen = client.get(f"/admin/competitions/{competition.id}/ranking")
     assert 'id="organisation"' in frozen.get_data(as_text=True) and 'id="second-round"' not in frozen.get_data(
         as_text=True)
+
+
+@pytest.fixture
+def marked(session, make, world):
+    """The ranking frozen with every kind of judge cell: judge_jia (attached to 甲中队) recuses
+    from 甲 and its child 甲一 and scores 乙 and 丙; judge3 declares a conflict with 丙 and is
+    taken off 乙 (not assigned, no conflict); judge2's sheet of 乙 fails the gate (void);
+    judge_dd is taken off everything (no column)."""
+    from review.rubric import DEFAULT, Rubric
+
+    competition, units, subs, judges = world
+    admin = make.user("admin", username="boss")
+    scoring.save_rubric(session, admin, competition, Rubric(DEFAULT.criteria, DEFAULT.step, ("原创",)), AFTER)
+    codes = prepared(session, make, world)
+
+    def pair(judge, name):
+        return session.execute(select(Assignment).where(Assignment.judge_id == judge.id,
+                                                        Assignment.code_id == codes[subs[name].id].id)).scalar_one()
+
+    for a in session.execute(select(Assignment).where(Assignment.judge_id == judges[4].id)).scalars().all():
+        assignments.remove_pair(session, admin, a, "")
+    assignments.declare_conflict(session, judges[2], codes[subs["丙"].id], "作者是我的亲属", AFTER)
+    assignments.remove_pair(session, admin, pair(judges[2], "乙"), "")
+    sheets = {**SHEETS, 3: {"乙": (22, 15, 15, 11), "丙": (24, 20, 20, 16)}}
+    for j, essays in sheets.items():
+        for name, points in essays.items():
+            if (j, name) in ((2, "丙"), (2, "乙")):
+                continue
+            gate = {"原创": not (j == 1 and name == "乙")}
+            scoring.submit(session, judges[j], pair(judges[j], name),
+                           dict(zip(("c1", "c2", "c3", "c4"), map(str, points), strict=True)), gate, "", AFTER)
+    from review import freeze
+
+    freeze.freeze(session, admin, competition, AFTER, seed=1)
+    return competition, units, subs, judges, codes
+
+
+LEGEND = ("说明：“回避”表示该评委与作品所属单位有关联（本单位或其上级、下级单位）或申报了回避，未评这篇作品；"
+          "“作废”表示该评委在否决项中答了“否”，这份评分作废，不计入最终得分；空白表示未分配该评委评这篇作品。")
+
+
+def _judge_cells(headers, rows) -> dict[str, list]:
+    """Unit name -> the cells under 评委1…评委n."""
+    first, last = headers.index("评委1"), headers.index("最终得分")
+    return {row[2]: list(row[first:last]) for row in rows}
+
+
+def test_the_summary_says_who_recused_and_which_sheet_is_void(client, auth, marked):
+    import io
+
+    from openpyxl import load_workbook
+
+    competition = marked[0]
+    auth.login("boss")
+    base = f"/admin/competitions/{competition.id}/ranking"
+    sheet = load_workbook(io.BytesIO(client.get(base + "/summary.xlsx").data)).active
+    table = [[c.value for c in row] for row in sheet.iter_rows()]
+    headers = table[0]
+    assert headers[6:10] == ["评委1", "评委2", "评委3", "评委4"]  # judge_dd scored nothing: no column
+    body = table[1:5]
+    cells = _judge_cells(headers, body)
+    assert cells["城管执法甲中队"] == [90, 88, 95, "回避"]
+    assert cells["甲中队一分队"] == [25, 28, 96, "回避"]
+    assert cells["城管执法乙中队"] == [60, "作废", None, 63]  # judge3 was not assigned 乙: blank
+    assert cells["城管执法丙中队"] == [80, 80, "回避", 80]
+    assert all(isinstance(v, int | float) for row in cells.values() for v in row if v not in ("回避", "作废", None))
+    assert table[5] == [None] * len(headers)  # a blank row, then the legend under the table
+    assert table[6][0] == LEGEND and sheet.max_row == 7
+
+
+def test_the_csv_and_the_printed_table_say_who_recused_and_which_sheet_is_void(client, auth, marked):
+    import csv
+    import io
+
+    competition = marked[0]
+    auth.login("boss")
+    base = f"/admin/competitions/{competition.id}/ranking"
+    rows = list(csv.reader(io.StringIO(client.get(base + "/summary.csv").data.decode("utf-8-sig"))))
+    cells = _judge_cells(rows[0], rows[1:5])
+    assert cells["城管执法甲中队"] == ["90", "88", "95", "回避"]
+    assert cells["城管执法乙中队"] == ["60", "作废", "", "63"]
+    assert cells["城管执法丙中队"] == ["80", "80", "回避", "80"]
+    assert rows[5:] == [[LEGEND]]  # the final note row
+    printed = client.get(base + "/print").get_data(as_text=True)
+    body = re.search(r"<tbody>(.*?)</tbody>", printed, re.S).group(1)
+    printed_rows = [[unescape(c) for c in re.findall(r"<td>(.*?)</td>", r, re.S)]
+                    for r in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
+    cells = _judge_cells(rows[0], printed_rows)
+    assert cells["城管执法乙中队"] == ["60", "作废", "", "63"] and cells["甲中队一分队"][3] == "回避"
+    assert LEGEND in page_text(client.get(base + "/print"))
+
+
+def test_the_package_summary_says_who_recused_and_which_sheet_is_void(session, make, marked):
+    import io
+
+    from openpyxl import load_workbook
+
+    from essays.package import format as package
+    from review import forward, package_build
+
+    competition, units, subs, judges, codes = marked
+    forward.choose(session, make.admin(), competition, "", ["二等奖", "三等奖"], AFTER)
+    built = package.read(package.write(package_build.build(session, competition, AFTER)))
+    sheet = load_workbook(io.BytesIO(dict(built.extras)["汇总表.xlsx"])).active
+    table = [[c.value for c in row] for row in sheet.iter_rows()]
+    chosen = [row for row in table[1:] if isinstance(row[0], int)]
+    assert len(chosen) == 2 and table[-1][0] == LEGEND
+    cells = _judge_cells(table[0], chosen)
+    assert any("回避" in row or "作废" in row for row in cells.values())

@@ -6,10 +6,10 @@ admin, judge1…judge5 and unit1…unit8 (all with the given password, no forced
 the competition 解放思想大讨论征文活动 in phase 收稿中, and six essays:
 
 - two units (渣土管理中队, 法制科) have not submitted;
-- 机动中队 was granted an extension (until the deadline + 7 days). The demo simulates the
-  timeline in which its essay arrives 2 days after the deadline: it is received with
-  `now = deadline + 2 days`, so its version is stored late (late=True) with an upload
-  time that lies after the demo's own `now`;
+- 机动中队 was granted an extension (until the deadline + 7 days). No upload is ever dated
+  after the demo's `now`: in phase 收稿中 (the deadline ahead) its essay came before now like
+  the others; in the later phases, whose intake is played in the past, it arrives 2 days
+  after the deadline, within its extension, and is stored late (延期提交);
 - 第三中队's essay copies most paragraphs of 第二中队's; 执法监察中队's pastes two paragraphs
   of a 范文 site's article, which is in the reference library (essays.demo.similarity), with
   the site's pinyin glosses and source line; six common quotations are listed;
@@ -82,6 +82,7 @@ ADMIN = ("admin", "王晓燕（政工科）")
 JUDGES = [("judge1", "李德明", "第一中队"), ("judge2", "张慧", "执法监察中队"),
           ("judge3", "赵国强", None), ("judge4", "孙立新", None), ("judge5", "何秋云", None)]
 EXTENDED_UNIT, EXTENSION_REASON = "机动中队", "因执勤任务延期提交"
+LATE_AFTER = timedelta(days=2)  # when the extended unit's essay came, once the deadline has passed
 ORIGINAL_UNIT, COPYING_UNIT = "第二中队", "第三中队"
 OVER_LIMIT_FILE = "超字数示例.docx"
 FANWEN = "范文"  # the 范文 site's article, in the reference library (essays.demo.similarity)
@@ -98,10 +99,13 @@ class Paper:
     phone: str
     company: str
     last_modified_by: str
-    uploaded: tuple[int, int, int] | None  # (days before now, hour, minute); None: late
+    uploaded: tuple[int, int, int]  # (days before now, hour, minute)
     note: str
     header: bool = False
     comment: tuple[str, str] | None = None
+    # The extended unit's: once the deadline has passed, its essay came LATE_AFTER the
+    # deadline (instead of at `uploaded`), and this is its note.
+    late_note: str = ""
 
 
 def _papers(quotes: list[str]) -> list[Paper]:
@@ -135,8 +139,9 @@ def _papers(quotes: list[str]) -> list[Paper]:
               "文件属性中的作者仍是原作者。"),
         Paper(EXTENDED_UNIT, plan("创新勤务机制 服务文明城市创建",
                                   ["文明城市创建", "服务群众", "精细化管理", "队伍建设"], 3, 2450),
-              3, ["蒋卫平"], "13574129063", "中国", "彭志勇", None,
-              f"机动中队获准延期（{EXTENSION_REASON}），在截止时间后 2 天、延期期限内提交。"),
+              3, ["蒋卫平"], "13574129063", "中国", "彭志勇", (2, 14, 20),
+              f"机动中队获准延期（{EXTENSION_REASON}），来稿在截止前提交。",
+              late_note=f"机动中队获准延期（{EXTENSION_REASON}），在截止时间后 2 天、延期期限内提交，标为“延期提交”。"),
     ]
 
 
@@ -219,10 +224,10 @@ def build_demo(session: Session, *, password: str, phase: str, now: datetime,
     """Fills the (empty) database with the demo; the caller commits. See the module doc."""
     _check_can_build(session, password, phase)
     if phase == "open":
-        return _build_intake(session, password, now, next_may_20(now), files_dir)
+        return _build_intake(session, password, now, next_may_20(now), files_dir, now)
     intake = now - INTAKE_BEFORE
     report = _build_intake(session, password, intake, end_of_day(local(intake).date() + timedelta(days=1)),
-                           files_dir)
+                           files_dir, now)
     competition = session.execute(select(Competition).where(Competition.title == TITLE)).scalar_one()
     admin = session.execute(select(User).where(User.username == ADMIN[0])).scalar_one()
     report.phase = phase
@@ -231,7 +236,8 @@ def build_demo(session: Session, *, password: str, phase: str, now: datetime,
 
 
 def _build_intake(session: Session, password: str, now: datetime, deadline: datetime,
-                  files_dir: Path) -> DemoReport:
+                  files_dir: Path, demo_now: datetime) -> DemoReport:
+    """The intake as of `now` (the demo's own `demo_now`, or earlier for a later phase)."""
     admin, _ = create_user(session, None, username=ADMIN[0], display_name=ADMIN[1],
                            role="admin", password=password, must_change=False)
     accounts = [DemoAccount(admin.username, "admin", admin.display_name, "")]
@@ -269,8 +275,10 @@ def _build_intake(session: Session, password: str, now: datetime, deadline: date
     essays = _write_essays(papers, quotes)
     demo_similarity.load(session, admin, essays.pop(FANWEN), now)
     readme = []
-    late_at = deadline + timedelta(days=2)  # within the extension: stored late
-    times = {p.unit: _office_time(now, *p.uploaded) if p.uploaded else late_at for p in papers}
+    # Late under the extension only where that lies in the past: never an upload after `demo_now`.
+    late_at = deadline + LATE_AFTER
+    late = {p.unit for p in papers if p.late_note and late_at <= demo_now}
+    times = {p.unit: late_at if p.unit in late else _office_time(now, *p.uploaded) for p in papers}
     for paper in sorted(papers, key=lambda p: times[p.unit]):
         essay, at = essays[paper.unit], times[paper.unit]
         data = _paper_docx(paper, essay, units[paper.unit], at, papers)
@@ -280,7 +288,8 @@ def _build_intake(session: Session, password: str, now: datetime, deadline: date
                          authors=paper.authors, contact_phone=paper.phone)
         receive(session, competition, units[paper.unit], unit_users[paper.unit], form,
                 filename, data, at)
-        readme.append(f"{filename}\n    {paper.unit}的来稿，{essay.words} 字。{paper.note}")
+        note = paper.late_note if paper.unit in late else paper.note
+        readme.append(f"{filename}\n    {paper.unit}的来稿，{essay.words} 字。{note}")
     # Earlier essays' reports that later uploads made stale, as the queue's minute task would.
     refresh_stale(session, now)
 
@@ -294,6 +303,8 @@ def _build_intake(session: Session, password: str, now: datetime, deadline: date
                   f"可用尚未交稿的单位账号（如 {tryer.username}，{missing[0]}）上传它，"
                   "查看系统如何拒收超字数来稿。")
     extension = f"{EXTENDED_UNIT}，至 {format_deadline(until)}（{EXTENSION_REASON}）"
+    if EXTENDED_UNIT in late:
+        extension += f"，来稿在截止后 {LATE_AFTER.days} 天、延期期限内提交，标为“延期提交”"
     _write_readme(files_dir, readme, missing, extension, deadline)
     return DemoReport(password=password, competition=TITLE, deadline=deadline,
                       accounts=accounts, files_dir=files_dir,

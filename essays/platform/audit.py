@@ -121,6 +121,14 @@ def record(session: Session, action: str, *, actor: User | None = None, obj=None
     return entry
 
 
+def last_entry(session: Session, action: str, obj) -> AuditLog | None:
+    """The newest entry of `action` about `obj` (as `record(..., obj=obj)` names it), or None."""
+    return session.execute(select(AuditLog).where(AuditLog.action == action,
+                                                  AuditLog.object_type == obj.__tablename__,
+                                                  AuditLog.object_id == str(obj.id))
+                           .order_by(AuditLog.seq.desc()).limit(1)).scalar_one_or_none()
+
+
 def verify_chain(session: Session) -> tuple[bool, int | None]:
     """Recomputes every hash in order. Returns (intact, seq of the first bad entry)."""
     prev = GENESIS
