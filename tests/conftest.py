@@ -75,6 +75,14 @@ def session(session_factory):
     s.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _registered(tmp_path_factory):
+    """What every process of the app has: the registrations `create_app` makes (phase
+    checks, demo phases, job kinds, audit names), so that a test of a domain function
+    behaves the same whichever tests ran before it (nothing registers on import)."""
+    create_app({"TESTING": True, "SECRET_KEY": "registrations", "DATABASE_URL": "sqlite://"})
+
+
 @pytest.fixture
 def clock():
     """The app's clock; tests move it with clock.set(...)."""
