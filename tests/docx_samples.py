@@ -21,6 +21,7 @@ NAMESPACES = (
     'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main" '
     'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
     'xmlns:v="urn:schemas-microsoft-com:vml" '
+    'xmlns:o="urn:schemas-microsoft-com:office:office" '
     'xmlns:m="http://schemas.openxmlformats.org/officeDocument/2006/math" '
     'xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml" mc:Ignorable="w14"'
 )
@@ -35,6 +36,11 @@ PARTS = {  # part kind: (file name, relationship type, content type)
     "footnotes": ("footnotes.xml", "footnotes", WML + "footnotes+xml"),
     "endnotes": ("endnotes.xml", "endnotes", WML + "endnotes+xml"),
     "comments": ("comments.xml", "comments", WML + "comments+xml"),
+    "glossary": ("glossary/document.xml", "glossaryDocument", WML + "document.glossary+xml"),
+    # Word 2013+ parts, whose relationship types are Microsoft's own (a full URI here)
+    "comments_extended": ("commentsExtended.xml", "http://schemas.microsoft.com/office/2011/relationships/"
+                          "commentsExtended", WML + "commentsExtended+xml"),
+    "people": ("people.xml", "http://schemas.microsoft.com/office/2011/relationships/people", WML + "people+xml"),
 }
 
 
@@ -148,36 +154,42 @@ def app_xml(**values: str) -> str:
 # --- packages --------------------------------------------------------------------------------
 
 def docx(body: str, *, headers: tuple[str, ...] = (), footers: tuple[str, ...] = (), core: str | None = None,
-         app: str | None = None, main_type: str = DOCX_MAIN, extra: dict[str, bytes | str] | None = None,
-         **parts: str) -> bytes:
+         app: str | None = None, custom: str | None = None, section: str = "", main_type: str = DOCX_MAIN,
+         extra: dict[str, bytes | str] | None = None, **parts: str) -> bytes:
     """A .docx whose body is `body` (paragraph and table XML). Keyword `parts` are
-    styles, settings, footnotes, endnotes, comments (XML text); headers and footers are
-    paragraph XML, referenced from the section in order; `extra` adds raw zip members."""
+    styles, settings, footnotes, endnotes, comments, glossary, comments_extended, people
+    (XML text); headers and footers are paragraph XML, referenced from the section in
+    order; `section` is more of the section's properties (w:pgSz...), after those
+    references; core, app and custom are docProps parts; `extra` adds raw zip members."""
     types = [f'<Override PartName="/word/document.xml" ContentType="{main_type}"/>']
-    rels, files, section = [], {}, ""
+    rels, files, references = [], {}, ""
     for kind, xml in parts.items():
         name, rel_type, content_type = PARTS[kind]
         files[f"word/{name}"] = xml
         types.append(f'<Override PartName="/word/{name}" ContentType="{content_type}"/>')
-        rels.append(f'<Relationship Id="rId{len(rels) + 1}" Type="{REL}{rel_type}" Target="{name}"/>')
+        rel_type = rel_type if rel_type.startswith("http") else REL + rel_type
+        rels.append(f'<Relationship Id="rId{len(rels) + 1}" Type="{rel_type}" Target="{name}"/>')
     for kind, items in (("header", headers), ("footer", footers)):
         for number, xml in enumerate(items, 1):
             rel_id = f"rId{len(rels) + 1}"
             files[f"word/{kind}{number}.xml"] = f"<w:{kind[0]}dr {NAMESPACES}>{xml}</w:{kind[0]}dr>"
             types.append(f'<Override PartName="/word/{kind}{number}.xml" ContentType="{WML}{kind}+xml"/>')
             rels.append(f'<Relationship Id="{rel_id}" Type="{REL}{kind}" Target="{kind}{number}.xml"/>')
-            section += f'<w:{kind}Reference w:type="{"default" if number == 1 else "first"}" r:id="{rel_id}"/>'
+            references += f'<w:{kind}Reference w:type="{"default" if number == 1 else "first"}" r:id="{rel_id}"/>'
     package_rels = [f'<Relationship Id="rId1" Type="{REL}officeDocument" Target="word/document.xml"/>']
     for name, xml, rel_type, content_type in (
             ("docProps/core.xml", core, "http://schemas.openxmlformats.org/package/2006/relationships/"
              "metadata/core-properties", "application/vnd.openxmlformats-package.core-properties+xml"),
             ("docProps/app.xml", app, f"{REL}extended-properties",
-             "application/vnd.openxmlformats-officedocument.extended-properties+xml")):
+             "application/vnd.openxmlformats-officedocument.extended-properties+xml"),
+            ("docProps/custom.xml", custom, f"{REL}custom-properties",
+             "application/vnd.openxmlformats-officedocument.custom-properties+xml")):
         if xml is not None:
             files[name] = xml
             types.append(f'<Override PartName="/{name}" ContentType="{content_type}"/>')
             package_rels.append(f'<Relationship Id="rId{len(package_rels) + 1}" Type="{rel_type}" Target="{name}"/>')
-    document = f"<w:document {NAMESPACES}><w:body>{body}<w:sectPr>{section}</w:sectPr></w:body></w:document>"
+    document = (f"<w:document {NAMESPACES}><w:body>{body}<w:sectPr>{references}{section}</w:sectPr></w:body>"
+                "</w:document>")
     members = {
         "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'

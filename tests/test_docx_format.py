@@ -6,7 +6,6 @@ import io
 import re
 import zipfile
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from docx import Document
@@ -19,8 +18,10 @@ from docx.shared import Mm, Pt
 from essays.intake.docx.format import SIZE_NAMES, FormatFacts, format_facts, parse_size, same_font, size_name
 from essays.platform.errors import Refusal
 from tests.docx_samples import NAMESPACES, docx, p, table, textbox, zip_bytes
+from tests.quirk_essays import wps_essay_stale_count
+from tests.quirk_files import QUIRK_FILES, notice_official_format
+from tests.shared_folder import REAL_DOCX, needs_real_docx
 
-REAL_DOCX = Path(__file__).resolve().parents[2] / "shared" / "real-docx"
 REAL_FILES = sorted(REAL_DOCX.glob("*.docx"))
 STRICT_W = "http://purl.oclc.org/ooxml/wordprocessingml/main"
 TRANSITIONAL_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -408,21 +409,45 @@ def test_different_fonts(a, b):
     assert not same_font(a, b)
 
 
-# --- real files ------------------------------------------------------------------------------
+# --- the quirks of real files (tests/quirk_files.py), and the real files ---------------------
 
-@pytest.mark.skipif(not REAL_FILES, reason="shared/real-docx is not there")
+def check_page_and_sizes(data: bytes, name: str) -> FormatFacts:
+    """A page exactly when the file has a w:pgSz, named or in mm; sizes a document could have."""
+    facts_of = format_facts(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        has_page_size = b"<w:pgSz " in archive.read("word/document.xml")
+    assert (facts_of.page is not None) == has_page_size, name
+    assert facts_of.page is None or facts_of.page in {"A4", "A3", "A5", "B5", "16开", "Letter"} or \
+        re.fullmatch(r"\d+×\d+mm", facts_of.page)
+    for size in (facts_of.body_size_pt, facts_of.title_size_pt):
+        assert size is None or 5 <= size <= 72, name
+    return facts_of
+
+
+@pytest.mark.parametrize("name", list(QUIRK_FILES))
+def test_quirk_file(name):
+    facts_of = check_page_and_sizes(QUIRK_FILES[name](), name)
+    assert facts_of.page == (None if name == "wps_essay_stale_count" else "A4")
+
+
+def test_a_wps_essay_without_a_page_size():
+    assert format_facts(wps_essay_stale_count()) == FormatFacts(
+        page=None, page_mm=None, landscape=False, body_font="仿宋", body_size_pt=14.0, title_font="宋体",
+        title_size_pt=22.0)
+
+
+def test_the_official_notice_format():
+    """方正小标宋简体 title (三号 from its style), 仿宋_GB2312 四号 body (font from the style, size from
+    the runs), a 楷体_GB2312 heading that does not outweigh the body, A4."""
+    assert format_facts(notice_official_format()) == FormatFacts(
+        page="A4", page_mm=(210, 297), landscape=False, body_font="仿宋_GB2312", body_size_pt=14.0,
+        title_font="方正小标宋简体", title_size_pt=16.0)
+
+
+@needs_real_docx
 def test_real_files():
-    found = {path.name: format_facts(path.read_bytes()) for path in REAL_FILES}
-    for name, facts_of in found.items():
-        with zipfile.ZipFile(REAL_DOCX / name) as archive:
-            has_page_size = b"<w:pgSz " in archive.read("word/document.xml")
-        assert (facts_of.page is not None) == has_page_size, name
-        assert facts_of.page is None or facts_of.page in {"A4", "A3", "A5", "B5", "16开", "Letter"} or \
-            re.fullmatch(r"\d+×\d+mm", facts_of.page)
-        for size in (facts_of.body_size_pt, facts_of.title_size_pt):
-            assert size is None or 5 <= size <= 72, name
+    found = {path.name: check_page_and_sizes(path.read_bytes(), path.name) for path in REAL_FILES}
     pages = Counter(facts_of.page for facts_of in found.values())
     assert pages["A4"] >= len(found) - 2
-    notice = found.get("word_notice_tracked_01.docx")
-    if notice is not None:  # a university notice: 方正小标宋简体 title, 仿宋_GB2312 四号 body
-        assert (notice.body_font, notice.body_size_pt, notice.title_font) == ("仿宋_GB2312", 14.0, "方正小标宋简体")
+    notice = found["word_notice_tracked_01.docx"]  # a university notice: 方正小标宋简体 title, 仿宋_GB2312 四号 body
+    assert (notice.body_font, notice.body_size_pt, notice.title_font) == ("仿宋_GB2312", 14.0, "方正小标宋简体")

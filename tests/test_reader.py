@@ -1,15 +1,12 @@
-"""Reading .docx files: every structure of issue item 1, every bad input of item 5, and
-all the real Word/WPS files of shared/real-docx."""
+"""Reading .docx files: every structure of issue item 1 and every bad input of item 5. The quirks
+of real Word/WPS files are in test_reader_quirks.py."""
 
 from __future__ import annotations
 
 import io
-import re
 import zipfile
-from pathlib import Path
 
 import pytest
-from lxml import etree
 
 from essays.intake.counting import count
 from essays.intake.docx.reader import read_docx
@@ -37,7 +34,6 @@ from tests.docx_samples import (
     zip_bytes,
 )
 
-REAL_DOCX = Path(__file__).resolve().parents[2] / "shared" / "real-docx"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 BEGIN, SEPARATE, END = (r(inner=f'<w:fldChar w:fldCharType="{kind}"/>') for kind in ("begin", "separate", "end"))
 
@@ -340,85 +336,3 @@ def test_prologs_without_a_doctype_are_accepted(prolog):
 def test_a_document_without_text_is_read_as_empty():
     content = read_docx(docx(p() + table([cell()])))
     assert content.text.strip() == "" and count(content.counted()).chars_no_spaces == 0
-
-
-# --- the real files -------------------------------------------------------------------------
-
-REAL_FILES = sorted(REAL_DOCX.glob("*.docx"))
-
-
-def _document(path: Path) -> etree._Element:
-    with zipfile.ZipFile(path) as archive:
-        return etree.fromstring(archive.read("word/document.xml"))
-
-
-def _plain(element: etree._Element) -> str:
-    return "".join(node.text or "" for node in element.iter(f"{W}t"))
-
-
-def test_the_real_files_are_there():
-    assert len(REAL_FILES) == 30
-
-
-@pytest.mark.parametrize("path", REAL_FILES, ids=lambda path: path.stem)
-def test_real_file(path):
-    content = read_docx(path.read_bytes())  # none is refused
-    everything = "\n".join([content.text, *texts(content.textboxes), *texts(content.notes), *content.headers,
-                            *content.footers, *content.comments])
-    for code in ("PAGEREF", "HYPERLINK \\l", "TOC \\o", "MERGEFORMAT", "STYLEREF", " SEQ "):
-        assert code not in everything
-    root = _document(path)
-    # Each text box once: its text in `textboxes` as often as there are w:txbxContent outside
-    # mc:Fallback (the VML copies) in the body, and nowhere in the body text.
-    boxes = [box for box in root.iter(f"{W}txbxContent")
-             if not any(etree.QName(a).localname in ("Fallback", "txbxContent") for a in box.iterancestors())]
-    expected = sum(len(re.sub(r"\s", "", _plain(box))) for box in boxes)
-    assert sum(len(re.sub(r"\s", "", text)) for text in texts(content.textboxes)) == expected
-    # Deleted text is not body text (unless the same words are also kept elsewhere).
-    kept = _plain(root)
-    for deleted in root.iter(f"{W}delText"):
-        if deleted.text and len(deleted.text.strip()) >= 4 and deleted.text not in kept:
-            assert deleted.text not in content.text
-    # The glossary (building blocks) is not the document.
-    with zipfile.ZipFile(path) as archive:
-        if "word/glossary/document.xml" in archive.namelist():
-            glossary = etree.fromstring(archive.read("word/glossary/document.xml"))
-            for node in glossary.iter(f"{W}t"):
-                if node.text and len(node.text) >= 8 and node.text not in kept:
-                    assert node.text not in everything
-    counts = count(content.counted())
-    assert counts.words_min <= counts.words <= counts.words_max
-    assert counts.chars_with_spaces >= counts.chars_no_spaces >= counts.east_asian
-
-
-# Plain essays: all their text is body text, so the crude tallies of SOURCES.md (ideographs
-# and non-space characters inside w:t) hold exactly, and 字数 follows from them.
-@pytest.mark.parametrize(("name", "ideographs", "non_space", "words"), [
-    ("word_essay_01", 1349, 1527, 1501),
-    ("wps_essay_04", 1314, 1483, 1482),
-    ("word_speech_01", 2045, 2381, 2248),
-    ("wpsmobile_essay_03", 1005, 1097, 1096),
-])
-def test_real_essay_counts(name, ideographs, non_space, words):
-    content = read_docx((REAL_DOCX / f"{name}.docx").read_bytes())
-    counts = count(content.counted())
-    assert len(re.findall("[\u4e00-\u9fff]", content.text)) == ideographs
-    assert counts.chars_no_spaces == non_space
-    assert counts.words == words
-
-
-def test_real_files_features():
-    read = {path.stem: read_docx(path.read_bytes()) for path in REAL_FILES}
-    # 18 content controls showing their placeholders and nothing else in the body.
-    assert read["macword_template_sdt_01"].text.strip() == ""
-    # Six VML text boxes in the body; WPS turned off counting them.
-    notice = read["word_notice_textboxes_01"]
-    assert len(notice.textboxes) == 6 and not notice.include_subdocs
-    assert read["word_report_footnotes_01"].include_subdocs and len(read["word_report_footnotes_01"].notes) == 14
-    assert len(read["wps_thesis_comments_01"].comments) == 13
-    assert "comment_authors" in read["wps_thesis_comments_01"].properties
-    assert read["word_thesis_tracked_01"].properties["revision_authors"]
-    assert read["wps_essay_04"].title == "当代青年如何践行五四精神"
-    assert read["wps_essay_04"].stored_words == 0  # exposed, never trusted
-    assert "\uf0a3" in read["wps_form_table_01"].text  # the Wingdings 2 check boxes
-    assert read["word_minutes_01"].headers == ["深圳市康萌德智能科技有限公司"]

@@ -1,10 +1,10 @@
-"""Web-copy traces: every kind with what it must and must not match, the real 范文-site notice
-of the seed, offsets in the original text, and a property over arbitrary text."""
+"""Web-copy traces: every kind with what it must and must not match, a notice copied from a
+范文 website (our own, FANWEN_COPY, and the real seed of ../shared/seed when it is beside the
+checkout), offsets in the original text, and a property over arbitrary text."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import opencc
 import pytest
@@ -20,8 +20,9 @@ from essays.similarity.traces import (
     find_traces,
     trace_summary,
 )
+from tests.shared_folder import SEED, needs_seed
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_07867b3095a794de.txt"
+GLOSS = re.compile(r"(?<=[\u4e00-\u9fff])\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)")  # found independently
 
 CLEAN = (
     "（一）加强城市管理。2023年，我区投入3.5亿元改善市容环境，新增停车位1.2万个，"
@@ -35,6 +36,35 @@ def seed() -> str:
     return SEED.read_text(encoding="utf-8")
 
 
+# A notice as a 范文 website serves it, built by hand like the seed: the site's title, time and
+# 导语 lines, the text in Traditional script with pinyin glosses after some characters (inside
+# the site's phrases too), and characters the site left in Simplified script (于, 咨, 采, 干, 后).
+FANWEN_COPY = """開展城市管理徵文活動方案
+
+時間:2022-08-11 05:43:00
+
+導語:開展城市管理徵文活動方案一文來源于網(wǎng)友上傳,不代表本站觀點,若需要原創(chuàng)文章可咨詢客服老師,歡迎參考。
+
+開展城市管理徵文活動方案
+
+根據(jù)局黨委《關于開展城市管理徵文活動的通知》精神,大隊決定在全大隊開展徵文活動,特制定如下方案:
+
+一、活動安排
+
+(一)動員階段(3月10日至4月5日)
+
+各中隊、科室(部門)要采取多種形式組織學習,干部帶頭撰寫論文,營造良好氛圍。
+
+(二)徵文階段
+
+每個單位報送論文一篇,字數(shù)不超過3000字,于5月20日前報政工科,由政工科統(tǒng)一收集后報送局論文評比。
+
+二、工作要求
+
+各單位要高度重視,認真組織,聯(lián)系轄(xiá)區(qū)實際,確保徵文活動取得實效,推動城市管理工作創(chuàng)新發(fā)展。
+"""
+
+
 def kinds(text: str) -> list[str]:
     return [t.kind for t in find_traces(text)]
 
@@ -43,19 +73,57 @@ def spans(text: str, kind: str) -> list[str]:
     return [text[t.start : t.end] for t in find_traces(text) if t.kind == kind]
 
 
-# --- the seed notice, copied from a 范文 website ---------------------------------------------
+# --- a notice copied from a 范文 website ------------------------------------------------------
 
 
+def test_copy_glosses_are_all_found_with_their_offsets():
+    expected = [m.span() for m in GLOSS.finditer(FANWEN_COPY)]
+    assert len(expected) == 10
+    assert [(t.start, t.end) for t in find_traces(FANWEN_COPY) if t.kind == "pinyin_gloss"] == expected
+    assert "(3月10日至4月5日)" in FANWEN_COPY and "(部門)" in FANWEN_COPY and "(一)" in FANWEN_COPY  # left alone
+
+
+def test_copy_boilerplate_is_the_header_and_the_time_line():
+    assert spans(FANWEN_COPY, "site_boilerplate") == [
+        "時間:2022-08-11 05:43:00", "導語:", "來源于網(wǎng)友上傳", "不代表本站觀點",
+        "若需要原創(chuàng)文章可咨詢客服", "歡迎參考"]  # a gloss inside a phrase does not break it
+
+
+def test_copy_is_half_converted_line_by_line():
+    traces = find_traces(FANWEN_COPY)
+    assert {t.kind for t in traces} == {"pinyin_gloss", "site_boilerplate", "mixed_script"}
+    mixed = [t for t in traces if t.kind == "mixed_script"]
+    assert [t.excerpt for t in mixed] == [
+        "繁体“導、語、開”与简体“于、咨”混排", "繁体“據、黨、關”与简体“于”混排", "繁体“隊、門、種”与简体“采、干”混排",
+        "繁体“個、單、報”与简体“于、后”混排"]
+    assert FANWEN_COPY[mixed[0].start : mixed[0].end].startswith("導語:開展城市管理")
+    assert FANWEN_COPY[mixed[0].start : mixed[0].end].endswith("歡迎參")  # to the line's last marked character
+
+
+def test_copy_fully_converted_either_way_is_not_mixed():
+    simplified = opencc.OpenCC("t2s").convert(GLOSS.sub("", FANWEN_COPY))
+    traditional = opencc.OpenCC("s2tw").convert(simplified)
+    assert kinds(simplified) == kinds(traditional) == ["site_boilerplate"] * 6
+
+
+def test_summary_of_the_copy():
+    assert trace_summary(find_traces(FANWEN_COPY)) == ["汉字后的拼音注音 10 处", "范文网站套话 6 处", "繁简混排 4 处"]
+
+
+# The real seed (../shared/seed): the same, on the whole 2008 notice as the site serves it.
+
+
+@needs_seed
 def test_seed_glosses_are_all_found_with_their_offsets():
     text = seed()
-    independent = re.compile(r"(?<=[\u4e00-\u9fff])\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)")
-    expected = [m.span() for m in independent.finditer(text)]
+    expected = [m.span() for m in GLOSS.finditer(text)]
     found = [(t.start, t.end) for t in find_traces(text) if t.kind == "pinyin_gloss"]
     assert len(expected) > 100
     assert found == expected
     assert "(3月10日至4月5日)" in text and "(部門)" in text  # ordinary parentheses are left alone
 
 
+@needs_seed
 def test_seed_boilerplate_includes_the_header_and_the_time_line():
     text = seed()
     found = spans(text, "site_boilerplate")
@@ -67,6 +135,7 @@ def test_seed_boilerplate_includes_the_header_and_the_time_line():
     assert "歡迎參考" in found
 
 
+@needs_seed
 def test_seed_is_half_converted_and_has_no_other_traces():
     traces = find_traces(seed())
     assert {t.kind for t in traces} == {"pinyin_gloss", "site_boilerplate", "mixed_script"}
@@ -78,6 +147,7 @@ def test_seed_is_half_converted_and_has_no_other_traces():
     assert seed()[first.start : first.end].startswith("導語:開展科學發(fā)展")
 
 
+@needs_seed
 def test_the_seed_fully_converted_either_way_is_not_mixed():
     text = re.sub(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)", "", seed())
     simplified = opencc.OpenCC("t2s").convert(text)
@@ -87,6 +157,7 @@ def test_the_seed_fully_converted_either_way_is_not_mixed():
     assert "pinyin_gloss" not in kinds(simplified)
 
 
+@needs_seed
 def test_summary_of_the_seed():
     traces = find_traces(seed())
     glosses = sum(t.kind == "pinyin_gloss" for t in traces)
