@@ -27,6 +27,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from essays.intake.titles import book_title
 from essays.models import Competition, User
 from essays.package import format as package
 from essays.platform.cli import admin_account, competition_and_admin, fail
@@ -70,7 +71,7 @@ def rank_command(competition_id: int, as_json: bool) -> None:
     click.echo(f"{competition.title}：{'已冻结的排名' if method is None else '排名预览（按 ' + method + '）'}")
     for e in entries:
         score = "—" if e["score"] is None else format_points(e["score"])
-        who = f"\t{e['unit']}《{e['title']}》" if "unit" in e else ""
+        who = f"\t{e['unit']}{book_title(e['title'])}" if "unit" in e else ""
         click.echo(f"{e['rank'] or '—'}\t{e['code']}\t{score}\t{e['award'] or '—'}{who}\t{e['note']}")
 
 
@@ -102,7 +103,7 @@ def export_command(competition_id: int, top: int | None, out_dir: Path, username
     session.commit()
     click.echo(f"已写出报送材料包：{path}（{len(built.entries)} 篇，{len(data)} 字节）")
     for entry in built.entries:
-        click.echo(f"{entry.rank}\t{entry.code}\t{entry.unit}《{entry.title}》\t{entry.award or '—'}")
+        click.echo(f"{entry.rank}\t{entry.code}\t{entry.unit}{book_title(entry.title)}\t{entry.award or '—'}")
 
 
 DECISION_NAMES = {"open": "未处理", "redacted": "已遮盖", "kept": "已保留"}
@@ -115,7 +116,8 @@ def _refused(session, refusal: Refusal) -> None:
 
 def _findings_text(codes, new: set[int], hidden: dict) -> None:
     for c in codes:
-        head = f"{c.code}\t{c.submission.unit.name}《{c.submission.title}》{'（新编号）' if c.id in new else ''}"
+        new_code = "（新编号）" if c.id in new else ""
+        head = f"{c.code}\t{c.submission.unit.name}{book_title(c.submission.title)}{new_code}"
         left = sum(h.status == "open" for h in c.hits)
         click.echo(f"{head}：身份信息 {len(c.hits)} 处，未处理 {left} 处" if c.hits
                    else f"{head}：正文中未发现身份信息")

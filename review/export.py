@@ -4,7 +4,8 @@ that carry them (the CSV in UTF-8 with a BOM, so that Excel opens it as Chinese)
 
 Columns: 序号, 作品编号, 单位, 作者, 题目, 字数, 评委1…评委n, 最终得分, 名次, 奖项, 查重结论. Judges are
 numbered 1…n by account, the same on every row, so no judge is named in an export; a judge
-has a column when they submitted a sheet (counted or void) of an essay listed. A judge's cell
+of the panel (one who submitted a sheet, counted or void, in the competition) has a column
+when their cell of some listed essay is not empty. A judge's cell
 holds their counted score of the essay, or says why there is none: 回避 where a conflict
 excludes the pair (the judge is attached to the essay's unit, its parent or a child, or
 declared a conflict: review.assignments.exclusions; such a sheet is not counted either), 作废
@@ -59,16 +60,19 @@ def _judge_cells(session: Session, competition: Competition, entries: list) -> t
     """The judges with a column, in account order, and (judge id, code id) -> the cell (see
     the module docstring) for every pair that is not empty."""
     listed = {e.code_id for e in entries}
-    sheets = [(j, c, total, void) for j, c, total, void in session.execute(
+    sheets = list(session.execute(
         select(Assignment.judge_id, Assignment.code_id, Score.total, Score.void)
         .join(Score, Score.assignment_id == Assignment.id)
-        .where(Assignment.competition_id == competition.id, Score.status == "submitted")).tuples()
-        if c in listed]  # no empty 评委 column
-    judges = sorted({j for j, _c, _t, _v in sheets})
-    cells: dict[tuple[int, int], object] = {(j, c): VOID if void else total for j, c, total, void in sheets}
-    panel = list(session.execute(select(User).where(User.id.in_(judges))).scalars()) if judges else []
+        .where(Assignment.competition_id == competition.id, Score.status == "submitted")).tuples())
+    # The panel: every judge who submitted a sheet in the competition, so that a judge who
+    # recused from the listed essays still shows why (回避) rather than vanishing.
+    panel_ids = {j for j, _c, _t, _v in sheets}
+    cells: dict[tuple[int, int], object] = {(j, c): VOID if void else total for j, c, total, void in sheets
+                                            if c in listed}
+    panel = list(session.execute(select(User).where(User.id.in_(panel_ids))).scalars()) if panel_ids else []
     for pair in assignments.exclusions(session, competition, [e.code for e in entries], panel):
         cells[pair] = RECUSED
+    judges = sorted(j for j in panel_ids if any((j, c) in cells for c in listed))  # no empty 评委 column
     return judges, cells
 
 

@@ -22,6 +22,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
+from essays.intake.titles import book_title
+
 BODY_FONT, HEADING_FONT = "仿宋", "黑体"
 SEAL_LINE = "（盖章）\n年　　月　　日"
 
@@ -111,7 +113,7 @@ def winners_docx(competition_title: str, organiser: str, tiers: list[str], winne
         _font(paragraph.add_run(f"{tier}（{sum(1 for w in winners if w.award == tier)} 篇）"), HEADING_FONT, 16)
         for w in (w for w in winners if w.award == tier):
             line = document.add_paragraph()
-            _font(line.add_run(f"{w.unit}　{'、'.join(w.authors)}《{w.title}》"), BODY_FONT, 16)
+            _font(line.add_run(f"{w.unit}　{'、'.join(w.authors)}{book_title(w.title)}"), BODY_FONT, 16)
     if not winners:
         _font(document.add_paragraph().add_run("（无）"), BODY_FONT, 16)
     tail = document.add_paragraph()

@@ -275,6 +275,15 @@ def walk(j: Journey, texts: dict[str, list[str]]) -> None:
         admin.get_by_role("button", name="记录处理决定").click()
     expect(flash(admin)).to_contain_text("取消资格")
 
+    original = admin.locator("tr", has=admin.locator("td:nth-child(2)", has_text="第一中队"))
+    admin.goto(f"{competition_url}/similarity")
+    original.get_by_role("link").first.click()
+    admin.get_by_role("radio", name="排除（误报）").check()
+    admin.fill("textarea[name=reason]", "本文为原创，第二中队的论文抄袭了本文")
+    with admin.expect_navigation():
+        admin.get_by_role("button", name="记录处理决定").click()
+    expect(flash(admin)).to_contain_text("排除（误报）")
+
     # --- codes, the identity check, the rubric, judges ---------------------------------------
     admin.goto(f"{competition_url}/review")
     with admin.expect_navigation():
@@ -294,7 +303,7 @@ def walk(j: Journey, texts: dict[str, list[str]]) -> None:
     advance(admin, competition_url, "评审中")
 
     # --- judges score: judge2 (of 第三中队, so never given its essay) also declares a conflict
-    # with unit1's; judge3 fails unit4's on the gate ---------------------------------------
+    # with unit1's; judge3 fails unit3's and unit4's on the gate -------------------------------
     codes = {}
     for username in ("judge1", "judge2", "judge3"):
         judge = j.person(username)
@@ -320,7 +329,7 @@ def walk(j: Journey, texts: dict[str, list[str]]) -> None:
                       "unit4": ("22", "18", "18", "12")}[owner]
             for field, value in zip(("c1", "c2", "c3", "c4"), points, strict=True):
                 judge.fill(f"#points-{field}", value)
-            gate = "no" if (username == "judge3" and owner == "unit4") else "yes"
+            gate = "no" if (username == "judge3" and owner in ("unit3", "unit4")) else "yes"
             judge.locator(f"input[name='gate-政治方向正确'][value={gate}]").check()
             judge.fill("#comment", "立意鲜明，联系实际。")
             with judge.expect_navigation():
@@ -329,7 +338,8 @@ def walk(j: Journey, texts: dict[str, list[str]]) -> None:
         j.shot(judge, f"{username}-done")
     assert set(codes) == {"unit1", "unit3", "unit4"}  # unit2's copy has no code: disqualified
 
-    # --- 复议: the essay a judge failed on the gate is taken out, with words for its unit ---
+    # --- 复议: unit4's essay, failed on the gate, is taken out with words for its unit; unit3's
+    # stays, ranked on its counted sheets (judge3's is void) ---------------------------------
     admin = j.person("boss")
     admin.goto(f"{competition_url}/review")
     recheck = admin.locator("#recheck + ul li", has_text=codes["unit4"])
@@ -400,6 +410,15 @@ def finish(j: Journey, texts, competition_id: int, competition_url: str, codes: 
     cells = [[str(c.value) if c.value is not None else "" for c in row] for row in sheet.iter_rows()]
     flat = "\n".join("\t".join(row) for row in cells)
     assert REPLACED_TITLE in flat and FIRST_TITLE not in flat
+    header = cells[0]
+    judges = [i for i, name in enumerate(header) if name.startswith("评委")]
+    row = {title: next(r for r in cells if title in r) for title in (REPLACED_TITLE, THIRD_TITLE)}
+    assert not any(FOURTH_TITLE in r for r in cells)  # taken out of the review: not ranked
+    marks = {title: sorted(r[i] for i in judges) for title, r in row.items()}
+    assert marks[REPLACED_TITLE] == ["92", "92", "回避"]  # judge2 declared a conflict
+    assert marks[THIRD_TITLE] == ["80", "作废", "回避"]  # judge2 is of 第三中队; judge3 answered 否
+    assert row[REPLACED_TITLE][header.index("奖项")] == "一等奖"
+    assert any(line.startswith("说明：“回避”表示") for line in flat.splitlines())
 
     admin.goto(f"{competition_url}/forward")
     admin.get_by_role("radio", name="按奖项：").check()

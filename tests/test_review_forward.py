@@ -302,3 +302,20 @@ def test_the_package_imports_into_a_second_competition_with_the_same_texts_and_h
     assert [v.text for v in imported] == [c.version.text for c in ranked]
     assert {c.id for c in sources} == {c.id for c in ranked}
     assert all(v.submission.unit_id == sender.id for v in imported)
+
+
+def test_a_title_with_marks_of_its_own_is_shown_in_marks_once(client, auth, session, make, frozen):
+    """GB/T 15834: 《平凡的世界》读后感 is shown as 《〈平凡的世界〉读后感》, never 《《…》…》."""
+    competition, units, subs, judges, codes = frozen
+    subs["甲"].title = "《平凡的世界》读后感"
+    session.flush()
+    auth.login("boss")
+    base = f"/admin/competitions/{competition.id}/forward"
+    client.post(base + "/choose", data={"by": "top", "top": "2"})
+    shown = "《〈平凡的世界〉读后感》"
+    for url in (base, f"/admin/competitions/{competition.id}/review/identity"):
+        page = page_text(client.get(url))
+        assert shown in page and "《《" not in page, url
+    archive = _package(client, competition.id)
+    winners = "\n".join(p.text for p in Document(io.BytesIO(archive.read("获奖名单.docx"))).paragraphs)
+    assert shown in winners and "《《" not in winners
