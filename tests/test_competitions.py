@@ -39,10 +39,25 @@ def test_create_competition(client, admin, session):
     assert "competition.create" in actions(session)
 
 
+@pytest.mark.parametrize("typed", ["2027年5月20日", "2027年5月20日 24:00", "2027-05-20", "2027/5/20", "2027.5.20",
+                                   "5月20日"])
+def test_the_deadline_is_taken_as_the_app_shows_it_and_as_offices_type_it(client, admin, session, typed):
+    """The clock stands at 2027-05-10 (conftest), so 5月20日 is this year's."""
+    response = client.post("/admin/competitions/new", data={**FORM, "deadline": typed})
+    assert response.status_code == 302
+    competition = session.execute(select(Competition)).scalar_one()
+    assert competition.deadline == DEADLINE
+    form = client.get(f"/admin/competitions/{competition.id}/edit").get_data(as_text=True)
+    assert 'value="2027年5月20日 24:00"' in form  # shown as the app shows it, and accepted back
+    assert client.post(f"/admin/competitions/{competition.id}/edit",
+                       data={**FORM, "deadline": "2027年5月20日 24:00"}).status_code == 302
+
+
 @pytest.mark.parametrize(("change", "code", "message"), [
     ({"themes": "一\n二\n三\n四"}, "THEMES_COUNT", "主题须为 1 至 3 个"),
     ({"themes": "  \n "}, "FORM_INVALID", "此项必填"),
-    ({"deadline": "5月20日"}, "DEADLINE_INVALID", "截止时间格式不正确"),
+    ({"deadline": "下个月底"}, "DEADLINE_INVALID", "截止时间格式不正确"),
+    ({"deadline": "2027年2月30日"}, "DEADLINE_INVALID", "截止时间格式不正确"),
     ({"min_per_unit": 2, "max_per_unit": 1}, "FORM_INVALID", "表单填写有误"),
 ])
 def test_bad_settings_are_refused_and_nothing_stored(client, admin, session, change, code, message):
@@ -171,3 +186,27 @@ def test_a_theme_in_use_cannot_be_removed(client, admin, make, session):
     assert response.status_code == 409 and "THEME_IN_USE" in page and "主题“主题甲”已有 1 篇来稿选择" in page
     session.refresh(competition)
     assert {t.title for t in competition.themes} == {"主题甲", "主题乙"}
+
+
+def test_tightening_the_deadline_or_limit_during_intake_is_confirmed_first(client, admin, make, session):
+    """Moving the deadline earlier or the limit lower while units are submitting asks first,
+    naming the units already affected; nothing is stored until confirmed."""
+    competition = make.competition(phase="open")
+    early, late = make.unit("第一中队"), make.unit("第二中队")
+    make.submission(competition, early, at=DEADLINE - timedelta(days=5), paragraphs=["字" * 80 + "。"])
+    make.submission(competition, late, at=DEADLINE - timedelta(days=1), paragraphs=["字" * 200 + "。"])
+    changed = {**FORM, "deadline": "2027年5月18日", "char_limit": 150, "themes": "解放思想与城管工作改革创新"}
+    asked = client.post(f"/admin/competitions/{competition.id}/edit", data=changed)
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "请确认：这次修改会影响已经提交的单位。" in page
+    assert "以下单位的论文是在新截止时间之后提交的，将按逾期对待：第二中队。" in page
+    assert "字数上限降为 150 后，以下论文超出上限：第二中队（" in page and "第一中队（" not in page
+    session.refresh(competition)
+    assert competition.deadline == DEADLINE and competition.char_limit == 3000
+    assert "competition.update" not in actions(session)
+    done = client.post(f"/admin/competitions/{competition.id}/edit", data={**changed, "confirmed": "1"})
+    assert done.status_code == 302
+    session.refresh(competition)
+    assert competition.char_limit == 150 and competition.deadline < DEADLINE
+    loosened = client.post(f"/admin/competitions/{competition.id}/edit", data={**changed, "char_limit": 4000})
+    assert loosened.status_code == 302  # loosening asks nothing

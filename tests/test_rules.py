@@ -36,11 +36,36 @@ def test_exact_times_are_shown_as_they_are():
     assert format_time(moment) == "2027-05-20 17:30"
 
 
-@pytest.mark.parametrize("text", ["", "2027/05/20", "明天", "2027-13-01", "2027-05-20T25:00",
-                                  "2027-05-20T10:00+08:00"])
+@pytest.mark.parametrize("text", ["", "明天", "2027-13-01", "2027-02-30", "2027-05-20T25:00", "2027-05-20 24:30",
+                                  "2027-05-20T10:00+08:00", "20270520", "5月"])
 def test_parse_local_refuses_nonsense(text):
     with pytest.raises(ValueError):
-        parse_local(text)
+        parse_local(text, datetime(2026, 12, 7, tzinfo=UTC))
+
+
+ON_THE_DAY = end_of_day(date(2027, 5, 20))
+AT_SIX = datetime(2027, 5, 20, 10, 0, tzinfo=UTC)  # 18:00 in Shanghai
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2027年5月20日", ON_THE_DAY), ("2027年05月20日", ON_THE_DAY), ("2027-05-20", ON_THE_DAY),
+    ("2027/5/20", ON_THE_DAY), ("2027.5.20", ON_THE_DAY), ("５月２０日", ON_THE_DAY), ("5月20日", ON_THE_DAY),
+    ("2027年5月20日 24:00", ON_THE_DAY), ("2027-05-20 24:00", ON_THE_DAY), ("5月20日24:00", ON_THE_DAY),
+    ("2027年5月20日 18:00", AT_SIX), ("2027/5/20 18:00", AT_SIX), ("2027.5.20 18：00", AT_SIX),
+    ("5月20日 18:00", AT_SIX), ("2027-05-20T18:00", AT_SIX), ("2027年5月20日18点", AT_SIX),
+])
+def test_deadlines_are_read_as_people_write_them(text, expected):
+    """The format the app shows (2027年5月20日 24:00) and the ones offices type; a date
+    without a year is the next such date still ahead."""
+    assert parse_local(text, datetime(2026, 12, 7, tzinfo=UTC)) == expected
+
+
+def test_a_date_without_a_year_is_the_next_one_ahead():
+    after = datetime(2027, 5, 21, tzinfo=UTC)
+    assert parse_local("5月20日", after) == end_of_day(date(2028, 5, 20))
+    assert parse_local("2月29日", after) == end_of_day(date(2028, 2, 29))
+    with pytest.raises(ValueError):
+        parse_local("5月20日")  # no today to count from
 
 
 @pytest.mark.parametrize(("now", "expected"), [

@@ -21,8 +21,8 @@ class CompetitionForm(FlaskForm):
         ("soft", _l("参考值（“左右”“为宜”：接收并标记）")),
     ], default="hard")
     deadline = StringField(_l("截止日期"), validators=[DataRequired(REQUIRED)],
-                           description=_l("填写日期如 2027-05-20，表示当天 24:00 截止；"
-                                          "也可写具体时刻如 2027-05-20T17:30（北京时间）。"))
+                           description=_l("填写日期如 2027年5月20日 或 2027-05-20，表示当天 24:00 截止；"
+                                          "也可写具体时刻如 2027年5月20日 17:30（北京时间）。"))
     count_title = SelectField(_l("计字范围"), choices=[
         ("whole", _l("全文（与 Word“字数统计”一致，含标题）")),
         ("body", _l("正文（不含标题）")),
@@ -46,5 +46,5 @@ class CompetitionForm(FlaskForm):
 class ExtensionForm(FlaskForm):
     unit_id = SelectField(_l("单位"), coerce=int)
     until = StringField(_l("延期至"), validators=[DataRequired(REQUIRED)],
-                        description=_l("如 2027-05-27，表示当天 24:00"))
+                        description=_l("如 2027年5月27日，表示当天 24:00"))
     reason = StringField(_l("延期原因"), validators=[DataRequired(REQUIRED), Length(max=500)])

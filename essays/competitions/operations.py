@@ -111,6 +111,43 @@ def update_competition(session: Session, actor: User, competition: Competition,
            after=_snapshot(competition))
 
 
+@dataclass(frozen=True)
+class Tightening:
+    """What an edit during intake would do to essays already received: the units whose
+    current version arrived at or after the new, earlier deadline, and the essays over the
+    new, lower limit (unit name, 字数)."""
+
+    late: tuple[str, ...] = ()
+    over: tuple[tuple[str, int], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.late or self.over)
+
+    @property
+    def over_text(self) -> str:
+        return "、".join(f"{unit}（{words} 字）" for unit, words in self.over)
+
+
+def tightening(session: Session, competition: Competition, settings: CompetitionSettings) -> Tightening:
+    """Who an edit of an open competition's deadline (earlier) or limit (lower) touches, so
+    that the admin confirms it knowingly; nothing when the edit loosens or the phase is draft."""
+    earlier = settings.deadline < competition.deadline
+    lower = settings.char_limit < competition.char_limit
+    if competition.phase != "open" or not (earlier or lower):
+        return Tightening()
+    late, over = [], []
+    for submission in session.execute(select(Submission).where(Submission.competition_id == competition.id)
+                                      .order_by(Submission.unit_id, Submission.id)).scalars():
+        version = submission.current
+        if version is None:
+            continue
+        if earlier and version.uploaded_at >= settings.deadline and submission.unit.name not in late:
+            late.append(submission.unit.name)
+        if lower and version.char_count > settings.char_limit:
+            over.append((submission.unit.name, version.char_count))
+    return Tightening(tuple(late), tuple(over))
+
+
 def phase_facts(session: Session, competition: Competition, now: datetime) -> PhaseFacts:
     running = session.execute(
         select(func.count(Extension.id)).where(Extension.competition_id == competition.id,

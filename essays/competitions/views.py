@@ -20,7 +20,7 @@ from essays.models import Competition, Submission, Unit
 from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import roles
-from essays.platform.timeutil import deadline_day, format_deadline, local, parse_local
+from essays.platform.timeutil import format_deadline, parse_local
 from essays.platform.web import Routes, get_or_404, invalid, now, refuse
 
 routes = Routes()  # on the admin blueprint
@@ -28,7 +28,7 @@ routes = Routes()  # on the admin blueprint
 
 def _settings(form: CompetitionForm):
     try:
-        deadline = parse_local(form.deadline.data)
+        deadline = parse_local(form.deadline.data, now())
     except ValueError:
         raise Refusal("DEADLINE_INVALID") from None
     try:
@@ -43,13 +43,6 @@ def _settings(form: CompetitionForm):
         count_title=form.count_title.data != "body", format_rules=format_rules,
         min_per_unit=form.min_per_unit.data, max_per_unit=form.max_per_unit.data,
     )
-
-
-def _deadline_text(deadline) -> str:
-    shown = local(deadline)
-    if shown.hour == 0 and shown.minute == 0:
-        return deadline_day(deadline).isoformat()
-    return shown.strftime("%Y-%m-%dT%H:%M")
 
 
 @routes.route("/", methods=["GET"])
@@ -87,12 +80,17 @@ def competition_edit(competition_id: int):
         form.count_title.data = "whole" if competition.count_title else "body"
         for name in FORMAT_FIELDS:
             getattr(form, f"format_{name}").data = (competition.format_rules or {}).get(name, "")
-        form.deadline.data = _deadline_text(competition.deadline)
+        form.deadline.data = format_deadline(competition.deadline)  # as shown, and as typed back
         return render_template("admin/competition_form.html", form=form, competition=competition)
     if not form.validate_on_submit():
         return invalid("admin/competition_form.html", form=form, competition=competition)
     try:
-        comps.update_competition(db(), current_user, competition, _settings(form))
+        settings = _settings(form)
+        touched = comps.tightening(db(), competition, settings)
+        if touched and request.form.get("confirmed") != "1":  # asked first; nothing stored yet
+            return render_template("admin/competition_form.html", form=form, competition=competition,
+                                   touched=touched, new_deadline=settings.deadline)
+        comps.update_competition(db(), current_user, competition, settings)
     except Refusal as e:
         return refuse(e, "admin/competition_form.html", form=form, competition=competition)
     flash(_("活动设置已保存。"), "success")
@@ -148,7 +146,7 @@ def competition_extension(competition_id: int):
         raise Refusal("FORM_INVALID")
     unit = get_or_404(Unit, form.unit_id.data)
     try:
-        until = parse_local(form.until.data)
+        until = parse_local(form.until.data, now())
     except ValueError:
         raise Refusal("DEADLINE_INVALID") from None
     comps.grant_extension(db(), current_user, competition, unit, until, form.reason.data)

@@ -7,6 +7,8 @@ that is how the notice says it and how every unit reads it.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -65,15 +67,44 @@ def next_may_20(now: datetime) -> datetime:
     return end_of_day(date(year, 5, 20))
 
 
-def parse_local(text: str) -> datetime:
-    """Parses `YYYY-MM-DD` (meaning that day 24:00) or `YYYY-MM-DDTHH:MM` (Shanghai) to UTC.
+_DATE_TIME = re.compile(
+    r"(?:(?P<year>\d{4})\s*[-/.年]\s*)?(?P<month>\d{1,2})\s*[-/.月]\s*(?P<day>\d{1,2})\s*[日号]?"
+    r"(?:\s*[T\s]?\s*(?P<hour>\d{1,2})\s*(?:[:：点时]\s*(?P<minute>\d{1,2})?\s*分?)?)?")
 
-    Raises ValueError on anything else.
-    """
-    text = text.strip()
-    if len(text) == 10:
-        return end_of_day(date.fromisoformat(text))
-    naive = datetime.fromisoformat(text.replace(" ", "T"))
-    if naive.tzinfo is not None:
-        raise ValueError("expected a local time without zone")
-    return naive.replace(tzinfo=SHANGHAI).astimezone(UTC)
+
+def parse_local(text: str, now: datetime | None = None) -> datetime:
+    """A deadline typed by a person, in Shanghai time, to UTC.
+
+    Accepted, each with or without a time after the date (`18:00`, `24:00`, `18点`):
+    `2027年5月20日` (the way the app shows it), `2027-05-20`, `2027/5/20`, `2027.5.20`,
+    `2027-05-20T17:30`, and `5月20日` without a year: the next such date whose deadline is
+    still ahead of `now` (required then). A date alone, or `24:00`, means the end of that
+    day. Full-width digits and punctuation are read like half-width ones. Raises ValueError
+    on anything else (an impossible date or time included)."""
+    found = _DATE_TIME.fullmatch(unicodedata.normalize("NFKC", text or "").strip())
+    if found is None:
+        raise ValueError(f"not a date: {text!r}")
+    month, day = int(found["month"]), int(found["day"])
+    hour = int(found["hour"]) if found["hour"] is not None else 24
+    minute = int(found["minute"] or 0)
+    if not (0 <= hour <= 24 and 0 <= minute <= 59) or (hour == 24 and minute):
+        raise ValueError(f"not a time: {text!r}")
+
+    def moment(year: int) -> datetime:
+        if hour == 24:
+            return end_of_day(date(year, month, day))
+        return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI).astimezone(UTC)
+
+    if found["year"] is not None:
+        return moment(int(found["year"]))
+    if now is None:
+        raise ValueError("a date without a year needs today's date")
+    year = local(now).year
+    for candidate in range(year, year + 9):  # 2月29日 waits for a leap year
+        try:
+            when = moment(candidate)
+        except ValueError:
+            continue
+        if when > now:
+            return when
+    raise ValueError(f"not a date: {text!r}")
