@@ -48,7 +48,12 @@ def test_the_typed_title_wins_when_it_is_the_documents_or_there_is_none():
 def test_an_empty_field_takes_the_detected_title_then_the_file_name():
     detected = "当代青年如何践行五四精神"
     assert choose_title("", detected, "x.docx", can_ask=True) == TitleChoice(detected)
-    assert choose_title(" ", "", "《我的文章》.docx", can_ask=True) == TitleChoice("我的文章")
+    assert choose_title(" ", "", "《我的文章》.docx", can_ask=False) == TitleChoice("我的文章")
+
+
+def test_a_unit_is_asked_for_a_title_the_file_does_not_have():
+    assert choose_title("", "", "word_essay_01.docx", can_ask=True) == TitleChoice(
+        "word_essay_01", {"typed": "", "detected": "", "asked": True, "missing": True})
 
 
 def test_a_difference_is_a_question_for_a_unit_and_a_flag_for_an_import():

@@ -466,3 +466,39 @@ def test_a_unit_whose_essay_left_the_review_is_told_after_publication(client, au
     page = client.get("/unit/").get_data(as_text=True)
     assert f'id="notice-submission-{essay.id}"' in page and "经复议，本文未通过否决项审核。" in page
     assert "第一中队" not in page
+
+
+def test_after_the_deadline_the_forms_say_why_they_are_closed(client, setup, make, session, clock):
+    competition, unit, user = setup
+    submission = make.submission(competition, unit, user)
+    clock.set(DEADLINE + timedelta(hours=1))
+    for url in (f"/unit/competitions/{competition.id}/submit", f"/unit/submissions/{submission.id}/replace"):
+        page = client.get(url).get_data(as_text=True)
+        assert "现在不能提交或替换论文。" in page and "已过截止时间（2027年5月20日 24:00）" in page
+        assert "请尽快联系政工科说明原因、申请延期" in page and 'name="file"' not in page
+    competition.phase = "intake_closed"
+    session.flush()
+    page = client.get(f"/unit/submissions/{submission.id}/replace").get_data(as_text=True)
+    assert "本活动当前不在收稿阶段" in page and 'name="file"' not in page
+
+
+def test_a_file_with_no_title_is_received_and_the_unit_asked_to_type_one(client, setup, session, clock):
+    competition, _, _ = setup
+    response = post(client, f"/unit/competitions/{competition.id}/submit",
+                    form(competition, docx_bytes(["第一段没有标题的正文，以句号结尾。", "第二段。"], title=None),
+                         filename="word_essay_01.docx", title=""))
+    assert response.status_code == 302
+    submission = session.execute(select(Submission)).scalar_one()
+    assert submission.title == "word_essay_01" and submission.title_question["missing"] is True
+    receipt = client.get(response.location).get_data(as_text=True)
+    assert "文中没有识别出标题，请在回执中填写文章题目。" in receipt
+    assert "文中没有识别出标题，暂以文件名“word_essay_01”代替。" in receipt
+    clock.set(DEADLINE + timedelta(days=2))  # answered after the deadline: it was received in time
+    url = f"/unit/submissions/{submission.id}/title"
+    empty = client.post(url, data={"choice": "own", "title": "  "})
+    assert empty.status_code == 400
+    assert "请填写文章题目（文中没有识别出标题）。（错误代码 TITLE_REQUIRED）" in empty.get_data(as_text=True)
+    typed = client.post(url, data={"choice": "own", "title": "《论城市精细化管理》"})
+    assert typed.status_code == 302
+    session.refresh(submission)
+    assert submission.title == "论城市精细化管理" and submission.title_question is None

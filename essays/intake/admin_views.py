@@ -113,7 +113,8 @@ def submission_title(submission_id: int):
     """The admin settles a title question (an import's, or a unit's answer given by phone)."""
     submission = get_or_404(Submission, submission_id)
     try:
-        confirm_title(db(), current_user, submission, request.form.get("choice", ""))
+        confirm_title(db(), current_user, submission, request.form.get("choice", ""),
+                      request.form.get("title", ""))
     except Refusal as e:
         flash(_("%(message)s（错误代码 %(code)s）", message=e.message, code=e.code), "error")
         return submissions(submission.competition_id), e.status

@@ -162,16 +162,18 @@ def receive(session: Session, competition: Competition, unit: Unit, user: User,
 TITLE_PHASES = ("open", "intake_closed", "review")  # before the ranking is frozen
 
 
-def confirm_title(session: Session, user: User, submission: Submission, choice: str) -> None:
-    """Settles an open title question with the typed or the detected title, at any time
-    before the ranking is frozen (the upload was received when it arrived); audited."""
+def confirm_title(session: Session, user: User, submission: Submission, choice: str, own: str = "") -> None:
+    """Settles an open title question with the typed or the detected title, or a title
+    typed now (`choice` "own", as a file with no title must), at any time before the
+    ranking is frozen (the upload was received when it arrived); audited."""
     question = submission.title_question
-    if not question or choice not in ("typed", "detected"):
-        raise Refusal("FORM_INVALID")
+    title = clean_title(own) if choice == "own" else (question or {}).get(choice, "")
+    if not question or choice not in ("typed", "detected", "own") or not title:
+        raise Refusal("TITLE_REQUIRED" if choice == "own" and question else "FORM_INVALID")
     if submission.competition.phase not in TITLE_PHASES:
         raise Refusal("COMPETITION_LOCKED", phase=PHASE_NAMES[submission.competition.phase])
     before = {"title": submission.title, "title_question": question}
-    submission.title, submission.title_question = question[choice], None
+    submission.title, submission.title_question = title, None
     session.flush()
     record(session, "submission.title", actor=user, obj=submission, before=before,
            after={"title": submission.title, "choice": choice, "version": question.get("version")})

@@ -13,6 +13,9 @@ Rules:
   (the question is kept with the submission and the typed title stands until it answers);
   an import, where nobody can be asked, uses the name it was given (the file name's title,
   the package's) and the question is a flag for the admin.
+- A unit's file with no title detected and none typed is stored under its file name for
+  now, and the unit is asked to type the title (`missing`): a file name such as
+  word_essay_01 must not reach the 公示.
 """
 
 from __future__ import annotations
@@ -68,13 +71,16 @@ def same_title(a: str, b: str) -> bool:
 @dataclass(frozen=True)
 class TitleChoice:
     title: str
-    question: dict | None = None  # {"typed", "detected", "asked"}: which is right is open
+    question: dict | None = None  # {"typed", "detected", "asked"[, "missing"]}: which is right is open
 
 
 def choose_title(typed: str, detected: str, filename: str, *, can_ask: bool) -> TitleChoice:
     """The title an upload is stored under (see the module docstring). `can_ask`: the
     uploader is a unit that can be asked; False for imports."""
     typed, detected = clean_title(typed), clean_title(detected)
+    if not typed and not detected and can_ask:
+        return TitleChoice(clean_title(PurePath(filename).stem),
+                           {"typed": "", "detected": "", "asked": True, "missing": True})
     if not typed:
         return TitleChoice(detected or clean_title(PurePath(filename).stem))
     if not detected or same_title(typed, detected):

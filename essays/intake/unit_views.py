@@ -16,6 +16,7 @@ from sqlalchemy import select
 from essays.intake.forms import DetailsForm, SubmissionForm, split_names
 from essays.intake.receive import (
     EssayForm,
+    check_can_upload,
     confirm_title,
     extension_for,
     receive,
@@ -92,6 +93,10 @@ def _upload(competition: Competition, submission: Submission | None):
     context = dict(form=form, competition=competition, submission=submission,
                    deadline=_deadline_for(competition), now=now())
     if request.method == "GET":
+        try:  # closed (the deadline passed, intake ended): say so, and what is left to do
+            check_can_upload(db(), competition, current_user.unit, now())
+        except Refusal as e:
+            return render_template("unit/submit.html", closed=e, **context)
         return render_template("unit/submit.html", **context)
     if not form.validate_on_submit():
         return invalid("unit/submit.html", **context)
@@ -106,7 +111,9 @@ def _upload(competition: Competition, submission: Submission | None):
         return refuse(e, "unit/submit.html", **context)
     if is_new:
         flash(_("已收到您的文章（第 %(n)s 版），请核对下方回执。", n=version.number), "success")
-        if saved.title_question:
+        if saved.title_question and saved.title_question.get("missing"):
+            flash(_("文中没有识别出标题，请在回执中填写文章题目。"), "info")
+        elif saved.title_question:
             flash(_("您填写的题目与文中的标题不一致，请在回执中确认以哪个为准。"), "info")
     else:
         flash(_("这个文件与已提交的最新版本完全相同，未重复保存。"), "info")
@@ -172,7 +179,8 @@ def title(submission_id: int):
     """The unit's answer to the title question: the title it typed, or the document's."""
     submission = _own_submission(submission_id)
     try:
-        confirm_title(db(), current_user, submission, request.form.get("choice", ""))
+        confirm_title(db(), current_user, submission, request.form.get("choice", ""),
+                      request.form.get("title", ""))
     except Refusal as e:
         return refuse(e, "unit/submission.html", **_receipt_context(submission))
     flash(_("题目已确认：%(title)s", title=book_title(submission.title)), "success")
