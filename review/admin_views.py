@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from essays.competitions.phases import PHASE_NAMES
 from essays.models import Competition
 from essays.platform.db import db
 from essays.platform.errors import Refusal
@@ -57,7 +58,13 @@ def overview_context(competition: Competition, **extra) -> dict:
     form = extra.pop("rubric_form", None) or {
         "criteria": "\n".join(f"{c.name} {rubric.format_points(c.max_points)}" for c in rules.criteria),
         "step": rubric.format_points(rules.step), "gates": "\n".join(rules.gates)}
+    # Actions that could only be refused are not offered: assigning and removing pairs only
+    # before the ranking is frozen, reopening a sheet only while the review runs.
+    assigning, scoring_open = competition.phase in ("intake_closed", "review"), competition.phase == "review"
+    locked_reason = "" if assigning else _("活动已进入“%(phase)s”阶段：评审分配和评分已不能再改动。",
+                                           phase=PHASE_NAMES[competition.phase])
     return dict(competition=competition, codes=codes, judges=panel, matrix=matrix, excluded=excluded, done=done,
+                assigning=assigning, scoring=scoring_open, locked_reason=locked_reason,
                 exclusion_names={"attached": _("所属单位回避"), "declared": _("评委申报回避")},
                 state_names=STATE_NAMES, rubric=rules, rubric_form=form,
                 open_hits=prepare.open_hits(session, competition), missing=checks.uncoded(session, competition),

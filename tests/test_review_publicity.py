@@ -104,3 +104,19 @@ def test_judges_and_strangers_cannot_read_the_results(client, auth, session, mak
     _unit_user(make, units["丙"], "bing")
     auth.login("bing")
     assert client.get(f"/results/{competition.id}").status_code == 404  # not published yet
+
+
+def test_closing_during_the_publicity_shows_why_not_and_the_frozen_review_offers_no_edits(
+        client, auth, session, make, frozen):
+    from review import publicity
+
+    competition, units, subs, judges, codes = frozen
+    admin = make.admin()
+    publicity.publish(session, admin, competition, "7", AFTER)
+    auth.login("boss")
+    page = client.get(f"/admin/competitions/{competition.id}").get_data(as_text=True)
+    assert "进入下一阶段：已结束" not in page and "下一阶段“已结束”暂不能进入：公示期到 " in page
+    overview = client.get(f"/admin/competitions/{competition.id}/review").get_data(as_text=True)
+    assert "活动已进入“公示中”阶段：评审分配和评分已不能再改动。" in overview
+    for action in ("review/assign", "/reopen", "/remove", "review/pairs", ">退回<", ">分配<"):
+        assert action not in overview, action

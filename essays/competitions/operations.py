@@ -164,6 +164,19 @@ def phase_facts(session: Session, competition: Competition, now: datetime) -> Ph
                       submission_count=submissions, active_judges=judges)
 
 
+def phase_refusal(session: Session, competition: Competition, target: str, now: datetime) -> str | None:
+    """Why moving `competition` to `target` now would be refused (the base rules, then the
+    checks later packages registered), or None; what `move_phase` checks, and what the
+    competition page shows in place of a button that could only be refused."""
+    reason = refusal_reason(competition.phase, target, phase_facts(session, competition, now))
+    if reason is None:
+        for check in extra_checks(target):
+            reason = check(session, competition, now)
+            if reason:
+                break
+    return reason
+
+
 def move_phase(session: Session, actor: User, competition: Competition, expected: str,
                target: str, now: datetime) -> None:
     """Moves the competition one phase forward, or refuses with the reason.
@@ -176,12 +189,7 @@ def move_phase(session: Session, actor: User, competition: Competition, expected
         raise Refusal("PHASE_STALE", current=PHASE_NAMES[competition.phase])
     if target not in PHASE_NAMES:
         raise Refusal("FORM_INVALID")
-    reason = refusal_reason(competition.phase, target, phase_facts(session, competition, now))
-    if reason is None:
-        for check in extra_checks(target):
-            reason = check(session, competition, now)
-            if reason:
-                break
+    reason = phase_refusal(session, competition, target, now)
     if reason:
         raise Refusal("PHASE_REFUSED", target=PHASE_NAMES[target], reason=reason)
     before = competition.phase

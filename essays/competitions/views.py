@@ -109,10 +109,13 @@ def competition(competition_id: int):
         select(Submission).where(Submission.competition_id == competition.id)
         .options(selectinload(Submission.versions), selectinload(Submission.unit))
         .order_by(Submission.id)).scalars().all()
+    next_phase = NEXT.get(competition.phase)
     return render_template(
         "admin/competition.html", competition=competition, rows=rows,
         missing=[r for r in rows if r.status != "submitted"], submissions=submissions,
-        next_phase=NEXT.get(competition.phase), extension_form=form, now=moment,
+        next_phase=next_phase, extension_form=form, now=moment,
+        # A move that could only be refused is not offered: its reason stands in its place.
+        next_refused=comps.phase_refusal(db(), competition, next_phase, moment) if next_phase else None,
     )
 
 
