@@ -50,6 +50,13 @@ def init_app(app: Flask) -> None:
     pages.add_link(app, "unit.competition", pages.Link(
         _l("查看评审结果公示"), "results.page", args=lambda competition: {"competition_id": competition.id},
         when=lambda competition: competition.phase in ("published", "closed"), css=""))
+    pages.add_link(app, "competition.actions", pages.Link(
+        _l("排名与公示"), "review_admin.ranking_preview", args=lambda competition: {"competition_id": competition.id},
+        when=lambda competition: competition.phase in ("ranked", "published", "closed")))
+    pages.add_link(app, "competition.actions", pages.Link(
+        _l("公示与异议"), "review_admin.ranking_preview",
+        args=lambda competition: {"competition_id": competition.id, "_anchor": "publicity"},
+        when=lambda competition: competition.phase in ("published", "closed")))
     pages.add_note(app, "unit.submission", results.unit_notice)
 
     phases.register_check("review", checks.ready_for_review)

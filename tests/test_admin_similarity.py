@@ -131,6 +131,7 @@ def test_exact_duplicates_first_then_by_total_ratio(client, world, session):
     assert callout and "完全相同" in callout.group(1)
     named = unescape(callout.group(1))
     assert "城管执法丁中队《学习体会》" in named and "城管执法己中队《学习体会》" in named
+    assert named.count("城管执法丁中队《学习体会》") == 1 and callout.group(1).count("<li>") == 1  # the pair once
     row = re.search(rf'<tr id="version-{subs["丙"].current.id}".*?</tr>', page.get_data(as_text=True), re.S).group(0)
     assert "未查重" in row
     assert "共 6 篇" in text
@@ -527,3 +528,17 @@ def test_the_unit_sees_only_that_its_essay_was_checked(app, world, make, session
                     error_code=""))
     session.flush()
     assert '<dd id="similarity-status">查重中</dd>' in client.get(receipt).get_data(as_text=True)
+
+
+def test_the_original_of_a_copied_pair_is_marked_original(client, world, session):
+    """Of an exact-duplicate pair the one first received is the original: 原创（被他文抄袭）,
+    not 排除（误报）; the 汇总表's 查重结论 says so (review.export reads the same names)."""
+    from essays.similarity.decisions import DECISION_NAMES, current_decision
+
+    competition, units, subs = world
+    response = decide(client, subs["丁"], "original", "丁中队先提交，己中队抄袭")
+    assert response.status_code == 302
+    decision = current_decision(session, subs["丁"])
+    assert decision.decision == "original" and str(DECISION_NAMES["original"]) == "原创（被他文抄袭）"
+    page = page_text(client.get(f"/admin/competitions/{competition.id}/similarity"))
+    assert "原创（被他文抄袭）" in page

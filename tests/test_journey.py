@@ -278,11 +278,11 @@ def walk(j: Journey, texts: dict[str, list[str]]) -> None:
     original = admin.locator("tr", has=admin.locator("td:nth-child(2)", has_text="第一中队"))
     admin.goto(f"{competition_url}/similarity")
     original.get_by_role("link").first.click()
-    admin.get_by_role("radio", name="排除（误报）").check()
-    admin.fill("textarea[name=reason]", "本文为原创，第二中队的论文抄袭了本文")
+    admin.get_by_role("radio", name="原创（被他文抄袭）").check()
+    admin.fill("textarea[name=reason]", "本文先收到，第二中队的论文抄袭了本文")
     with admin.expect_navigation():
         admin.get_by_role("button", name="记录处理决定").click()
-    expect(flash(admin)).to_contain_text("排除（误报）")
+    expect(flash(admin)).to_contain_text("原创（被他文抄袭）")
 
     # --- codes, the identity check, the rubric, judges ---------------------------------------
     admin.goto(f"{competition_url}/review")
@@ -418,6 +418,7 @@ def finish(j: Journey, texts, competition_id: int, competition_url: str, codes: 
     assert marks[REPLACED_TITLE] == ["92", "92", "回避"]  # judge2 declared a conflict
     assert marks[THIRD_TITLE] == ["80", "作废", "回避"]  # judge2 is of 第三中队; judge3 answered 否
     assert row[REPLACED_TITLE][header.index("奖项")] == "一等奖"
+    assert row[REPLACED_TITLE][header.index("查重结论")] == "原创（被他文抄袭）"
     assert any(line.startswith("说明：“回避”表示") for line in flat.splitlines())
 
     admin.goto(f"{competition_url}/forward")

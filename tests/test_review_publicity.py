@@ -120,3 +120,17 @@ def test_closing_during_the_publicity_shows_why_not_and_the_frozen_review_offers
     assert "活动已进入“公示中”阶段：评审分配和评分已不能再改动。" in overview
     for action in ("review/assign", "/reopen", "/remove", "review/pairs", ">退回<", ">分配<"):
         assert action not in overview, action
+
+
+def test_the_ranking_page_is_named_for_its_phase_and_the_competition_page_links_to_the_publicity(
+        client, auth, session, make, frozen):
+    from review import publicity
+
+    competition, units, subs, judges, codes = frozen
+    auth.login("boss")
+    ranking = f"/admin/competitions/{competition.id}/ranking"
+    assert "<h1>排名（已冻结）</h1>" in client.get(ranking).get_data(as_text=True)
+    publicity.publish(session, make.admin(), competition, "7", AFTER)
+    assert "<h1>排名与公示</h1>" in client.get(ranking).get_data(as_text=True)
+    page = client.get(f"/admin/competitions/{competition.id}").get_data(as_text=True)
+    assert f'href="{ranking}#publicity">公示与异议</a>' in page and f'href="{ranking}">排名与公示</a>' in page

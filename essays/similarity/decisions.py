@@ -1,4 +1,6 @@
-"""The admin's decisions on flagged essays (查重处理): 排除（误报）, 确认抄袭, 取消资格.
+"""The admin's decisions on flagged essays (查重处理): 排除（误报）, 原创（被他文抄袭）, 确认抄袭,
+取消资格. 原创 is for the essay another one copied (in an exact-duplicate pair, the one
+first received): flagged by the copy, not a false alarm, and the 汇总表 says so.
 
 Rules:
 - every decision names a reason; an empty one is refused (SIMILARITY_REASON_REQUIRED);
@@ -29,9 +31,11 @@ from essays.platform.errors import Refusal
 from essays.similarity.models import DECISIONS, SimilarityDecision
 
 REASON_MAX = 2000
-DECISION_NAMES = {"dismissed": _l("排除（误报）"), "confirmed": _l("确认抄袭"), "disqualified": _l("取消资格")}
+DECISION_NAMES = {"dismissed": _l("排除（误报）"), "original": _l("原创（被他文抄袭）"), "confirmed": _l("确认抄袭"),
+                  "disqualified": _l("取消资格")}
 UNIT_NOTICE = _l("经政工科审核，本文被取消评选资格。如有疑问，请联系政工科。")
-DECISION_CLASSES = {"dismissed": "status-submitted", "confirmed": "status-overdue", "disqualified": "status-overdue"}
+DECISION_CLASSES = {"dismissed": "status-submitted", "original": "status-submitted", "confirmed": "status-overdue",
+                    "disqualified": "status-overdue"}
 
 
 def _newest_first(query):

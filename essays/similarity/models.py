@@ -38,7 +38,7 @@ from essays.platform.db import Base, UTCDateTime, utcnow
 
 REFERENCE_SCOPE = 0
 LEVELS = ("none", "listed", "suspect", "severe")
-DECISIONS = ("dismissed", "confirmed", "disqualified")
+DECISIONS = ("dismissed", "original", "confirmed", "disqualified")
 
 
 class SimilarityIndex(Base):
@@ -147,7 +147,7 @@ class SimilarityDecision(Base):
 
     __tablename__ = "similarity_decision"
     __table_args__ = (
-        CheckConstraint("decision IN ('dismissed', 'confirmed', 'disqualified')", name="decision_known"),
+        CheckConstraint("decision IN ('dismissed', 'original', 'confirmed', 'disqualified')", name="decision_known"),
         CheckConstraint("length(reason) > 0", name="reason_given"),
     )
 

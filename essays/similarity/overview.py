@@ -98,6 +98,20 @@ class Row:
         return (0 if r.duplicate_of else 1, -r.total_ratio, -r.max_ratio, self.submission.id)
 
 
+def duplicate_groups(rows: list[Row]) -> list[list[Row]]:
+    """Essays with the same text, each group once (A = B, never also B = A), its members
+    in the order they arrived: the first is where the text was first seen."""
+    by_version = {r.version.id: r for r in rows}
+    groups: dict[frozenset[int], list[Row]] = {}
+    for row in rows:
+        if not row.report or not row.report.duplicate_of:
+            continue
+        key = frozenset([row.version.id, *row.report.duplicate_of])
+        groups.setdefault(key, sorted((by_version[v] for v in key if v in by_version),
+                                      key=lambda r: (r.version.uploaded_at, r.version.id)))
+    return [group for group in groups.values() if len(group) > 1]
+
+
 def competition_rows(session: Session, competition: Competition, which: str = "all") -> list[Row]:
     """The current version of every submission with its report, ranked, filtered by `which`."""
     submissions = session.execute(

@@ -68,7 +68,7 @@ def similarity_list(competition_id: int):
     hot = overview.hot_passages(db(), [r.report for r in every if r.report is not None])
     return render_template("admin/similarity.html", competition=competition, which=which,
                            rows=rows[(page - 1) * PER_PAGE:page * PER_PAGE], first=(page - 1) * PER_PAGE,
-                           page=page, pages=pages, duplicates=[r for r in every if r.duplicates],
+                           page=page, pages=pages, duplicates=overview.duplicate_groups(every),
                            filters=overview.FILTERS, total=len(every), unchecked=sum(not r.checked for r in every),
                            flagged=sum(r.flagged for r in every), undecided=sum(r.undecided for r in every),
                            hot=hot, running=similarity_jobs.active_run(db(), competition),
