@@ -55,7 +55,7 @@ def _context(competition: Competition, form: dict | None = None, edited: dict | 
     return dict(competition=competition, recs=recs, tiers=tiers,
                 ranked=sum(1 for e in entries if e.rank is not None), format_points=format_points,
                 form=form, edited=edited or {}, organiser=package_build.organiser(db()),
-                max_text=forward.MAX_TEXT)
+                comments={r.id: forward.comments(db(), r.entry) for r in recs}, max_text=forward.MAX_TEXT)
 
 
 @routes.route("/competitions/<int:competition_id>/forward", methods=["GET"])

@@ -87,7 +87,8 @@ def _review(session: Session, admin: User, competition: Competition, now: dateti
 def build_ranked(session: Session, admin: User, competition: Competition, now: datetime) -> list[str]:
     """The review above, every sheet then submitted (the drafts finished), the ranking
     frozen under the default rules with a fixed seed (so the demo is the same every time),
-    and the top FORWARD_TOP chosen for forwarding to the bureau, one 推荐理由 edited."""
+    and the top FORWARD_TOP chosen for forwarding to the bureau, each 推荐理由 written from
+    the judges' comments."""
     done = _review(session, admin, competition, now - timedelta(days=3))
     assigned = session.execute(select(Assignment).join(ReviewCode)
                                .order_by(ReviewCode.code, Assignment.judge_id)).scalars().all()
@@ -99,11 +100,13 @@ def build_ranked(session: Session, admin: User, competition: Competition, now: d
     entries = freeze.freeze(session, admin, competition, now - timedelta(hours=2), seed=2027)
     awarded = [e for e in freeze.frozen(session, competition) if e.award]
     recs = forward.choose(session, admin, competition, str(FORWARD_TOP), [], now - timedelta(hours=1))
-    forward.save_texts(session, admin, recs[0], recs[0].reason + "文章紧扣主题，建议推荐参加局系统评选。",
-                       "同意推荐。", now - timedelta(hours=1))
+    for rec in recs:  # as the 政工科 writes them, from the judges' comments
+        picked = "".join(forward.comments(session, rec.entry)) or "结构完整，联系实际。"
+        forward.save_texts(session, admin, rec, picked + "文章紧扣主题，建议推荐参加局系统评选。", "同意推荐。",
+                           now - timedelta(hours=1))
     return [done.note(f"评分 {len(assigned)} 份已全部提交。"),
             f"排名已冻结：{entries} 篇，获奖 {len(awarded)} 篇（"
             + "、".join(f"{e.code.code} {e.award}" for e in awarded) + "）。",
-            f"报送局系统：已选定前 {len(recs)} 名，推荐理由取自评委评语；"
+            f"报送局系统：已选定前 {len(recs)} 名，推荐理由已从评委评语中选写；"
             "在“排名预览”页点“报送局系统”即可下载报送材料包。"]
 

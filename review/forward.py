@@ -9,8 +9,11 @@ Rules:
 - choosing again keeps what was written for the essays still chosen and drops the others;
 - the page shows the last choice as it was made (`last_choice`: the mode, and N or the tiers),
   not as the list it gave (the top 4 and four essays of three tiers can be the same list);
-- a newly chosen essay's 推荐理由 is pre-filled from the judges' comments on it (the counted
-  sheets, in the judges' order, without their names, each once), its 单位意见 with 同意推荐。;
+- a newly chosen essay's 推荐理由 starts empty: the judges' comments on it (the counted
+  sheets, in the judges' order, without their names, each once: `comments`) are shown beside
+  it to pick from, since joining them all would put criticism ("结合城管工作不够紧密") into
+  the 推荐表; its 单位意见 starts as 同意推荐。;
+- the package is refused while a chosen essay has no 推荐理由 (FORWARD_REASON_MISSING);
 - the admin edits each 推荐理由 (required) and 单位意见 (required), each at most
   MAX_TEXT characters;
 - choosing and every edit are audited.
@@ -37,15 +40,16 @@ DEFAULT_OPINION = "同意推荐。"
 _ENDS = ("。", "！", "？", "…", ".", "!", "?")
 
 
-def prefill_reason(comments: list[str]) -> str:
-    """The judges' comments as one 推荐理由: stripped, blanks and repeats left out, each
-    ending with a full stop, cut to MAX_TEXT characters."""
+def distinct_comments(comments: list[str]) -> list[str]:
+    """The judges' comments to pick from: spaces collapsed, blanks and repeats left out, each
+    ending with a full stop."""
     seen: list[str] = []
     for comment in comments:
         text = " ".join(comment.split())
+        text = text if not text or text.endswith(_ENDS) else text + "。"
         if text and text not in seen:
             seen.append(text)
-    return "".join(t if t.endswith(_ENDS) else t + "。" for t in seen)[:MAX_TEXT]
+    return seen
 
 
 def chosen(entries: list[RankEntry], top: int | None, tiers: list[str]) -> list[RankEntry]:
@@ -76,11 +80,12 @@ def parse_choice(top: str, tiers: list[str], known_tiers: list[str]) -> tuple[in
     return None, tiers
 
 
-def _comments(session: Session, entry: RankEntry) -> list[str]:
+def comments(session: Session, entry: RankEntry) -> list[str]:
+    """The judges' comments on the essay, to pick a 推荐理由 from (`distinct_comments`)."""
     rows = session.execute(select(Score.comment).join(Assignment, Score.assignment_id == Assignment.id)
                            .where(Assignment.code_id == entry.code_id, Score.status == "submitted",
                                   Score.void.is_(False)).order_by(Assignment.judge_id)).scalars()
-    return list(rows)
+    return distinct_comments(list(rows))
 
 
 def recommendations(session: Session, competition: Competition) -> list[Recommendation]:
@@ -120,8 +125,7 @@ def choose(session: Session, admin: User, competition: Competition, top: str, ti
             session.delete(rec)
     for entry in picked:
         if entry.id not in existing:
-            session.add(Recommendation(competition_id=competition.id, entry_id=entry.id,
-                                       reason=prefill_reason(_comments(session, entry)),
+            session.add(Recommendation(competition_id=competition.id, entry_id=entry.id, reason="",
                                        unit_opinion=DEFAULT_OPINION, updated_by_id=admin.id, updated_at=now))
     session.flush()
     record(session, "review.forward_choose", actor=admin, obj=competition,

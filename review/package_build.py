@@ -43,14 +43,18 @@ def winners(session: Session, competition: Competition) -> list[forward_docs.Win
 
 def build(session: Session, competition: Competition, now: datetime) -> package.Package:
     """The package of the essays chosen for forwarding: refused when none is chosen
-    (FORWARD_NONE), and when no unit is marked 主办单位 (FORWARD_ORGANISER: the manifest would
-    name no sender and the 获奖名单 would go unsigned)."""
+    (FORWARD_NONE), when no unit is marked 主办单位 (FORWARD_ORGANISER: the manifest would
+    name no sender and the 获奖名单 would go unsigned), and while a 推荐理由 is empty
+    (FORWARD_REASON_MISSING)."""
     recs = forward.recommendations(session, competition)
     if not recs:
         raise Refusal("FORWARD_NONE")
     sender = organiser(session)
     if sender is None:
         raise Refusal("FORWARD_ORGANISER")
+    unwritten = [r.entry for r in recs if not r.reason.strip()]
+    if unwritten:
+        raise Refusal("FORWARD_REASON_MISSING", places="、".join(f"第 {e.rank} 名" for e in unwritten))
     when = local(now)
     _method, _keep, tiers, _cap = freeze.rule_for(session, competition)
     headers, rows = export.summary(session, competition, only={r.entry_id for r in recs})

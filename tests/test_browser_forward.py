@@ -73,6 +73,8 @@ def test_the_admin_goes_from_scores_to_the_downloaded_package(seeded, browse, li
     expect(forms).to_have_count(2)
     first = forms.first
     expect(first).to_contain_text("城管执法甲中队")
+    expect(first.get_by_label("推荐理由")).to_have_value("")  # written by the 政工科, not joined comments
+    first.get_by_role("button", name="选用").first.click()  # a judge's comment, picked
     expect(first.get_by_label("推荐理由")).to_have_value("立意鲜明，联系实际。")
     browse.shot("forward-page")
 
@@ -88,6 +90,11 @@ def test_the_admin_goes_from_scores_to_the_downloaded_package(seeded, browse, li
     first.get_by_label("单位意见").fill("同意推荐。")
     with page.expect_navigation():
         first.get_by_role("button", name="保存推荐表").click()
+    expect(page.locator(".flash-success")).to_contain_text("已保存作品")
+    second = page.locator("form.recommendation").nth(1)
+    second.get_by_role("button", name="选用").first.click()
+    with page.expect_navigation():
+        second.get_by_role("button", name="保存推荐表").click()
     expect(page.locator(".flash-success")).to_contain_text("已保存作品")
 
     with page.expect_download() as waiting:

@@ -429,6 +429,12 @@ def finish(j: Journey, texts, competition_id: int, competition_url: str, codes: 
             checkbox.check()
     with admin.expect_navigation():
         admin.get_by_role("button", name="确定报送名单").click()
+    for i in range(admin.locator("form.recommendation").count()):  # each 推荐理由 picked from the comments
+        form = admin.locator("form.recommendation").nth(i)
+        expect(form.get_by_label("推荐理由")).to_have_value("")
+        form.get_by_role("button", name="选用").first.click()
+        with admin.expect_navigation():
+            form.get_by_role("button", name="保存推荐表").click()
     j.shot(admin, "forward")
     with admin.expect_download() as download:
         admin.locator("#download-package").click()

@@ -160,5 +160,6 @@ def test_the_ranked_demo_says_what_it_leaves(app, session, tmp_path, clock):
         f"评审：已生成 6 个作品编号，遮盖身份信息 {redacted} 处；每篇 3 位评委；评分 18 份已全部提交。"
         "judge1、judge2 各属一个中队，不会分到本单位的作品。",
         "排名已冻结：6 篇，获奖 4 篇（" + "、".join(f"{e.code.code} {e.award}" for e in awarded) + "）。",
-        "报送局系统：已选定前 3 名，推荐理由取自评委评语；在“排名预览”页点“报送局系统”即可下载报送材料包。"]
+        "报送局系统：已选定前 3 名，推荐理由已从评委评语中选写；在“排名预览”页点“报送局系统”即可下载报送材料包。"]
+    assert all(r.reason for r in session.execute(select(Recommendation)).scalars())  # the package can be made
     assert not any("草稿" in line for line in report.lines())

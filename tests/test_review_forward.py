@@ -27,13 +27,12 @@ from tests.test_review_ranking_page import scored as scored  # (the fixture)
 
 
 @pytest.mark.parametrize(("comments", "reason"), [
-    ([], ""),
-    (["联系实际，观点鲜明。", "", "  结构完整  "], "联系实际，观点鲜明。结构完整。"),
-    (["好", "好", "文字\n流畅!"], "好。文字 流畅!"),
-    (["长" * 1500], "长" * forward.MAX_TEXT),
+    ([], []),
+    (["联系实际，观点鲜明。", "", "  结构完整  "], ["联系实际，观点鲜明。", "结构完整。"]),
+    (["好", "好。", "文字\n流畅!"], ["好。", "文字 流畅!"]),
 ])
-def test_the_reason_is_prefilled_from_the_judges_comments(comments, reason):
-    assert forward.prefill_reason(comments) == reason
+def test_the_judges_comments_are_offered_each_once(comments, reason):
+    assert forward.distinct_comments(comments) == reason
 
 
 @pytest.mark.parametrize(("top", "tiers", "expected"), [
@@ -61,14 +60,17 @@ def _comment(session, code_id, text):
     session.flush()
 
 
-def test_choosing_prefills_keeps_texts_and_skips_withdrawn_awards(session, make, frozen):
+def test_choosing_offers_the_comments_keeps_texts_and_skips_withdrawn_awards(session, make, frozen):
+    """The 推荐理由 starts empty, the judges' comments beside it to pick from (joining them all
+    would put criticism into the 推荐表)."""
     competition, units, subs, judges, codes = frozen
     admin = make.admin()
     first = codes[subs["甲"].id]
     _comment(session, first.id, "立意高远，联系实际。")
     recs = forward.choose(session, admin, competition, "2", [], AFTER)
     assert [r.entry.rank for r in recs] == [1, 2]
-    assert recs[0].reason == "立意高远，联系实际。" and recs[0].unit_opinion == "同意推荐。"
+    assert recs[0].reason == "" and recs[0].unit_opinion == "同意推荐。"
+    assert forward.comments(session, recs[0].entry) == ["立意高远，联系实际。"]
     forward.save_texts(session, admin, recs[0], "推荐理由改写。", "同意推荐，请审定。", AFTER)
     withdrawn = session.execute(select(RankEntry).where(RankEntry.rank == 2)).scalar_one()
     withdrawn.withdrawn_reason = "异议成立"
@@ -175,6 +177,10 @@ def test_the_package_holds_the_summary_the_originals_the_forms_and_the_manifest(
     client.post(base + "/choose", data={"by": "top", "top": "2"})
     rec = session.execute(select(Recommendation).join(RankEntry).where(RankEntry.rank == 1)).scalar_one()
     client.post(f"/admin/review/recommendations/{rec.id}", data={"reason": "主题鲜明。", "opinion": "同意推荐。"})
+    missing = client.get(base + "/package.zip")  # place 2 has no 推荐理由 yet
+    assert missing.status_code == 409 and "第 2 名的推荐理由还没有填写" in missing.get_data(as_text=True)
+    second = session.execute(select(Recommendation).join(RankEntry).where(RankEntry.rank == 2)).scalar_one()
+    client.post(f"/admin/review/recommendations/{second.id}", data={"reason": "联系实际。", "opinion": "同意推荐。"})
     archive = _package(client, competition.id)
     names = archive.namelist()
     manifest = json.loads(archive.read("manifest.json"))
@@ -222,6 +228,8 @@ def test_the_package_holds_the_summary_the_originals_the_forms_and_the_manifest(
 
 def test_the_cli_exports_the_top_n(runner, session, make, frozen, tmp_path):
     competition = frozen[0]
+    for rec in forward.choose(session, make.admin(), competition, "3", [], AFTER):  # written on the page
+        forward.save_texts(session, make.admin(), rec, "主题鲜明，联系实际。", "同意推荐。", AFTER)
     args = ["review", "export", "--competition", str(competition.id), "--top", "3", "--out", str(tmp_path / "out")]
     unsure = runner.invoke(args=args)  # two admin accounts: which one chose?
     assert unsure.exit_code == 1 and "请用 --by 指定" in unsure.output
@@ -283,7 +291,8 @@ def test_the_package_imports_into_a_second_competition_with_the_same_texts_and_h
 
     competition, units, subs, judges, codes = frozen
     admin = make.admin()
-    forward.choose(session, admin, competition, "3", [], AFTER)
+    for rec in forward.choose(session, admin, competition, "3", [], AFTER):
+        forward.save_texts(session, admin, rec, "主题鲜明。", "同意推荐。", AFTER)
     data = package.write(package_build.build(session, competition, AFTER))
     read = package.read(data)
     assert read.competition["organiser"] == units["大队"].name == "城管执法大队"
@@ -312,6 +321,8 @@ def test_a_title_with_marks_of_its_own_is_shown_in_marks_once(client, auth, sess
     auth.login("boss")
     base = f"/admin/competitions/{competition.id}/forward"
     client.post(base + "/choose", data={"by": "top", "top": "2"})
+    for rec in forward.recommendations(session, competition):
+        forward.save_texts(session, make.admin(), rec, "主题鲜明。", "同意推荐。", AFTER)
     shown = "《〈平凡的世界〉读后感》"
     for url in (base, f"/admin/competitions/{competition.id}/review/identity"):
         page = page_text(client.get(url))

@@ -101,6 +101,19 @@
   // buttons still work without JavaScript). One save at a time: a change made while one
   // is on its way is saved right after it, so an older save never lands last. The
   // running total is shown beside the rubric.
+  // A text to pick (a judge's comment for the 推荐理由): the button adds it to the field.
+  function enhancePicks() {
+    document.querySelectorAll("button[data-append-to]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var field = document.getElementById(button.getAttribute("data-append-to"));
+        if (!field) { return; }
+        var text = button.getAttribute("data-text") || "";
+        if (field.value.indexOf(text) === -1) { field.value = field.value + text; }
+        field.focus();
+      });
+    });
+  }
+
   function enhanceSheets() {
     document.querySelectorAll("form[data-autosave]").forEach(function (form) {
       var status = form.querySelector("#autosave-status");
@@ -161,5 +174,6 @@
     startCountdowns();
     enhanceUploads();
     enhanceSheets();
+    enhancePicks();
   });
 }());
