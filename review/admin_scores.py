@@ -19,7 +19,7 @@ from essays.platform.web import Routes, get_or_404, now, refuse
 from review import assignments, prepare, reminders, rubric, scoring
 from review.admin_views import overview_context
 from review.errors import Refusal as ReviewRefusal
-from review.models import Assignment, ReviewCode
+from review.models import Assignment, ReviewCode, Score
 
 routes = Routes()  # on the review_admin blueprint
 
@@ -111,6 +111,22 @@ def remind(competition_id: int):
     message = _("已提醒 %(n)s 位尚未完成评分的评委（登录后即可看到）。", n=n) if n else _("所有评委都已完成评分。")
     flash(message, "success")
     return _back(competition)
+
+
+@routes.route("/review/scores/<int:score_id>/recheck", methods=["POST"])
+@roles("admin")
+def recheck(score_id: int):
+    """复议: 维持 (the voided sheet stays void) or 改判 (it counts), with a reason."""
+    score = get_or_404(Score, score_id)
+    competition = score.assignment.code.competition
+    outcome = request.form.get("outcome", "")
+    try:
+        scoring.recheck(db(), current_user, score, outcome, request.form.get("reason", ""), now())
+    except Refusal as e:
+        return refuse(e, "review/admin_overview.html", **overview_context(competition))
+    flash(_("作品 %(code)s：%(outcome)s。", code=score.assignment.code.code,
+            outcome=_("维持否决，该评分不计入成绩") if outcome == "kept" else _("改判，该评分计入成绩")), "success")
+    return _back(competition, "recheck")
 
 
 @routes.route("/review/codes/<int:code_id>/exclude", methods=["POST"])

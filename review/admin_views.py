@@ -73,8 +73,11 @@ def overview_context(competition: Competition, **extra) -> dict:
 
 
 def _void_scores(competition: Competition) -> list[Score]:
-    return list(db().execute(select(Score).join(Assignment).where(
-        Assignment.competition_id == competition.id, Score.void.is_(True), Score.status == "submitted")).scalars())
+    """The sheets a gate voided, awaiting 复议 (undecided), then those decided (for the record)."""
+    found = list(db().execute(select(Score).join(Assignment).where(
+        Assignment.competition_id == competition.id, Score.status == "submitted",
+        (Score.void.is_(True)) | (Score.recheck.is_not(None)))).scalars())
+    return sorted(found, key=lambda s: (s.recheck is not None, s.id))
 
 
 def _excluded(competition: Competition) -> list[ReviewCode]:

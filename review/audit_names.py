@@ -17,6 +17,7 @@ ACTION_NAMES = {
     "review.score_submit": _l("提交评分"),
     "review.score_reopen": _l("退回评分"),
     "review.exclude": _l("作品移出评审"),
+    "review.recheck": _l("复议评分"),
     "review.remind": _l("提醒评委"),
     "review.rescan": _l("更新作品编号的版本"),
     "review.ranking_rule": _l("设置排名规则"),

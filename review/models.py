@@ -141,7 +141,8 @@ class Score(Base):
     """One judge's sheet for one essay. `points`: {criterion key: "27.5"}; `gates`: {name:
     true/false}. A draft is saved as the judge types (not audited); submitting makes it
     final (audited) and locks it until the admin reopens it with a reason. `void`: a gate
-    failed, so the score does not count and the essay goes on the admin's 复议 list.
+    failed, so the score does not count and the essay goes on the admin's 复议 list, until
+    the admin keeps it void (维持) or restores it (改判): `recheck`.
     `entered_by_id`: the admin who typed in a judge's paper sheet, if so."""
 
     __tablename__ = "score"
@@ -149,6 +150,7 @@ class Score(Base):
         UniqueConstraint("assignment_id", name="uq_score_assignment"),
         CheckConstraint("status IN ('draft', 'submitted')", name="status_known"),
         CheckConstraint("status = 'draft' OR total IS NOT NULL", name="submitted_has_total"),
+        CheckConstraint("recheck IS NULL OR recheck IN ('kept', 'restored')", name="recheck_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -162,6 +164,10 @@ class Score(Base):
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # 复议 of a sheet voided by a gate: "kept" (维持: it stays void) or "restored" (改判: it
+    # counts), with the admin's reason; None while undecided (review.scoring.recheck).
+    recheck: Mapped[str | None] = mapped_column(String(12))
+    recheck_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     assignment: Mapped[Assignment] = relationship(back_populates="score")
 

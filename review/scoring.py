@@ -149,6 +149,31 @@ def reopen(session: Session, admin: User, score: Score, reason: str, now: dateti
     before = {"status": score.status, "points": score.points, "gates": score.gates, "comment": score.comment,
               "total": rules.format_points(score.total)}
     score.status, score.total, score.void, score.saved_at = "draft", None, False, now
+    score.recheck, score.recheck_reason = None, ""
     session.flush()
     record(session, "review.score_reopen", actor=admin, obj=score, before=before,
            after={"status": "draft", "reason": reason.strip()})
+
+
+RECHECKS = ("kept", "restored")
+
+
+def recheck(session: Session, admin: User, score: Score, outcome: str, reason: str, now: datetime) -> None:
+    """复议 of a sheet a gate voided: 维持 ("kept": it stays void) or 改判 ("restored": the
+    judge's score counts), with the admin's reason, audited; only while the review runs.
+    (Taking the essay out instead is review.prepare.exclude: 取消资格.)"""
+    if outcome not in RECHECKS:
+        raise Refusal("FORM_INVALID")
+    if not reason.strip():
+        raise Refusal("REASON_REQUIRED")
+    if score.assignment.code.competition.phase != "review":
+        raise Refusal("REVIEW_PHASE", phase=PHASE_NAMES[score.assignment.code.competition.phase])
+    score = assignments.locked_sheet(session, score.assignment)
+    if score is None or score.status != "submitted" or not (score.void or score.recheck == "restored"):
+        raise Refusal("NOT_FOUND")
+    before = {"void": score.void, "recheck": score.recheck}
+    score.recheck, score.recheck_reason, score.void = outcome, reason.strip()[:2000], outcome == "kept"
+    session.flush()
+    record(session, "review.recheck", actor=admin, obj=score, before=before,
+           after={"code": score.assignment.code.code, "judge_id": score.assignment.judge_id, "outcome": outcome,
+                  "void": score.void, "reason": score.recheck_reason})

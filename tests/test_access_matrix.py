@@ -150,6 +150,7 @@ def table(o):
         ("POST", f"/admin/review/objections/{o['objection']}/answer", {}),
         ("POST", f"/admin/review/rank-entries/{o['entry']}/withdraw", {}),
         ("POST", f"/admin/review/recommendations/{o['rec']}", {}),
+        ("POST", f"/admin/review/scores/{o['score']}/recheck", {}),
         ("POST", f"/admin/review/scores/{o['score']}/reopen", {}),
         ("GET", "/admin/roster", {}), ("POST", "/admin/roster", {}),
         ("GET", f"/admin/similarity/versions/{o['version']}", {}),

@@ -338,8 +338,8 @@ def walk(j: Journey, texts: dict[str, list[str]]) -> None:
         j.shot(judge, f"{username}-done")
     assert set(codes) == {"unit1", "unit3", "unit4"}  # unit2's copy has no code: disqualified
 
-    # --- 复议: unit4's essay, failed on the gate, is taken out with words for its unit; unit3's
-    # stays, ranked on its counted sheets (judge3's is void) ---------------------------------
+    # --- 复议: unit4's essay, failed on the gate, is taken out with words for its unit; for
+    # unit3's the void sheet is kept void (维持), and it is ranked on its counted sheets -------
     admin = j.person("boss")
     admin.goto(f"{competition_url}/review")
     recheck = admin.locator("#recheck + ul li", has_text=codes["unit4"])
@@ -349,6 +349,11 @@ def walk(j: Journey, texts: dict[str, list[str]]) -> None:
     with admin.expect_navigation():
         recheck.get_by_role("button", name="取消资格").click()
     expect(flash(admin)).to_contain_text(f"作品 {codes['unit4']} 已移出评审（取消资格）")
+    keep = admin.locator("#recheck + ul li", has_text=codes["unit3"])
+    keep.locator("input[name=reason]").fill("评委意见成立，这份评分不计入")
+    with admin.expect_navigation():
+        keep.get_by_role("button", name="维持").click()
+    expect(admin.locator("#recheck + ul li", has_text=codes["unit3"])).to_contain_text("维持否决")
     j.shot(admin, "recheck")
 
     # --- freezing, publishing ----------------------------------------------------------------

@@ -345,3 +345,38 @@ def test_autosave_of_an_essay_taken_away_says_so_in_json(client, auth, session, 
     session.flush()
     late = client.post(f"/judge/competitions/{competition.id}/essays/{other}/sheet", data={**sheet, "autosave": "1"})
     assert late.status_code == 404 and late.get_json()["code"] == "NOT_FOUND"
+
+
+def test_recheck_keeps_or_restores_a_voided_sheet_with_a_reason(client, auth, session, make, world):
+    """复议 offers 维持 (the sheet stays void), 改判 (it counts) and 取消资格, each with a reason
+    and audited; a decided sheet leaves the list of open ones."""
+    from essays.platform.audit import action_name
+
+    competition, units, subs, judges = world
+    admin = make.user("admin", username="boss")
+    scoring.save_rubric(session, admin, competition, rubric.Rubric(rubric.DEFAULT.criteria, rubric.DEFAULT.step,
+                                                                   ("原创",)), AFTER)
+    codes = prepared(session, make, world)
+    sheet = {"c1": "25", "c2": "20", "c3": "21", "c4": "16"}
+    voided = []
+    for name in ("乙", "丙"):
+        assignment = session.execute(select(Assignment).where(Assignment.code_id == codes[subs[name].id].id,
+                                                              Assignment.judge_id == judges[0].id)).scalar_one()
+        voided.append(scoring.submit(session, judges[0], assignment, sheet, {"原创": False}, "", AFTER))
+    auth.login("boss")
+    no_reason = client.post(f"/admin/review/scores/{voided[0].id}/recheck", data={"outcome": "restored", "reason": ""})
+    assert no_reason.status_code == 400 and "REASON_REQUIRED" in flash_error(no_reason)
+    assert voided[0].void and voided[0].recheck is None
+    kept = client.post(f"/admin/review/scores/{voided[0].id}/recheck", data={"outcome": "kept", "reason": "确有抄袭"})
+    restored = client.post(f"/admin/review/scores/{voided[1].id}/recheck",
+                           data={"outcome": "restored", "reason": "评委误判，已核实为原创"})
+    assert kept.status_code == restored.status_code == 302
+    session.refresh(voided[0])
+    session.refresh(voided[1])
+    assert (voided[0].void, voided[0].recheck) == (True, "kept")
+    assert (voided[1].void, voided[1].recheck, voided[1].recheck_reason) == (False, "restored", "评委误判，已核实为原创")
+    page = page_text(client.get(f"/admin/competitions/{competition.id}/review"))
+    assert "维持否决" in page and "已改判，计入成绩" in page and "评委误判，已核实为原创" in page
+    entries = session.execute(select(AuditLog).where(AuditLog.action == "review.recheck")
+                              .order_by(AuditLog.seq)).scalars().all()
+    assert [e.after["outcome"] for e in entries] == ["kept", "restored"] and action_name("review.recheck") == "复议评分"
