@@ -31,7 +31,7 @@ def init_app(app: Flask) -> None:
     from essays.people import auth
     from essays.people import cli as people_cli
     from essays.people import views as people_views
-    from essays.platform import audit_views, pages, wiring
+    from essays.platform import audit_text, audit_views, pages, wiring
     from essays.platform import cli as platform_cli
     from essays.platform.web import shared_blueprint
     from essays.similarity import cli as similarity_cli
@@ -49,6 +49,7 @@ def init_app(app: Flask) -> None:
     pages.set_home(app, "unit", "unit.home")
     app.jinja_env.filters["format_rules_text"] = describe_rules
     app.jinja_env.filters["book_title"] = book_title
+    audit_text.register_words(values={"phase": PHASE_NAMES})
     app.jinja_env.globals.update(PHASE_NAMES=PHASE_NAMES, STATUS_NAMES=STATUS_NAMES)
     app.add_template_global(similarity_views.similarity_status)
 

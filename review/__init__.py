@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 def init_app(app: Flask) -> None:
     from essays.competitions import phases
     from essays.demo import build as demo
-    from essays.platform import audit, pages
+    from essays.platform import audit, audit_text, pages
     from essays.platform.web import shared_blueprint
     from review import (
         admin_forward,
@@ -68,3 +68,4 @@ def init_app(app: Flask) -> None:
     demo.register_phase("review", review_demo.build_review)
     demo.register_phase("ranked", review_demo.build_ranked)
     audit.register_action_names(audit_names.ACTION_NAMES)
+    audit_text.register_words(audit_names.OBJECT_NAMES, audit_names.FIELD_NAMES, audit_names.VALUE_NAMES)
