@@ -9,7 +9,8 @@ from essays.platform.audit_text import changes, sentence, value_text
 def test_a_change_reads_before_and_after_in_words():
     found = changes({"phase": "open", "char_limit": 3000, "title": "同"}, {"phase": "intake_closed",
                                                                           "char_limit": 2500, "title": "同"})
-    assert [(c.field, c.before, c.after) for c in found] == [("阶段", "收稿中", "收稿截止"), ("字数上限", "3000", "2500")]
+    assert [(c.field, c.before, c.after) for c in found] == [("阶段", "收稿中", "收稿截止"),
+                                                            ("字数上限", "3000", "2500")]
     assert [(c.field, c.before, c.after) for c in changes(None, {"late": True, "authors": ["张三", "李四"]})] == [
         ("逾期", None, "是"), ("作者", None, "张三、李四")]
     assert value_text("reason", "长" * 100).endswith("…") and value_text("x", None) == "（空）"
