@@ -245,7 +245,11 @@ def _short(label: str) -> str:
 def profile_chart_svg(profiles: Mapping[int, Profile], labels: Mapping[int, str]) -> str:
     """Each judge's offset as a bar around a zero line (see the module docstring)."""
     rows = sorted(profiles.values(), key=lambda p: (-p.offset, p.judge_id))
-    height = _TOP + _ROW * max(len(rows), 1) + 8
+    if not rows:  # no axis to draw: the message alone, where no line crosses it
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="28" viewBox="0 0 {WIDTH} 28" '
+                f'role="img" aria-label="评委宽严" font-size="12" fill="{_INK}">'
+                f'<text x="{_BAR_LEFT}" y="18">暂无已提交的评分</text></svg>')
+    height = _TOP + _ROW * len(rows) + 8
     reach = max([abs(p.offset) for p in rows] + [_MIN_REACH])
     half = Decimal(_ZERO_X - _BAR_LEFT)
     title = "评委宽严：与其他评委对同一作品平均分之差（分）"
@@ -257,8 +261,6 @@ def profile_chart_svg(profiles: Mapping[int, Profile], labels: Mapping[int, str]
         f'<text x="{_ZERO_X}" y="16" text-anchor="middle">0</text>',
         f'<text x="{_BAR_RIGHT}" y="16" text-anchor="end">偏宽 →</text>',
     ]
-    if not rows:
-        parts.append(f'<text x="{_ZERO_X}" y="{_TOP + 16}" text-anchor="middle">暂无已提交的评分</text>')
     for index, profile in enumerate(rows):
         y = _TOP + _ROW * index
         label = labels.get(profile.judge_id) or f"评委 {profile.judge_id}"

@@ -250,6 +250,8 @@ def test_profile_chart_svg():
 def test_profile_chart_svg_without_profiles():
     root = _parse(profile_chart_svg({}, {}))
     assert "暂无已提交的评分" in [element.text for element in root.iter(f"{SVG}text")]
+    assert not list(root.iter(f"{SVG}line"))  # no axis for the message to sit on
+    assert [element.text for element in root.iter(f"{SVG}text")] == ["暂无已提交的评分"]
 
 
 _SHEET_ROWS = st.lists(

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from essays.platform.models import AuditLog
-from review import assignments, scoring, standings
+from review import assignments, freeze, scoring, standings
 from review.models import Assignment, RankEntry
 from tests.test_review_flow import AFTER, flash_error, page_text, prepared
 from tests.test_review_flow import world as world
@@ -311,3 +311,17 @@ def test_the_package_summary_says_who_recused_and_which_sheet_is_void(session, m
     assert len(chosen) == 2 and table[-1][0] == LEGEND
     cells = _judge_cells(table[0], chosen)
     assert any("回避" in row or "作废" in row for row in cells.values())
+
+
+def test_the_print_version_keeps_short_cells_on_one_line(client, auth, session, make, scored):
+    """一等奖 must not wrap into 一等 / 奖 on paper: every cell but 单位, 作者 and 题目 is nowrap."""
+    from tests.test_review_publicity import drop_unscored
+
+    competition, units, subs, judges, codes = scored
+    drop_unscored(session, make, judges)
+    freeze.freeze(session, make.admin(), competition, AFTER, seed=1)
+    auth.login("boss")
+    page = client.get(f"/admin/competitions/{competition.id}/ranking/print").get_data(as_text=True)
+    cells = re.findall(r"<td( class=\"nowrap\")?>([^<]*)</td>", page)
+    awards = [nowrap for nowrap, text in cells if text in ("一等奖", "二等奖", "三等奖")]
+    assert awards and all(awards)

@@ -101,6 +101,25 @@
   // buttons still work without JavaScript). One save at a time: a change made while one
   // is on its way is saved right after it, so an older save never lands last. The
   // running total is shown beside the rubric.
+  // A table wider than its container gets the class "scrolls": the edge shadow and a hint
+  // under it say that it scrolls sideways (the first column stays in place).
+  function markScrollingTables() {
+    document.querySelectorAll(".table-wrap").forEach(function (wrap) {
+      var table = wrap.querySelector("table");
+      var wide = table && table.scrollWidth > wrap.clientWidth + 1;
+      wrap.classList.toggle("scrolls", !!wide);
+      var hint = wrap.nextElementSibling;
+      if (wide && !(hint && hint.classList.contains("table-hint"))) {
+        hint = document.createElement("p");
+        hint.className = "table-hint no-print";
+        hint.textContent = document.documentElement.lang === "en"
+          ? "Scroll sideways to see every column; the first stays in place."
+          : "表格较宽，可左右滚动查看各列（第一列固定）。";
+        wrap.parentNode.insertBefore(hint, wrap.nextSibling);
+      }
+    });
+  }
+
   // A text to pick (a judge's comment for the 推荐理由): the button adds it to the field.
   function enhancePicks() {
     document.querySelectorAll("button[data-append-to]").forEach(function (button) {
@@ -175,5 +194,7 @@
     enhanceUploads();
     enhanceSheets();
     enhancePicks();
+    markScrollingTables();
+    window.addEventListener("resize", markScrollingTables);
   });
 }());
