@@ -54,8 +54,18 @@ def test_a_judge_scores_an_essay_from_the_queue_to_submit(seeded, browse, live_s
     expect(page.locator("#essay")).not_to_contain_text("乙中队")
     browse.shot("judge-essay")
 
-    page.get_by_label("思想性（满分 30）").focus()
+    first = page.get_by_label("思想性（满分 30）")
+    first.fill("31")  # above the maximum: flagged as typed, before any submit
+    flagged = page.locator(".field", has=first).locator(".typed-error")
+    expect(flagged).to_have_text("超出满分，满分为 30")
+    expect(first).to_have_attribute("aria-invalid", "true")
+    first.fill("2六")
+    expect(flagged).to_have_text("分数须为数字，如 27 或 27.5")
+    first.fill("")
+    expect(flagged).to_be_hidden()
+    first.focus()
     page.keyboard.type("26")
+    expect(flagged).to_be_hidden()
     for points in ("21", "20", "17"):
         page.keyboard.press("Tab")
         page.keyboard.type(points)

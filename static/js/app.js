@@ -133,7 +133,39 @@
     });
   }
 
+  // A score above its criterion's maximum (or below 0, or not a number) is flagged as it is
+  // typed, beside the field; the server checks again on saving and submitting.
+  function checkPoints(input) {
+    var field = input.closest(".field");
+    if (!field) { return; }
+    var note = field.querySelector(".typed-error");
+    var raw = input.value.trim().replace(/[\uff10-\uff19]/g, function (c) {
+      return String.fromCharCode(c.charCodeAt(0) - 0xfee0);
+    }).replace("\uff0e", ".");
+    var max = parseFloat(input.getAttribute("data-max"));
+    var value = parseFloat(raw);
+    var problem = "";
+    if (raw !== "" && (isNaN(value) || !/^\d+(\.\d+)?$/.test(raw))) {
+      problem = field.getAttribute("data-not-number") || "分数须为数字";
+    } else if (raw !== "" && value > max) {
+      problem = (field.getAttribute("data-over-max") || "超出满分") + " " + input.getAttribute("data-max");
+    }
+    if (problem && !note) {
+      note = document.createElement("p");
+      note.className = "error-text typed-error";
+      note.setAttribute("role", "alert");
+      field.appendChild(note);
+    }
+    if (note) { note.textContent = problem; note.hidden = !problem; }
+    field.classList.toggle("has-error", !!problem);
+    input.setAttribute("aria-invalid", problem ? "true" : "false");
+  }
+
   function enhanceSheets() {
+    document.querySelectorAll("input[data-max]").forEach(function (input) {
+      input.addEventListener("input", function () { checkPoints(input); });
+      checkPoints(input);
+    });
     document.querySelectorAll("form[data-autosave]").forEach(function (form) {
       var status = form.querySelector("#autosave-status");
       var total = form.querySelector("#total");
