@@ -322,15 +322,19 @@ def test_corpus_names_no_unit():
 
 
 def test_demo_command(runner, app, session, tmp_path):
-    app.root_path = str(tmp_path)
+    app.instance_path = str(tmp_path / "instance")
     result = runner.invoke(args=["demo", "--password", PASSWORD])
     assert result.exit_code == 0, result.output
     assert DEMO_URL in result.output and "unit8" in result.output
-    assert (tmp_path / "demo-files" / "README.txt").exists()
+    assert (tmp_path / "instance" / "demo-files" / "README.txt").exists()  # in the instance, not the checkout
     assert session.execute(select(func.count()).select_from(Submission)).scalar_one() == 6
     again = runner.invoke(args=["demo", "--password", PASSWORD])
     assert again.exit_code == 1
     assert "已有数据" in again.output
+    kept = runner.invoke(args=["demo", "--keep-existing"])  # `make run` on an existing database
+    assert kept.exit_code == 0 and "保留现有数据" in kept.output
+    assert "账号\t角色\t单位\t姓名" in kept.output and "unit8\t单位账号\t法制科" in kept.output
+    assert "默认 zhengwen2027" in kept.output and str(tmp_path / "instance" / "demo-files") in kept.output
     later = runner.invoke(args=["demo", "--phase", "ranked"])  # a later phase: an empty database still
     assert later.exit_code == 1 and "已有数据" in later.output
 

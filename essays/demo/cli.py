@@ -33,10 +33,11 @@ def demo_command(password: str, phase: str, keep_existing: bool) -> None:
 
     require_schema()
     session = db()
+    files_dir = Path(current_app.instance_path) / "demo-files"  # beside the database, not in the checkout
     if keep_existing and session.execute(select(User.id).limit(1)).first() is not None:
         click.echo("数据库中已有数据，保留现有数据，不再装入演示数据。")
+        _accounts_again(session, files_dir)
         return
-    files_dir = Path(current_app.root_path) / "demo-files"
     try:
         report = build_demo(session, password=password, phase=phase, now=now(), files_dir=files_dir)
     except Refusal as e:
@@ -46,3 +47,23 @@ def demo_command(password: str, phase: str, keep_existing: bool) -> None:
     session.commit()
     for line in report.lines():
         click.echo(line)
+
+
+ROLES = {"admin": "管理员", "judge": "评委", "unit": "单位账号"}
+
+
+def _accounts_again(session, files_dir: Path) -> None:
+    """`make run` on an existing database: the accounts again, as the first run printed them
+    (passwords are stored hashed: the demo's, unless someone changed theirs)."""
+    from sqlalchemy import select
+
+    from essays.models import User
+
+    users = session.execute(select(User).where(User.active.is_(True)).order_by(User.role, User.username)).scalars()
+    click.echo(f"账号（演示账号的密码为装入时设定的，默认 {DEFAULT_DEMO_PASSWORD}；改过密码的以新密码为准）：")
+    click.echo("账号\t角色\t单位\t姓名")
+    for user in users:
+        click.echo(f"{user.username}\t{ROLES.get(user.role, user.role)}\t{user.unit.name if user.unit else '—'}\t"
+                   f"{user.display_name}")
+    if files_dir.is_dir():
+        click.echo(f"演示文件：{files_dir}")
