@@ -207,6 +207,7 @@ def walk(j: Journey, texts: dict[str, list[str]]) -> None:
     competition_url = admin.url
     competition_id = int(re.search(r"/competitions/(\d+)", competition_url).group(1))
     advance(admin, competition_url, "收稿中")
+    expect(admin.locator("#next-phase-refused")).to_have_text("下一阶段“收稿截止”暂不能进入：尚未到截止时间。")
     j.shot(admin, "competition-open")
 
     # --- units upload ---------------------------------------------------------------------------
@@ -251,8 +252,23 @@ def walk(j: Journey, texts: dict[str, list[str]]) -> None:
     for other in (REPLACED_TITLE, COPY_TITLE, THIRD_TITLE):  # a unit sees nothing of the others
         expect(unit4.locator("main")).not_to_contain_text(other)
 
+    # The 政工科 would move the deadline a day earlier: it is told who is affected first.
+    admin.goto(f"{competition_url}/edit")
+    expect(admin.locator("input[name=deadline]")).to_have_value("2027年5月20日 24:00")
+    admin.fill("input[name=deadline]", "2027年5月9日")
+    with admin.expect_navigation():
+        admin.get_by_role("button", name="保存").click()
+    expect(admin.locator("#tightening")).to_contain_text("第一中队")
+    j.shot(admin, "deadline-earlier-asks-first")
+    admin.get_by_role("link", name="取消").click()
+
     # --- the deadline passes; intake closes ------------------------------------------------
     j.clock.set(DEADLINE + timedelta(hours=9))  # 5月21日 09:00
+    late = j.person("unit5")
+    late.goto(f"/unit/competitions/{competition_id}/submit")
+    expect(late.locator("#closed")).to_contain_text("已过截止时间（2027年5月20日 24:00）")
+    expect(late.locator("input[name=file]")).to_have_count(0)
+    j.shot(late, "closed-after-deadline")
     admin = j.person("boss")
     advance(admin, competition_url, "收稿截止")
     admin.goto(f"{competition_url}/submissions")
@@ -327,6 +343,10 @@ def walk(j: Journey, texts: dict[str, list[str]]) -> None:
                 continue
             points = {"unit1": ("28", "23", "23", "18"), "unit3": ("25", "20", "20", "15"),
                       "unit4": ("22", "18", "18", "12")}[owner]
+            if username == "judge1" and owner == "unit1":
+                judge.fill("#points-c1", "31")
+                expect(judge.locator(".typed-error").first).to_have_text("超出满分，满分为 30")
+                j.shot(judge, "judge-typed-over-max")
             for field, value in zip(("c1", "c2", "c3", "c4"), points, strict=True):
                 judge.fill(f"#points-{field}", value)
             gate = "no" if (username == "judge3" and owner in ("unit3", "unit4")) else "yes"
@@ -457,3 +477,8 @@ def finish(j: Journey, texts, competition_id: int, competition_url: str, codes: 
         listing += "\n".join(cell.text for row in table.rows for cell in row.cells)
     assert f"《{REPLACED_TITLE}》" in listing or REPLACED_TITLE in listing
     assert FIRST_TITLE not in listing and "《《" not in listing
+
+    admin.goto("/admin/audit")
+    expect(admin.locator("#audit")).to_contain_text("变更活动阶段：征文活动")
+    expect(admin.locator("#audit")).to_contain_text("阶段：公示中 → 已结束")
+    j.shot(admin, "audit-log")
