@@ -162,8 +162,11 @@ def test_admin_pages_roster_and_phase_moves(seeded, browse, live_server):
     expect(page.locator("#current-phase")).to_have_text("收稿中")
     expect(page.locator(".flash-success")).to_contain_text("收稿中")
 
-    # open → intake_closed before the deadline (clock: 5月10日, deadline 5月20日) is refused.
-    page.get_by_role("link", name="进入下一阶段：收稿截止").click()
+    # open → intake_closed before the deadline (clock: 5月10日, deadline 5月20日) is not offered:
+    # the reason stands in its place; reached by its address anyway, the move is refused.
+    expect(page.get_by_role("link", name="进入下一阶段：收稿截止")).to_have_count(0)
+    expect(page.locator("#next-phase-refused")).to_have_text("下一阶段“收稿截止”暂不能进入：尚未到截止时间。")
+    page.goto(new_url + "/phase?target=intake_closed")
     expect(page.get_by_role("heading", level=1)).to_have_text("确认进入“收稿截止”阶段")
     response = submit(page, "确认")
     assert response.status == 409

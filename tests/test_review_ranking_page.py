@@ -287,7 +287,7 @@ def test_the_csv_and_the_printed_table_say_who_recused_and_which_sheet_is_void(c
     assert rows[5:] == [[LEGEND]]  # the final note row
     printed = client.get(base + "/print").get_data(as_text=True)
     body = re.search(r"<tbody>(.*?)</tbody>", printed, re.S).group(1)
-    printed_rows = [[unescape(c) for c in re.findall(r"<td>(.*?)</td>", r, re.S)]
+    printed_rows = [[unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
                     for r in re.findall(r"<tr>(.*?)</tr>", body, re.S)]
     cells = _judge_cells(rows[0], printed_rows)
     assert cells["城管执法乙中队"] == ["60", "作废", "", "63"] and cells["甲中队一分队"][3] == "回避"
@@ -303,7 +303,8 @@ def test_the_package_summary_says_who_recused_and_which_sheet_is_void(session, m
     from review import forward, package_build
 
     competition, units, subs, judges, codes = marked
-    forward.choose(session, make.admin(), competition, "", ["二等奖", "三等奖"], AFTER)
+    for rec in forward.choose(session, make.admin(), competition, "", ["二等奖", "三等奖"], AFTER):
+        forward.save_texts(session, make.admin(), rec, "主题鲜明。", "同意推荐。", AFTER)
     built = package.read(package.write(package_build.build(session, competition, AFTER)))
     sheet = load_workbook(io.BytesIO(dict(built.extras)["汇总表.xlsx"])).active
     table = [[c.value for c in row] for row in sheet.iter_rows()]
