@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from essays.demo.build import build_demo
+from essays.models import Competition
 from tests.factories import PASSWORD
 
 pytest_plugins = ["tests.browser_support"]
@@ -30,8 +32,9 @@ def _no_wider_than_the_window(page, url):
 def test_no_page_is_wider_than_the_window_and_wide_tables_scroll_inside(seeded, browse, live_server, clock, tmp_path):
     with seeded() as make:
         build_demo(make.session, password=PASSWORD, phase="ranked", now=clock(), files_dir=tmp_path)
+    with live_server.session() as session:
+        competition = session.execute(select(Competition.id)).scalar_one()
     page = browse.login("admin")
-    competition = page.evaluate("1")
     for url in ADMIN_PAGES:
         _no_wider_than_the_window(page, url.format(c=competition))
     page.goto(f"/admin/competitions/{competition}/ranking")  # every method beside each other: wide
