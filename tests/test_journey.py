@@ -100,6 +100,7 @@ class Journey:
         """A fresh browser (as on another day or another PC), logged in; a first login
         changes the initial password as the app demands."""
         context, watch = open_page(self.browser, self.server)
+        context.set_default_timeout(30_000)  # a long walk on a shared machine: patience, not sleeps
         self.contexts.append((context, watch))
         page = watch.page
         page.on("dialog", lambda dialog: dialog.accept())
@@ -165,9 +166,11 @@ def test_a_whole_competition_through_the_browser(browser, live_server, clock):
     assert result.exit_code == 0, result.output
     texts = essays()
     journey = Journey(browser, live_server, clock)
+    expect.set_options(timeout=15_000)
     try:
         walk(journey, texts)
     finally:
+        expect.set_options(timeout=5_000)  # Playwright's default, for the tests after this one
         journey.close()
 
 
