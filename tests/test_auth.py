@@ -194,3 +194,46 @@ def test_proxy_count_makes_the_client_address_the_one_the_proxy_saw(database_url
                            headers={"X-Forwarded-For": "10.20.30.40"})
     entry = session.execute(select(AuditLog).where(AuditLog.action == "login")).scalar_one()
     assert entry.ip == "10.20.30.40"
+
+
+def test_every_failed_login_gets_one_answer_and_one_hash_verification(client, auth, make, session, monkeypatch):
+    """Unknown user, wrong password, deactivated and locked by an admin: the same status and
+    page, and exactly one password-hash verification each (on a dummy hash for the unknown),
+    so that neither the answer nor the work tells which it was. (Timing itself belongs in a
+    benchmark, not a test.)"""
+    from essays.people import accounts
+
+    make.user("unit", username="wrongpw")
+    make.user("unit", username="disabled", active=False)
+    locked = make.user("unit", username="adminlocked")
+    locked.locked_at = locked.created_at
+    session.flush()
+    calls = []
+    real = accounts.check_password_hash
+
+    def counting(stored, password):
+        calls.append(stored)
+        return real(stored, password)
+
+    monkeypatch.setattr(accounts, "check_password_hash", counting)
+    answers = {}
+    for username, password in (("unknown", PASSWORD), ("wrongpw", "not-the-password-1"),
+                               ("disabled", PASSWORD), ("adminlocked", PASSWORD)):
+        calls.clear()
+        response = auth.login(username, password, ip=f"10.3.0.{len(answers)}")
+        answers[username] = (response.status_code, response.get_data(as_text=True).replace(username, "NAME"))
+        assert len(calls) == 1, username
+    assert len(set(answers.values())) == 1
+    status, page = answers["unknown"]
+    assert status == 401 and "LOGIN_FAILED" in page and LOGIN_FAILED_MESSAGE in page
+
+
+def test_the_answers_at_the_limit_are_alike_for_every_name(auth, make, session):
+    make.user("unit", username="realname")
+    for username in ("realname", "nosuchname"):
+        for _ in range(5):
+            auth.login(username, "wrong-pass-1")
+    real, unknown = auth.login("realname"), auth.login("nosuchname")
+    assert real.status_code == unknown.status_code == 429
+    assert real.get_data(as_text=True).replace("realname", "NAME") == \
+        unknown.get_data(as_text=True).replace("nosuchname", "NAME")
