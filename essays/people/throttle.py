@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from essays.people.models import LoginThrottle
 from essays.platform.audit import record
 from essays.platform.errors import Refusal
+from essays.platform.timeutil import format_time
 
 
 @dataclass(frozen=True)
@@ -103,9 +104,10 @@ def blocked_until(session: Session, ip: str, username: str, now: datetime) -> da
 
 
 def check(session: Session, ip: str, username: str, now: datetime, code: str = "LOGIN_RATE_LIMITED") -> None:
-    """Refuses (429) an attempt whose source or (source, name) is blocked."""
-    if blocked_until(session, ip, username, now) is not None:
-        raise Refusal(code)
+    """Refuses (429) an attempt whose source or (source, name) is blocked, saying until when."""
+    until = blocked_until(session, ip, username, now)
+    if until is not None:
+        raise Refusal(code, until=format_time(until))
 
 
 def _locked_row(session: Session, scope: str, key: str, ip: str, username: str, now: datetime) -> LoginThrottle:

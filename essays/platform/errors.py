@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 # code: (HTTP status, message template)
 CODES: dict[str, tuple[int, object]] = {
     "LOGIN_FAILED": (401, _l("用户名或密码错误，或账号已停用，请联系政工科")),
-    "LOGIN_RATE_LIMITED": (429, _l("登录尝试过于频繁，请稍等一分钟后再试。")),
+    "LOGIN_RATE_LIMITED": (429, _l("登录失败次数过多，这台电脑暂时不能登录，请在 %(until)s 之后再试；换一台电脑可以照常登录。如忘记密码，请联系政工科重置。")),
     "RATE_LIMITED": (429, _l("操作过于频繁，请稍后再试。")),
     "CSRF_FAILED": (400, _l("页面已过期或表单来源无法验证，请刷新页面后重新提交。")),
     "FORM_INVALID": (400, _l("表单填写有误，请按提示修改后重新提交。")),
