@@ -37,17 +37,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(
         DATABASE_URL=os.environ.get("DATABASE_URL")
         or f"sqlite:///{Path(app.instance_path) / 'zhengwen.db'}",
-        RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
-        RATELIMIT_HEADERS_ENABLED=False,
-        # Redis away: count in each worker's memory until it is back, rather than failing
-        # every login (the database's account lockout still guards against guessing).
-        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
-        WORKERS=int(os.environ.get("WEB_CONCURRENCY", "1")),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=os.environ.get("SESSION_COOKIE_SECURE") == "1",
         SESSION_COOKIE_NAME="zhengwen_session",
-        PERMANENT_SESSION_LIFETIME=8 * 3600,
+        # A login session ends after this idle time (by role, minutes) or, however busy, this
+        # lifetime (hours) from the login (essays.people.sessions); the cookie lasts as long.
+        SESSION_IDLE_MINUTES={"admin": 30, "unit": 120, "judge": 120},
+        SESSION_LIFETIME_HOURS=12,
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
         MAX_CONTENT_LENGTH=1024 * 1024,  # forms; uploads have their own limits (essays.platform.web.upload_limit)
         UPLOAD_MAX_BYTES=20 * 1024 * 1024,
         BATCH_MAX_BYTES=50 * 1024 * 1024,
@@ -56,7 +54,6 @@ def create_app(test_config: dict | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE="zh",
         BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
         BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
-        LOGIN_RATE_LIMIT="10 per minute",
     )
     if test_config is not None:
         app.config.update(test_config)

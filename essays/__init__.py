@@ -28,7 +28,7 @@ def init_app(app: Flask) -> None:
     from essays.jobs import queue, registry
     from essays.jobs import views as job_views
     from essays.package import cli as package_cli
-    from essays.people import auth
+    from essays.people import auth, sessions, throttle
     from essays.people import cli as people_cli
     from essays.people import views as people_views
     from essays.platform import audit_text, audit_views, pages, wiring
@@ -56,7 +56,7 @@ def init_app(app: Flask) -> None:
     queue.listen()
     for kind in (*batch.KINDS, *similarity_jobs.KINDS):
         registry.register_kind(kind)
-    for task in similarity_jobs.MINUTE_TASKS:
+    for task in (*similarity_jobs.MINUTE_TASKS, throttle.upkeep, sessions.purge):
         registry.register_minute_task(task)
 
     for command in (*platform_cli.COMMANDS, *people_cli.COMMANDS, *competition_cli.COMMANDS, demo_cli.demo_command):

@@ -88,18 +88,27 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # No longer written (0015): failed logins are counted per source in login_throttle and
+    # never lock an account. Kept because dropping them recreates the table on SQLite.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Bumped on every password change or reset: it is part of the session id, so
-    # sessions opened with an old password stop working everywhere at once.
+    # Bumped on every password change, reset and deactivation (with every login session of
+    # the account ended: essays.people.sessions).
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Locked by an admin by hand (until an admin, or `flask unlock`, unlocks it): a login
+    # then fails like a wrong password. Failed logins never lock an account.
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit | None] = relationship()
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+    # The random id of the login session this object was loaded for (not a column): the
+    # cookie holds it, Flask-Login asks for it through get_id(). None outside a session.
+    session_token = None
+
+    def get_id(self) -> str | None:
+        return self.session_token
 
     @property
     def is_active(self) -> bool:  # Flask-Login

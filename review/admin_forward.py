@@ -17,6 +17,7 @@ from essays.models import Competition
 from essays.package import format as package
 from essays.platform.db import db
 from essays.platform.errors import Refusal
+from essays.platform.filenames import download_name
 from essays.platform.security import roles
 from essays.platform.web import Routes, get_or_404, now, refuse
 from review import forward, freeze, package_build
@@ -104,4 +105,4 @@ def forward_package(competition_id: int):
     except Refusal as e:
         return refuse(e, "review/admin_forward.html", **_context(competition))
     return send_file(io.BytesIO(package.write(built)), as_attachment=True, mimetype="application/zip",
-                     download_name=package_build.download_name(competition))
+                     download_name=download_name(package_build.download_name(competition)))

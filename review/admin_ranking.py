@@ -27,9 +27,10 @@ from essays.competitions.operations import participating_units
 from essays.models import Competition
 from essays.platform.db import db
 from essays.platform.errors import Refusal
+from essays.platform.filenames import download_name
 from essays.platform.security import roles
 from essays.platform.timeutil import format_time
-from essays.platform.web import Routes, get_or_404, now, refuse
+from essays.platform.web import Routes, get_or_404, now, parse_id, refuse
 from review import aggregate, assignments, export, freeze, publicity, ranking, second_round, standings
 from review.admin_views import STATE_NAMES
 from review.models import Objection, RankEntry, ReviewCode
@@ -123,7 +124,7 @@ def ranking_extra_judge(competition_id: int):
     """Another judge for an essay of the 复议 list (review.second_round.add_judge)."""
     competition = get_or_404(Competition, competition_id)
     code_id, judge_id = request.form.get("code_id", ""), request.form.get("judge_id", "")
-    code = db().get(ReviewCode, int(code_id)) if code_id.isdigit() else None
+    code = db().get(ReviewCode, parse_id(code_id)) if parse_id(code_id) is not None else None
 
     def action():
         if not code_id.isdigit():
@@ -131,7 +132,7 @@ def ranking_extra_judge(competition_id: int):
         if code is None:
             raise Refusal("NOT_FOUND")
         return second_round.add_judge(db(), current_user, competition, code,
-                                      int(judge_id) if judge_id.isdigit() else None, now())
+                                      parse_id(judge_id), now())
 
     return _act(competition, action,
                 lambda a: _("已为作品 %(code)s 增派评委 %(judge)s。该评委提交评分之前，不能冻结排名。",
@@ -203,7 +204,7 @@ def ranking_csv(competition_id: int):
     competition = _frozen_or_404(competition_id)
     data = export.to_csv(*export.summary(db(), competition))
     return send_file(io.BytesIO(data), as_attachment=True, mimetype="text/csv",
-                     download_name=f"{competition.title}-汇总表.csv")
+                     download_name=download_name(f"{competition.title}-汇总表.csv"))
 
 
 @routes.route("/competitions/<int:competition_id>/ranking/summary.xlsx", methods=["GET"])
@@ -211,7 +212,8 @@ def ranking_csv(competition_id: int):
 def ranking_xlsx(competition_id: int):
     competition = _frozen_or_404(competition_id)
     data = export.to_xlsx(*export.summary(db(), competition), f"{competition.title} 汇总表")
-    return send_file(io.BytesIO(data), as_attachment=True, download_name=f"{competition.title}-汇总表.xlsx",
+    return send_file(io.BytesIO(data), as_attachment=True,
+                     download_name=download_name(f"{competition.title}-汇总表.xlsx"),
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 

@@ -15,7 +15,7 @@ from essays.models import Competition, User
 from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import roles
-from essays.platform.web import Routes, get_or_404, now, refuse
+from essays.platform.web import Routes, get_or_404, now, parse_id, refuse
 from review import assignments, prepare, reminders, rubric, scoring
 from review.admin_views import overview_context
 from review.errors import Refusal as ReviewRefusal
@@ -36,7 +36,9 @@ def add_pair(competition_id: int):
     try:
         if not (judge_id.isdigit() and code_id.isdigit()):
             raise Refusal("FORM_INVALID")
-        judge, code = db().get(User, int(judge_id)), db().get(ReviewCode, int(code_id))
+        judge_key, code_key = parse_id(judge_id), parse_id(code_id)
+        judge = db().get(User, judge_key) if judge_key is not None else None
+        code = db().get(ReviewCode, code_key) if code_key is not None else None
         if judge is None or code is None:
             raise Refusal("NOT_FOUND")
         assignments.add_pair(db(), current_user, competition, judge, code, now())
@@ -71,7 +73,7 @@ def _paper_context(assignment: Assignment, values: dict | None = None, errors: d
 def paper(assignment_id: int):
     """The admin types in a judge's paper sheet: final at once, marked and audited as such."""
     assignment = get_or_404(Assignment, assignment_id)
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("review/admin_paper.html", **_paper_context(assignment))
     rules = scoring.rubric_for(db(), assignment.code.competition)
     values = {c.key: request.form.get(f"points-{c.key}", "").strip() or None for c in rules.criteria}

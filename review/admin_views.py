@@ -19,7 +19,7 @@ from essays.models import Competition
 from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import roles
-from essays.platform.web import Routes, get_or_404, now, refuse
+from essays.platform.web import Routes, get_or_404, now, parse_id, refuse
 from review import assignments, checks, prepare, rubric, scoring
 from review.errors import Refusal as ReviewRefusal
 from review.models import Assignment, ReviewCode, Score
@@ -169,7 +169,7 @@ def decide_hits(code_id: int):
     try:
         if any(not i.isdigit() for i in ids):
             raise Refusal("FORM_INVALID")
-        changed = prepare.decide_hits(db(), current_user, code, [int(i) for i in ids] or None,
+        changed = prepare.decide_hits(db(), current_user, code, [parse_id(i) or 0 for i in ids] or None,
                                       request.form.get("status", ""), now())
     except Refusal as e:
         return refuse(e, "review/admin_identity.html", **_identity(code.competition))

@@ -22,6 +22,7 @@ from essays.models import Competition
 from essays.people import announcements
 from essays.platform.db import db
 from essays.platform.errors import Refusal
+from essays.platform.filenames import download_name
 from essays.platform.security import roles
 from essays.platform.web import now
 from review import assignments, blind, clean_copy, prepare, reminders, rubric, scoring
@@ -191,7 +192,7 @@ def _messages(errors: dict) -> dict:
 def download(competition_id: int, code: str):
     assignment = _assignment(competition_id, code)
     data = clean_copy.clean_docx(code, code, prepare.judge_blocks(assignment.code))
-    return send_file(io.BytesIO(data), as_attachment=True, download_name=clean_copy.download_name(code),
+    return send_file(io.BytesIO(data), as_attachment=True, download_name=download_name(clean_copy.download_name(code)),
                      mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
 
 

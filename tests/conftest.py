@@ -104,7 +104,6 @@ def _test_config(database_url, tmp_path, **extra):
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "DATABASE_URL": database_url,
-        "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
     }
     config.update(extra)
@@ -113,8 +112,7 @@ def _test_config(database_url, tmp_path, **extra):
 
 @pytest.fixture
 def app(database_url, session_factory, clock, tmp_path):
-    app = create_app(_test_config(database_url, tmp_path, DB_SESSION_FACTORY=session_factory,
-                                  CLOCK=clock, LOGIN_RATE_LIMIT="10000 per minute"))
+    app = create_app(_test_config(database_url, tmp_path, DB_SESSION_FACTORY=session_factory, CLOCK=clock))
     app.instance_path = str(tmp_path / "instance")
     yield app
 
@@ -140,8 +138,10 @@ class AuthActions:
     def __init__(self, client):
         self.client = client
 
-    def login(self, username, password=factories.PASSWORD):
-        return self.client.post("/login", data={"username": username, "password": password})
+    def login(self, username, password=factories.PASSWORD, ip=None):
+        """Logs in; `ip` sends the request from another address (REMOTE_ADDR)."""
+        extra = {"environ_base": {"REMOTE_ADDR": ip}} if ip else {}
+        return self.client.post("/login", data={"username": username, "password": password}, **extra)
 
     def logout(self):
         return self.client.post("/logout")

@@ -162,7 +162,8 @@ def table(o):
         ("POST", f"/admin/units/{o['unit']}/edit", {}), ("GET", "/admin/units/new", {}),
         ("POST", "/admin/units/new", {}),
         ("GET", "/admin/users", {}), ("POST", f"/admin/users/{o['user']}/active", {}),
-        ("POST", f"/admin/users/{o['user']}/reset", {}), ("POST", f"/admin/users/{o['user']}/unlock", {}),
+        ("POST", f"/admin/users/{o['user']}/lock", {}), ("POST", f"/admin/users/{o['user']}/reset", {}),
+        ("POST", f"/admin/users/{o['user']}/unlock", {}),
         ("GET", "/admin/users/new", {}), ("POST", "/admin/users/new", {}),
         ("POST", f"/announcements/{o['notice']}/read", {}),
         ("GET", "/judge/", {}), ("GET", f"/judge/competitions/{c}/", {"judge_none": "404"}),  # no essay there

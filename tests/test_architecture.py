@@ -93,7 +93,8 @@ def test_importing_every_module_registers_nothing_and_create_app_registers_it_al
                               "demo phases": [], "audit names": [], "job listener": False}
     after = seen["after"]
     assert after["job kinds"] == ["batch.confirm", "references.load", "similarity.run"]
-    assert after["minute tasks"] == ["essays.similarity.jobs.refresh_stale_reports"]
+    assert after["minute tasks"] == ["essays.people.sessions.purge", "essays.people.throttle.upkeep",
+                                     "essays.similarity.jobs.refresh_stale_reports"]
     assert after["phase checks"] == ["closed", "published", "ranked", "review"]
     assert after["phase entries"] == ["published", "ranked"]
     assert after["demo phases"] == ["ranked", "review"] and "review.freeze" in after["audit names"]

@@ -301,7 +301,7 @@ def test_wrong_password_is_refused(seeded, browse, live_server):
     page.fill("input[name=password]", "not-the-password-1")
     response = submit(page, "登录")
     assert response.status == 401
-    expect(flash_error(page)).to_contain_text("用户名或密码不正确")
+    expect(flash_error(page)).to_contain_text("用户名或密码错误，或账号已停用，请联系政工科")
     expect(flash_error(page)).to_contain_text("LOGIN_FAILED")
     expect(page.locator("input[name=password]")).to_have_value("")
     browse.shot("login-failed")

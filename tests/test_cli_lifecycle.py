@@ -117,6 +117,7 @@ def test_every_phase_by_command_writes_what_the_pages_write(runner, client, auth
     names = {make.submission(competition, units[name], data=docx_bytes(text)).id: name
              for competition in (by_page, by_command) for name, text in TEXTS.items()}
     clock.set(AFTER)
+    auth.login("boss")  # days later: the session from before has ended
     both(phase_page("intake_closed", "open"), lambda: advance(runner, by_command, "intake_closed"))
     result = both(lambda: client.post(f"/admin/competitions/{by_page.id}/review/codes"),
                   lambda: review_cmd(runner, "prepare", by_command))
@@ -138,6 +139,7 @@ def test_every_phase_by_command_writes_what_the_pages_write(runner, client, auth
                   lambda: advance(runner, by_command, "published"))  # no --days: the page's 7 days
     assert "已发布公示，至" in result.output and "（published）" in result.output
     clock.set(AFTER + timedelta(days=8))
+    auth.login("boss")
     both(phase_page("closed", "published"), lambda: advance(runner, by_command, "closed"))
     session.expire_all()
     assert [session.get(Competition, c.id).phase for c in (by_page, by_command)] == ["closed", "closed"]

@@ -108,17 +108,19 @@ def test_closing_intake_before_the_deadline_is_refused(client, admin, make, sess
     assert "competition.phase" not in actions(session)
 
 
-def test_running_extension_blocks_closing_intake(client, admin, make, session, clock):
+def test_running_extension_blocks_closing_intake(client, admin, auth, make, session, clock):
     competition = make.competition(phase="open")
     unit = make.unit()
     client.post(f"/admin/competitions/{competition.id}/extensions",
                 data={"unit_id": unit.id, "until": "2027-05-27", "reason": "执勤任务"})
     clock.set(DEADLINE + timedelta(hours=1))
+    auth.login("zgk1")  # days later: the session from before has ended
     response = client.post(f"/admin/competitions/{competition.id}/phase",
                            data={"target": "intake_closed", "expected": "open"})
     assert response.status_code == 409
     assert "还有 1 个单位的延期尚未到期" in response.get_data(as_text=True)
     clock.set(DEADLINE + timedelta(days=8))
+    auth.login("zgk1")
     response = client.post(f"/admin/competitions/{competition.id}/phase",
                            data={"target": "intake_closed", "expected": "open"})
     assert response.status_code == 302
@@ -147,7 +149,7 @@ def test_extension_must_be_after_the_deadline(client, admin, make, session):
     assert session.execute(select(func.count(Extension.id))).scalar_one() == 0
 
 
-def test_roster_shows_each_status_and_missing_contacts(client, admin, make, session, clock):
+def test_roster_shows_each_status_and_missing_contacts(client, admin, auth, make, session, clock):
     competition = make.competition(phase="open")
     done = make.unit("已交中队")
     make.submission(competition, done)
@@ -157,6 +159,7 @@ def test_roster_shows_each_status_and_missing_contacts(client, admin, make, sess
     client.post(f"/admin/competitions/{competition.id}/extensions",
                 data={"unit_id": late.id, "until": "2027-05-27", "reason": "执勤"})
     clock.set(DEADLINE + timedelta(days=1))
+    auth.login("zgk1")
     page = client.get(f"/admin/competitions/{competition.id}").get_data(as_text=True)
     roster = page.split('id="roster"')[1].split("</table>")[0]
     assert "已交中队" in roster and "已提交" in roster

@@ -52,3 +52,32 @@ def test_0014_stores_titles_without_their_enclosing_marks(tmp_path):
         titles = list(conn.execute(text("SELECT title FROM submission ORDER BY id")).scalars())
     engine.dispose()
     assert titles == ["论城管", "《平凡的世界》读后感", "双重", "普通题目"]
+
+
+def test_0015_cleans_stored_file_names_and_ends_the_locks_failed_logins_set(tmp_path):
+    """File names stored before names were cleaned lose control characters, separators and bidi
+    overrides; locks that failed logins had set are lifted (failed logins lock no account now)."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from essays.platform.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0014")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO user_account (id, username, display_name, role, password_hash, "
+                          "must_change_password, active, failed_logins, locked_until, session_version, created_at) "
+                          "VALUES (1, 'admin', 'a', 'admin', 'x', 0, 1, 5, '2027-05-20 15:00:00', 1, "
+                          "'2027-01-01 00:00:00')"))
+        for n, name in enumerate(["a\r\nX.docx", "dir/b\u202e.zip", "普通.zip"], start=1):
+            conn.execute(text("INSERT INTO reference_upload (id, filename, data, sha256, size, status, uploaded_by_id, "
+                              "created_at) VALUES (:n, :name, x'00', :sha, 1, 'pending', 1, '2027-01-01 00:00:00')"),
+                         {"n": n, "name": name, "sha": str(n) * 64})
+    command.upgrade(alembic_config(url), "head")
+    with engine.connect() as conn:
+        names = list(conn.execute(text("SELECT filename FROM reference_upload ORDER BY id")).scalars())
+        user = conn.execute(text("SELECT failed_logins, locked_until, locked_at FROM user_account")).one()
+    engine.dispose()
+    assert names == ["a X.docx", "dir_b.zip", "普通.zip"]
+    assert tuple(user) == (0, None, None)

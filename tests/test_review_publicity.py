@@ -86,6 +86,7 @@ def test_a_named_objection_is_answered_and_an_award_withdrawn(client, auth, sess
     results = page_text(client.get(f"/results/{competition.id}"))
     assert "奖项已撤销：经核查与往年作品雷同" in results and "政工科答复：经核查，属实。" in results
     clock.set(AFTER + timedelta(days=8))
+    auth.login("bing")  # days later: the session from before has ended
     late = client.post(f"/results/{competition.id}/entries/{winner.id}/objection", data={"text": "再议"})
     assert late.status_code == 409 and "OBJECTION_CLOSED" in flash_error(late)
     auth.logout()

@@ -8,7 +8,8 @@ import pytest
 
 from essays.competitions.phases import PhaseFacts, refusal_reason
 from essays.intake.rules import effective_deadline, is_on_time, unit_status
-from essays.people.accounts import generate_password, lockout_after_failure, password_problem
+from essays.people.accounts import generate_password, password_problem
+from essays.people.throttle import PAIR, count_failure
 from essays.platform.timeutil import (
     deadline_day,
     end_of_day,
@@ -135,8 +136,8 @@ def test_phase_rules(current, target, overrides, reason):
 
 
 @pytest.mark.parametrize(("password", "ok"), [
-    ("short1", False), ("abcdefghijk", False), ("12345678901", False),
-    ("abc12345678", True), ("unit1abc9999", True),
+    ("short1", False), ("abcdefghijk", False), ("12345678901", False), ("abc12345678", False),
+    ("Lanhua-qiaoban-27", True), ("Better2027pw", True),
 ])
 def test_password_policy(password, ok):
     assert (password_problem(password, "someone") is None) is ok
@@ -153,14 +154,13 @@ def test_generated_passwords_pass_the_policy_and_differ():
     assert not any(c in p for p in passwords for c in "0O1lI")
 
 
-def test_lockout_after_five_failures():
+def test_failures_count_in_fixed_windows():
     now = datetime(2027, 5, 1, tzinfo=UTC)
-    failed, locked = 0, None
-    for _ in range(4):
-        failed, locked = lockout_after_failure(failed, now)
-        assert locked is None
-    failed, locked = lockout_after_failure(failed, now)
-    assert failed == 5 and locked == now + timedelta(minutes=15)
+    failed, start = 0, now
+    for minute in range(5):
+        failed, start = count_failure(failed, start, now + timedelta(minutes=minute), PAIR)
+    assert (failed, start) == (5, now)
+    assert count_failure(failed, start, now + timedelta(minutes=15), PAIR) == (1, now + timedelta(minutes=15))
 
 
 def test_a_phase_whose_feature_is_not_installed_is_refused(monkeypatch):

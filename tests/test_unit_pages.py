@@ -100,9 +100,10 @@ def test_double_click_on_the_first_upload_gives_one_receipt(client, setup, sessi
     assert "完全相同，未重复保存" in client.get(second.location).get_data(as_text=True)
 
 
-def test_deadline_is_enforced_and_extension_allows_late(client, setup, make, session, clock):
+def test_deadline_is_enforced_and_extension_allows_late(client, auth, setup, make, session, clock):
     competition, unit, user = setup
     clock.set(DEADLINE)
+    auth.login("yizhongdui")  # days later: the session from before has ended
     response = post(client, f"/unit/competitions/{competition.id}/submit", form(competition, docx_bytes()))
     page = response.get_data(as_text=True)
     assert response.status_code == 409
@@ -261,10 +262,11 @@ def test_empty_title_takes_the_detected_one_and_can_be_edited(client, setup, ses
     assert len(submission.versions) == 1
 
 
-def test_details_cannot_change_after_the_deadline(client, setup, make, session, clock):
+def test_details_cannot_change_after_the_deadline(client, auth, setup, make, session, clock):
     competition, unit, user = setup
     submission = make.submission(competition, unit, user)
     clock.set(DEADLINE)
+    auth.login("yizhongdui")  # days later: the session from before has ended
     response = client.post(f"/unit/submissions/{submission.id}/details",
                            data={"theme_id": competition.themes[0].id, "title": "迟到的修改",
                                  "authors": "王五", "contact_phone": "0731-1234567"})
@@ -338,7 +340,7 @@ def test_a_replacement_with_no_typed_title_takes_the_new_files_title(client, rep
 
 
 def test_a_typed_title_that_differs_from_the_files_is_asked_and_answered_after_the_deadline(
-        client, replaced, session, clock):
+        client, auth, replaced, session, clock):
     from essays.platform.models import AuditLog
 
     competition, submission = replaced
@@ -352,6 +354,7 @@ def test_a_typed_title_that_differs_from_the_files_is_asked_and_answered_after_t
     assert "您填写的题目与文中的标题不一致，请在回执中确认以哪个为准。" in receipt
     assert f"您填写的：《{OLD}》" in receipt and f"文中的标题：《{NEW}》" in receipt
     clock.set(DEADLINE + timedelta(days=1))  # received before the deadline: answered whenever
+    auth.login("yizhongdui")  # days later: the session from before has ended
     answered = client.post(f"/unit/submissions/{submission.id}/title", data={"choice": "detected"})
     assert answered.status_code == 302
     session.refresh(submission)

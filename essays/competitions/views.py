@@ -17,6 +17,7 @@ from essays.competitions.phases import NEXT, PHASE_NAMES
 from essays.intake.format_rules import FIELDS as FORMAT_FIELDS
 from essays.intake.format_rules import clean_rules
 from essays.models import Competition, Submission, Unit
+from essays.people import throttle
 from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import roles
@@ -49,14 +50,14 @@ def _settings(form: CompetitionForm):
 @roles("admin")
 def home():
     items = db().execute(select(Competition).order_by(Competition.id.desc())).scalars().all()
-    return render_template("admin/home.html", competitions=items)
+    return render_template("admin/home.html", competitions=items, login_alerts=throttle.alerts(db(), now()))
 
 
 @routes.route("/competitions/new", methods=["GET", "POST"])
 @roles("admin")
 def competition_new():
     form = CompetitionForm()
-    if request.method == "GET":
+    if request.method != "POST":
         form.themes.data = "解放思想与城管工作改革创新"
         return render_template("admin/competition_form.html", form=form, competition=None)
     if not form.validate_on_submit():
@@ -74,7 +75,7 @@ def competition_new():
 def competition_edit(competition_id: int):
     competition = get_or_404(Competition, competition_id)
     form = CompetitionForm(obj=competition)
-    if request.method == "GET":
+    if request.method != "POST":
         form.themes.data = "\n".join(t.title for t in competition.themes)
         form.limit_is_hard.data = "hard" if competition.limit_is_hard else "soft"
         form.count_title.data = "whole" if competition.count_title else "body"
@@ -128,7 +129,7 @@ def competition_phase(competition_id: int):
     if target not in PHASE_NAMES:
         raise Refusal("FORM_INVALID")
     context = dict(competition=competition, target=target)
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("admin/phase_confirm.html", **context)
     try:
         comps.move_phase(db(), current_user, competition, request.form.get("expected", ""),

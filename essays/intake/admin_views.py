@@ -33,6 +33,7 @@ from essays.jobs.models import Job
 from essays.models import Competition, Extension, Submission, SubmissionVersion, Unit
 from essays.platform.db import db
 from essays.platform.errors import Refusal
+from essays.platform.filenames import download_name
 from essays.platform.security import roles
 from essays.platform.web import Routes, get_or_404, invalid, now, refuse, upload_limit
 
@@ -131,7 +132,7 @@ def submission_file(submission_id: int, number: int):
     if version is None:
         raise Refusal("NOT_FOUND")
     return send_file(io.BytesIO(version.file_bytes), as_attachment=True, mimetype=DOCX_MIME,
-                     download_name=version.original_filename)
+                     download_name=download_name(version.original_filename))
 
 
 # --- batch import ----------------------------------------------------------------------
@@ -159,7 +160,7 @@ def batch_import(competition_id: int):
     competition = get_or_404(Competition, competition_id)
     form = BatchForm()
     context = dict(competition=competition, form=form, pending=_pending(competition), batch=None)
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("admin/batch_import.html", **context)
     if not form.validate_on_submit():
         raise Refusal("FORM_INVALID")

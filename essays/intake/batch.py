@@ -39,6 +39,7 @@ from essays.jobs.runner import Progress
 from essays.models import Competition, Submission, SubmissionVersion, Unit, User
 from essays.platform.audit import record
 from essays.platform.errors import Refusal
+from essays.platform.filenames import clean_filename
 
 IMPORT_PHASES = ("open", "intake_closed")  # where intake.receive(by_admin=True) accepts files
 SKIP_DUPLICATE = _l("与该单位已收到的文件完全相同，未重复导入")
@@ -180,7 +181,7 @@ def upload(session: Session, user: User, competition: Competition, filename: str
     if competition.phase not in IMPORT_PHASES:
         raise Refusal("NOT_OPEN")
     files = read_zip(data, max_file_bytes)
-    batch = BatchImport(competition=competition, uploaded_by=user, filename=basename(filename)[-255:],
+    batch = BatchImport(competition=competition, uploaded_by=user, filename=clean_filename(basename(filename)),
                         data=data, sha256=hashlib.sha256(data).hexdigest(), status="pending")
     session.add(batch)
     session.flush()

@@ -32,6 +32,7 @@ from essays.intake.titles import choose_title, clean_title
 from essays.models import Competition, Extension, Submission, SubmissionVersion, Theme, Unit, User
 from essays.platform.audit import record
 from essays.platform.errors import Refusal
+from essays.platform.filenames import clean_filename
 from essays.platform.timeutil import format_deadline
 from essays.similarity.service import check_upload
 
@@ -141,7 +142,7 @@ def receive(session: Session, competition: Competition, unit: Unit, user: User,
         action = "submission.replace"
     version = SubmissionVersion(
         submission=submission, number=len(submission.versions) + 1, file_bytes=data,
-        sha256=inspection.sha256, size=len(data), original_filename=filename[-255:],
+        sha256=inspection.sha256, size=len(data), original_filename=clean_filename(filename),
         uploader=user, uploaded_at=now, late=late, text=inspection.content.text,
         char_count=inspection.counts.words, counts=inspection.counts.as_dict(),
         checks=_received(_checks(inspection), by_admin),

@@ -29,6 +29,7 @@ from essays.models import Competition, Submission
 from essays.people import announcements
 from essays.platform.db import db
 from essays.platform.errors import Refusal
+from essays.platform.filenames import download_name
 from essays.platform.security import roles
 from essays.platform.web import get_or_404, invalid, now, refuse, upload_limit
 from essays.similarity import decisions
@@ -79,7 +80,7 @@ def _form(competition: Competition, submission: Submission | None, cls=Submissio
     the new file's own title is what "留空" takes) or the details form (`DetailsForm`)."""
     form = cls()
     form.theme_id.choices = [(t.id, t.title) for t in competition.themes]
-    if request.method == "GET" and submission is not None:
+    if request.method != "POST" and submission is not None:
         form.theme_id.data = submission.theme_id
         if cls is DetailsForm:
             form.title.data = submission.title
@@ -92,7 +93,7 @@ def _upload(competition: Competition, submission: Submission | None):
     form = _form(competition, submission)
     context = dict(form=form, competition=competition, submission=submission,
                    deadline=_deadline_for(competition), now=now())
-    if request.method == "GET":
+    if request.method != "POST":  # GET (or HEAD): the form, or why it is closed; never a write
         try:  # closed (the deadline passed, intake ended): say so, and what is left to do
             check_can_upload(db(), competition, current_user.unit, now())
         except Refusal as e:
@@ -195,5 +196,5 @@ def download(submission_id: int, number: int):
     if version is None:
         abort(404)
     return send_file(io.BytesIO(version.file_bytes), as_attachment=True,
-                     download_name=version.original_filename,
+                     download_name=download_name(version.original_filename),
                      mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")

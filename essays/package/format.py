@@ -59,6 +59,7 @@ MAX_PACKAGE_BYTES = 200 * 1000 * 1000  # the .zip itself
 MAX_TOTAL_BYTES = 200 * 1000 * 1000  # declared uncompressed, all entries together
 MAX_ENTRIES = 2000
 MAX_MANIFEST_BYTES = 5 * 1000 * 1000
+MAX_MANIFEST_DEPTH = 16  # a manifest nests 4 deep; Python's json recurses once a level
 MAX_PATH_CHARS = 160
 
 _FULL_WIDTH = str.maketrans('<>:"/\\|?*', "＜＞：＂／＼｜？＊")
@@ -328,6 +329,21 @@ def _not_json(constant: str):
     raise ValueError(constant)  # NaN and Infinity are not JSON, though Python's json takes them
 
 
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+
+
+def json_too_deep(text: str, limit: int = MAX_MANIFEST_DEPTH) -> bool:
+    """Whether JSON `text` nests arrays and objects more than `limit` deep, told without
+    parsing it (json.loads would recurse into RecursionError); brackets inside strings
+    do not count."""
+    depth = 0
+    for bracket in re.finditer(r"[\[\]{}]", _JSON_STRING.sub('""', text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
 def _load_manifest(data: bytes, files: dict[str, zipfile.ZipInfo]) -> dict:
     if MANIFEST not in files:
         raise _bad(_l("缺少 manifest.json"))
@@ -338,8 +354,12 @@ def _load_manifest(data: bytes, files: dict[str, zipfile.ZipInfo]) -> dict:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise _bad(_l("manifest.json 不是 UTF-8 编码")) from None
+    if json_too_deep(text):
+        raise _bad(_l("manifest.json 的结构嵌套超过 %(n)s 层", n=MAX_MANIFEST_DEPTH))
     try:
         content = json.loads(text, parse_constant=_not_json)
+    except RecursionError:  # defence in depth: json_too_deep came first
+        raise _bad(_l("manifest.json 的结构嵌套超过 %(n)s 层", n=MAX_MANIFEST_DEPTH)) from None
     except json.JSONDecodeError as e:
         raise _bad(_l("manifest.json 不是有效的 JSON（第 %(line)s 行第 %(column)s 列）",
                       line=e.lineno, column=e.colno)) from None

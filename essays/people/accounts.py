@@ -1,19 +1,24 @@
-"""Accounts: passwords, login with lockout, creation, reset and unlock.
+"""Accounts: passwords, login, creation, reset, lock and unlock.
 
 Rules:
-- Passwords are stored as salted scrypt hashes (werkzeug), never in clear.
-- A chosen password has at least 10 characters, letters and digits, and is not the
-  username. Generated initial passwords satisfy the same rule.
-- After LOCKOUT_THRESHOLD failed logins in a row the account is locked for
-  LOCKOUT_MINUTES; a successful login resets the count; the admin can unlock.
+- Passwords are stored as salted scrypt hashes (werkzeug), never in clear. A chosen
+  password follows essays.people.passwords; generated initial passwords do too.
+- A login is throttled per source and per (source, typed name) before the user is even
+  looked up (essays.people.throttle); failed logins never lock an account.
+- Every failed login gets one answer, LOGIN_FAILED, with one password-hash verification
+  (on a dummy hash when there is no such user): unknown, wrong password, deactivated and
+  locked by an admin are alike in status, message and work done.
+- An admin may lock an account by hand until it is unlocked; unlocking (the admin's page or
+  `flask --app app unlock`) also clears the account's throttling.
 - An account created with an initial password must change it at first login.
-- Changing or resetting a password ends every other session of that account.
+- Changing or resetting a password, locking or deactivating ends the account's sessions.
 """
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -21,13 +26,11 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from essays.models import ROLES, Unit, User
+from essays.people import passwords, sessions, throttle
 from essays.platform.audit import record
 from essays.platform.errors import Refusal
-from essays.platform.timeutil import format_time
 
-LOCKOUT_THRESHOLD = 5
-LOCKOUT_MINUTES = 15
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 # werkzeug's default (scrypt). The test suite swaps in a cheap method to stay fast;
 # check_password_hash reads the method from each stored hash, so both verify.
 HASH_METHOD = "scrypt"
@@ -43,15 +46,18 @@ def _hash(password: str) -> str:
     return generate_password_hash(password, method=HASH_METHOD)
 
 
-def password_problem(password: str, username: str = "") -> str | None:
-    """Why `password` is not acceptable, or None."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return str(_l("至少 %(n)s 个字符", n=MIN_PASSWORD_LENGTH))
-    if not any(c.isalpha() for c in password) or not any(c.isdigit() for c in password):
-        return str(_l("须同时包含字母和数字"))
-    if username and password.lower() == username.lower():
-        return str(_l("不能与账号相同"))
-    return None
+def own_names(user: User) -> list[str]:
+    """The names a password of `user` must not lean on: the person's and the unit's."""
+    names = [user.display_name]
+    if user.unit is not None:
+        names += [user.unit.name, user.unit.short_name, *(user.unit.aliases or [])]
+    return names
+
+
+def password_problem(password: str, username: str = "", names: Iterable[str] = (), *,
+                     strict: bool = True) -> str | None:
+    """Why `password` is not acceptable, or None (essays.people.passwords)."""
+    return passwords.problem(password, username, names, strict=strict)
 
 
 def generate_password(length: int = 12) -> str:
@@ -61,15 +67,6 @@ def generate_password(length: int = 12) -> str:
             return candidate
 
 
-def lockout_after_failure(failed: int, now: datetime, threshold: int = LOCKOUT_THRESHOLD,
-                          minutes: int = LOCKOUT_MINUTES) -> tuple[int, datetime | None]:
-    """The failure count and lock expiry after one more failed login."""
-    failed += 1
-    if failed >= threshold:
-        return failed, now + timedelta(minutes=minutes)
-    return failed, None
-
-
 def find_user(session: Session, username: str) -> User | None:
     name = username.strip().lower()
     return session.execute(select(User).where(func.lower(User.username) == name)).scalar_one_or_none()
@@ -77,30 +74,15 @@ def find_user(session: Session, username: str) -> User | None:
 
 def authenticate(session: Session, username: str, password: str, now: datetime,
                  ip: str = "") -> User:
-    """Checks a login. Counts failures (the caller must commit even when this raises)."""
+    """Checks a login; raises LOGIN_RATE_LIMITED or LOGIN_FAILED. Counts failures (the
+    caller must commit even when this raises)."""
+    throttle.check(session, ip, username, now)  # before any lookup, alike for every name
     user = find_user(session, username)
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+    matches = check_password_hash(user.password_hash if user is not None else _DUMMY_HASH, password)
+    if not matches or user is None or not user.active or user.locked_at is not None:
+        throttle.failed(session, ip, username, now)
         raise Refusal("LOGIN_FAILED")
-    if user.locked_until is not None:
-        if user.locked_until > now:
-            raise Refusal("ACCOUNT_LOCKED", until=format_time(user.locked_until))
-        # The lock has run out: start counting afresh, or one typo would lock it again.
-        user.failed_logins, user.locked_until = 0, None
-    if not check_password_hash(user.password_hash, password):
-        user.failed_logins, locked = lockout_after_failure(user.failed_logins, now)
-        if locked is not None:
-            user.locked_until = locked
-            record(session, "account.locked", obj=user, ip=ip,
-                   after={"failed_logins": user.failed_logins})
-        else:
-            record(session, "login.failed", obj=user, ip=ip,
-                   after={"failed_logins": user.failed_logins})
-        raise Refusal("LOGIN_FAILED")
-    if not user.active:
-        raise Refusal("ACCOUNT_DISABLED")
-    user.failed_logins = 0
-    user.locked_until = None
+    throttle.succeeded(session, ip, username)  # before the audit's lock (see throttle)
     user.last_login_at = now
     record(session, "login", actor=user, obj=user, ip=ip)
     return user
@@ -129,20 +111,36 @@ def create_user(session: Session, actor: User | None, *, username: str, display_
     return user, initial
 
 
-def change_password(session: Session, user: User, current: str, new: str, confirm: str) -> None:
+def check_current_password(session: Session, user: User, current: str, now: datetime, ip: str = "") -> None:
+    """`/password`'s current password, throttled like a login (the same counters): a stolen
+    session cannot be used to guess it. Counts a failure (the caller commits it)."""
+    throttle.check(session, ip, user.username, now, code="RATE_LIMITED")
     if not check_password_hash(user.password_hash, current):
+        throttle.failed(session, ip, user.username, now)
         raise Refusal("PASSWORD_WRONG")
+
+
+def change_password(session: Session, user: User, current: str, new: str, confirm: str,
+                    now: datetime, ip: str = "") -> None:
+    """Sets a new password chosen by `user`; ends every session of the account (the
+    caller opens a new one for the user at hand)."""
+    check_current_password(session, user, current, now, ip)
     if new != confirm:
         raise Refusal("PASSWORD_MISMATCH")
-    problem = password_problem(new, user.username)
+    problem = password_problem(new, user.username, own_names(user))
     if problem:
         raise Refusal("PASSWORD_WEAK", reason=problem)
     if check_password_hash(user.password_hash, new):
         raise Refusal("PASSWORD_WEAK", reason=str(_l("不能与当前密码相同")))
     user.password_hash = _hash(new)
     user.must_change_password = False
-    user.session_version += 1
+    _end_sessions(session, user)
     record(session, "user.password_change", actor=user, obj=user)
+
+
+def _end_sessions(session: Session, user: User) -> None:
+    user.session_version += 1
+    sessions.end_all(session, user)
 
 
 def reset_password(session: Session, actor: User, user: User) -> str:
@@ -150,23 +148,40 @@ def reset_password(session: Session, actor: User, user: User) -> str:
     initial = generate_password()
     user.password_hash = _hash(initial)
     user.must_change_password = True
-    user.failed_logins = 0
-    user.locked_until = None
-    user.session_version += 1
+    user.locked_at = None
+    throttle.clear(session, user.username)
+    _end_sessions(session, user)
     record(session, "user.password_reset", actor=actor, obj=user)
     return initial
 
 
-def unlock(session: Session, actor: User, user: User) -> None:
-    before = {"failed_logins": user.failed_logins, "locked_until": user.locked_until}
-    user.failed_logins = 0
-    user.locked_until = None
-    record(session, "user.unlock", actor=actor, obj=user, before=before)
+def lock(session: Session, actor: User, user: User, now: datetime) -> None:
+    """Locks `user` by hand until an admin unlocks it: its logins fail, its sessions end."""
+    if user.locked_at is not None:
+        return
+    user.locked_at = now
+    _end_sessions(session, user)
+    record(session, "user.lock", actor=actor, obj=user)
+
+
+def unlock(session: Session, actor: User | None, user: User | None, username: str = "",
+           ip: str | None = None) -> int:
+    """Lifts an admin's lock and clears the throttling of `user` (or of the typed
+    `username`, which may name no account) and of source `ip` when given. `actor` None:
+    `flask --app app unlock`. Returns the number of throttling keys cleared."""
+    name = user.username if user is not None else username
+    cleared = throttle.clear(session, name, ip)
+    before = {"locked_at": user.locked_at if user is not None else None, "throttle_keys": cleared}
+    if user is not None:
+        user.locked_at = None
+    record(session, "user.unlock", actor=actor, obj=user, object_type="" if user else "login_throttle",
+           before=before, after={"username": name, "ip": ip or ""})
+    return cleared
 
 
 def set_active(session: Session, actor: User, user: User, active: bool) -> None:
     if user.active == active:
         return
     user.active = active
-    user.session_version += 1
+    _end_sessions(session, user)
     record(session, "user.activate" if active else "user.deactivate", actor=actor, obj=user)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -12,11 +13,11 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from essays.people import accounts, announcements
+from essays.people import accounts, announcements, sessions
 from essays.platform import pages
 from essays.platform.db import db
 from essays.platform.errors import Refusal
-from essays.platform.security import limiter, login_key, public, roles
+from essays.platform.security import public, roles
 from essays.platform.web import client_ip, invalid, now, refuse
 
 bp = Blueprint("auth", __name__)
@@ -58,11 +59,9 @@ def index():
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=login_key,
-               methods=["POST"])
 def login():
     form = LoginForm()
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("login.html", form=form)
     if not form.validate_on_submit():
         return invalid("login.html", form=form)
@@ -70,24 +69,38 @@ def login():
         user = accounts.authenticate(db(), form.username.data, form.password.data, now(),
                                      ip=client_ip())
     except Refusal as e:
-        # Keep the failure count and the lock even though we answer with an error: the
-        # request would otherwise roll them back (essays.platform.db commits only on success).
+        # Keep the throttling counts even though we answer with an error: the request
+        # would otherwise roll them back (essays.platform.db commits only on success).
         db().commit()
         form.password.data = ""
         return refuse(e, "login.html", form=form)
-    login_user(user)
-    session.permanent = True
+    _open_session(user)
     target = _safe_next(request.args.get("next"))
     if user.must_change_password:
         return redirect(url_for("auth.change_password"))
     return redirect(target or url_for("auth.index"))
 
 
+def _open_session(user) -> None:
+    """A new login session for `user` in a fresh cookie: whatever the old cookie held (its
+    CSRF token included) is dropped, only the language choice is kept."""
+    lang = session.get("lang")
+    session.clear()
+    g.pop("csrf_token", None)  # Flask-WTF's per-request copy of the old token
+    if lang:
+        session["lang"] = lang
+    sessions.start(db(), user, now(), client_ip(), timedelta(hours=current_app.config["SESSION_LIFETIME_HOURS"]))
+    login_user(user)
+    sessions.touch(session, now())
+    session.permanent = True
+
+
 @bp.route("/logout", methods=["POST"])
 @roles("admin", "unit", "judge")
 def logout():
+    sessions.end(db(), current_user.session_token)  # this PC's session only
     logout_user()
-    session.pop("lang", None)
+    session.clear()
     return redirect(url_for("auth.login"))
 
 
@@ -96,17 +109,20 @@ def logout():
 @login_required
 def change_password():
     form = PasswordForm()
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("password.html", form=form)
     if not form.validate_on_submit():
         return invalid("password.html", form=form)
+    user = current_user._get_current_object()
     try:
-        accounts.change_password(db(), current_user, form.current.data, form.new.data,
-                                 form.confirm.data)
+        accounts.change_password(db(), user, form.current.data, form.new.data, form.confirm.data,
+                                 now(), ip=client_ip())
     except Refusal as e:
+        if e.code == "PASSWORD_WRONG":
+            db().commit()  # keep the failure's count, as a failed login does
         return refuse(e, "password.html", form=form)
-    # The session id holds the password version: log in again under the new one.
-    login_user(current_user._get_current_object())
+    # Every session of the account has ended, this one too: open a new one here.
+    _open_session(user)
     flash(_("密码已修改。"), "success")
     return redirect(url_for("auth.index"))
 

@@ -33,7 +33,8 @@ def create_user_command(username, role, display_name, unit_name, password) -> No
         unit = session.execute(select(Unit).where(Unit.name == unit_name)).scalar_one_or_none()
         if unit is None:
             fail(f"单位“{unit_name}”不存在。")
-    if password and (problem := password_problem(password, username)):
+    names = [display_name, *([unit.name, unit.short_name, *(unit.aliases or [])] if unit else [])]
+    if password and (problem := password_problem(password, username, names)):
         fail(f"密码不符合要求：{problem}")
     try:
         user, initial = create_user(session, None, username=username, display_name=display_name,
@@ -66,4 +67,27 @@ def import_roster_command(path: Path) -> None:
         click.echo(f"{user.unit.name if user.unit else ''}\t{user.username}\t{user.display_name}\t{password}")
 
 
-COMMANDS = (create_user_command, import_roster_command)
+@click.command("unlock")
+@with_appcontext
+@click.argument("username")
+@click.option("--source", default=None, help="同时解除这个来源地址（IP）的登录限流")
+def unlock_command(username: str, source: str | None) -> None:
+    """Clears an account's login throttling (and an admin's lock), with no admin logged in."""
+    from essays.people.accounts import find_user, unlock
+
+    require_schema()
+    session = db()
+    user = find_user(session, username)
+    was_locked = user is not None and user.locked_at is not None
+    cleared = unlock(session, None, user, username=username, ip=source)
+    session.commit()
+    name = user.username if user is not None else username.strip().lower()
+    said = [f"已清除账号 {name}{f' 和来源地址 {source}' if source else ''} 的登录限流（{cleared} 条记录）。"]
+    if was_locked:
+        said.append("管理员设置的锁定已解除。")
+    if user is None:
+        said.append("（没有这个账号。）")
+    click.echo("".join(said))
+
+
+COMMANDS = (create_user_command, import_roster_command, unlock_command)

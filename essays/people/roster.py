@@ -35,6 +35,12 @@ ROLE_WORDS = {"单位": "unit", "unit": "unit", "评委": "judge", "judge": "jud
 PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,18}[0-9]$")
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-]{2,50}$")
 MAX_ROWS = 2000
+# Bounds on what a roster .xlsx may make the reader do (the upload itself is at most 2 MB):
+# its zip's entries and their declared inflated sizes, and the cells read per row.
+MAX_XLSX_ENTRIES = 200
+MAX_XLSX_INFLATED = 50 * 1000 * 1000
+MAX_XLSX_RATIO = 200
+MAX_COLUMNS = 30
 
 
 @dataclass
@@ -64,19 +70,37 @@ def _rows_from_csv(data: bytes) -> list[list[str]]:
             continue
     else:
         raise Refusal("ROSTER_FILE_TYPE")
-    return [row for row in csv.reader(io.StringIO(text))]
+    try:
+        return [row[:MAX_COLUMNS] for row in csv.reader(io.StringIO(text))]
+    except csv.Error:  # a field over csv's own limit (128 KB), a NUL byte
+        raise Refusal("ROSTER_FILE_TYPE") from None
+
+
+def _check_xlsx_zip(data: bytes) -> None:
+    """Refuses, before openpyxl inflates anything, a zip with too many entries or declaring
+    too much inflated data (a zip bomb)."""
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise Refusal("ROSTER_FILE_TYPE") from None
+    if (len(infos) > MAX_XLSX_ENTRIES or sum(i.file_size for i in infos) > MAX_XLSX_INFLATED
+            or any(i.file_size > MAX_XLSX_RATIO * max(i.compress_size, 5000) for i in infos)):
+        raise Refusal("ROSTER_TOO_LARGE")
 
 
 def _rows_from_xlsx(data: bytes) -> list[list[str]]:
+    _check_xlsx_zip(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        sheet = book.worksheets[0]
+        rows = []
+        for values in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 1, max_col=MAX_COLUMNS):
+            rows.append(["" if v is None else str(v).strip() for v in values])
+        book.close()
+    except Refusal:
+        raise
+    except Exception:  # whatever a damaged workbook makes openpyxl or its XML parser raise
         raise Refusal("ROSTER_FILE_TYPE") from None
-    sheet = book.worksheets[0]
-    rows = []
-    for values in sheet.iter_rows(values_only=True, max_row=MAX_ROWS + 1):
-        rows.append(["" if v is None else str(v).strip() for v in values])
-    book.close()
     return rows
 
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from essays.models import Unit, User
-from essays.people import accounts
+from essays.people import accounts, throttle
 from essays.people.announcements import all_announcements, post
 from essays.people.forms import AnnouncementForm, RosterForm, UnitForm, UserForm
 from essays.people.roster import COLUMNS, import_roster, parse_roster
@@ -38,9 +38,9 @@ def unit_form(unit_id: int | None):
     unit = get_or_404(Unit, unit_id) if unit_id else None
     # Only the GET fills the form from the unit: WTForms falls back to `obj` for fields a POST
     # leaves out, and the unit's aliases are a list where the form expects text.
-    form = UnitForm(obj=unit if request.method == "GET" else None)
+    form = UnitForm(obj=unit if request.method != "POST" else None)
     form.parent_id.choices = [(0, _("（无）"))] + [(u.id, u.name) for u in _units() if u is not unit]
-    if request.method == "GET":
+    if request.method != "POST":
         if unit is not None:
             form.aliases.data = "、".join(unit.aliases)
             form.parent_id.data = unit.parent_id or 0
@@ -64,7 +64,8 @@ def unit_form(unit_id: int | None):
 @roles("admin")
 def users():
     items = db().execute(select(User).order_by(User.role, User.username)).scalars().all()
-    return render_template("admin/users.html", users=items, now=now())
+    return render_template("admin/users.html", users=items, now=now(),
+                           throttled=throttle.blocked_names(db(), now()))
 
 
 def _user_form() -> UserForm:
@@ -77,7 +78,7 @@ def _user_form() -> UserForm:
 @roles("admin")
 def user_new():
     form = _user_form()
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("admin/user_form.html", form=form)
     if not form.validate_on_submit():
         return invalid("admin/user_form.html", form=form)
@@ -101,9 +102,23 @@ def user_reset(user_id: int):
                            title=_("重置后的初始密码"))
 
 
+@routes.route("/users/<int:user_id>/lock", methods=["POST"])
+@roles("admin")
+def user_lock(user_id: int):
+    """Locks an account by hand (a lost laptop, a password seen): its logins fail and its
+    sessions end until it is unlocked. Failed logins never lock an account."""
+    user = get_or_404(User, user_id)
+    if user.id == current_user.id:
+        raise Refusal("FORBIDDEN")
+    accounts.lock(db(), current_user, user, now())
+    flash(_("账号 %(u)s 已锁定，解锁之前不能登录。", u=user.username), "success")
+    return redirect(url_for("admin.users"))
+
+
 @routes.route("/users/<int:user_id>/unlock", methods=["POST"])
 @roles("admin")
 def user_unlock(user_id: int):
+    """Lifts the admin's lock and clears the account's login throttling."""
     user = get_or_404(User, user_id)
     accounts.unlock(db(), current_user, user)
     flash(_("账号 %(u)s 已解锁。", u=user.username), "success")
@@ -131,7 +146,7 @@ def user_active(user_id: int):
 def roster():
     form = RosterForm()
     context = dict(form=form, columns=COLUMNS, errors=[])
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("admin/roster.html", **context)
     if not form.validate_on_submit():
         raise Refusal("FORM_INVALID")
@@ -155,7 +170,7 @@ def announcements():
     form = AnnouncementForm()
     form.unit_ids.choices = [(u.id, u.name) for u in _units()]
     context = dict(form=form, items=all_announcements(db()))
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("admin/announcements.html", **context)
     if not form.validate_on_submit():
         return invalid("admin/announcements.html", **context)

@@ -33,8 +33,10 @@ from essays.platform.models import GENESIS, AuditHead, AuditLog
 # Packages built on essays add theirs with `register_action_names` (from their init_app).
 ACTION_NAMES = {
     "login": _l("登录"), "login.failed": _l("登录失败"), "account.locked": _l("账号锁定"),
+    "login.throttled": _l("登录限流开始"), "login.unthrottled": _l("登录限流结束"),
+    "login.alert": _l("登录失败过多告警"),
     "user.create": _l("创建账号"), "user.password_change": _l("修改密码"),
-    "user.password_reset": _l("重置密码"), "user.unlock": _l("解锁账号"),
+    "user.password_reset": _l("重置密码"), "user.lock": _l("锁定账号"), "user.unlock": _l("解锁账号"),
     "user.activate": _l("启用账号"), "user.deactivate": _l("停用账号"),
     "unit.create": _l("新增单位"), "unit.update": _l("修改单位"), "roster.import": _l("导入名单"),
     "competition.create": _l("创建征文活动"), "competition.update": _l("修改活动设置"),

@@ -6,18 +6,22 @@ Rules:
   success (status below 400). Any refusal (4xx), error (5xx) or exception rolls back,
   so a refused action changes nothing stored.
 - Views that must keep something although they answer with an error (a failed login
-  counts towards the lockout) commit explicitly and say why.
+  counts towards the throttling) commit explicitly and say why.
+- HEAD and OPTIONS never change anything: whatever their view did is rolled back. (Flask
+  answers HEAD with the GET view; a view that took "not GET" for POST would write.)
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+READ_ONLY_METHODS = ("HEAD", "OPTIONS")
 
 # Named constraints make Alembic migrations reproducible on SQLite and PostgreSQL.
 NAMING = {
@@ -105,7 +109,7 @@ def init_app(app: Flask) -> None:
         session = g.pop("db_session", None)
         if session is not None:
             try:
-                if response.status_code < 400:
+                if response.status_code < 400 and request.method not in READ_ONLY_METHODS:
                     session.commit()
                 else:
                     session.rollback()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Flask, g, render_template, request
-from flask_limiter.errors import RateLimitExceeded
 from flask_login import logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
@@ -63,12 +62,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(_e):
         return error_page("CSRF_FAILED")
-
-    @app.errorhandler(RateLimitExceeded)
-    def _rate(_e):
-        if request.endpoint == "auth.login":
-            return error_page("LOGIN_RATE_LIMITED")
-        return error_page("RATE_LIMITED")
 
     @app.errorhandler(403)
     def _forbidden(_e):

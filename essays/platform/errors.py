@@ -13,10 +13,8 @@ from flask_babel import lazy_gettext as _l
 
 # code: (HTTP status, message template)
 CODES: dict[str, tuple[int, object]] = {
-    "LOGIN_FAILED": (401, _l("用户名或密码不正确。")),
-    "ACCOUNT_LOCKED": (403, _l("该账号因连续登录失败已被锁定，请在 %(until)s 之后再试，或请政工科解锁。")),
-    "ACCOUNT_DISABLED": (403, _l("该账号已停用，请联系政工科。")),
-    "LOGIN_RATE_LIMITED": (429, _l("登录尝试过于频繁，请稍等一分钟后再试。")),
+    "LOGIN_FAILED": (401, _l("用户名或密码错误，或账号已停用，请联系政工科")),
+    "LOGIN_RATE_LIMITED": (429, _l("登录失败次数过多，这台电脑暂时不能登录，请在 %(until)s 之后再试；换一台电脑可以照常登录。如忘记密码，请联系政工科重置。")),
     "RATE_LIMITED": (429, _l("操作过于频繁，请稍后再试。")),
     "CSRF_FAILED": (400, _l("页面已过期或表单来源无法验证，请刷新页面后重新提交。")),
     "FORM_INVALID": (400, _l("表单填写有误，请按提示修改后重新提交。")),
@@ -30,6 +28,7 @@ CODES: dict[str, tuple[int, object]] = {
     "ROSTER_FILE_TYPE": (400, _l("名单文件须为 .xlsx 或 .csv（UTF-8 或 GBK 编码）。")),
     "ROSTER_INVALID": (400, _l("名单中有 %(count)s 行有误，未导入任何内容。请改正后重新上传。")),
     "ROSTER_EMPTY": (400, _l("名单文件中没有数据行。")),
+    "ROSTER_TOO_LARGE": (400, _l("名单文件内部结构异常（解压后过大或条目过多），出于安全考虑拒收。请在 Excel 或 WPS 中把名单另存为新的 .xlsx 文件后再上传。")),
     "PHASE_REFUSED": (409, _l("不能进入“%(target)s”阶段：%(reason)s")),
     "PHASE_STALE": (409, _l("活动阶段已被他人改变（现为“%(current)s”），请刷新页面后再操作。")),
     "COMPETITION_LOCKED": (409, _l("活动已进入“%(phase)s”阶段，不能再修改这些设置。")),

@@ -1,4 +1,4 @@
-"""Security wiring: login manager, role checks, rate limits, headers, cookies.
+"""Security wiring: login manager and sessions, role checks, headers, cookies.
 
 Every view is decorated with `roles(...)` or `public`; `tests/test_access.py` fails if a
 route has neither, so a new route cannot forget its check.
@@ -7,27 +7,19 @@ route has neither, so a new route cannot forget its check.
 from __future__ import annotations
 
 import functools
-import warnings
 
-from flask import Flask, abort, redirect, request, url_for
+from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
 
 from essays.models import User
+from essays.people import sessions
 from essays.platform.db import db
+from essays.platform.web import now
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = None  # the login page says why on its own
-
-# Storage comes from RATELIMIT_STORAGE_URI: memory:// for one process, redis://... when
-# several workers must share the counts. The Limiter is module-level because the login
-# view's decorator needs it at import time; init_app rebinds its storage and switches, so
-# with several apps in one process (only the tests do that) the last one created wins:
-# tests change LOGIN_RATE_LIMIT, which is read per request, never RATELIMIT_ENABLED.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
@@ -44,14 +36,12 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config.get("SESSION_COOKIE_SECURE")) or request.is_secure
 
 
-@login_manager.user_loader
-def _load_user(session_id: str) -> User | None:
-    user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
-        return None
-    user = db().get(User, int(user_id))
-    if user is None or not user.active or user.session_version != int(version):
-        return None
+def _load_user(token: str) -> User | None:
+    """The user of the login session the cookie names (essays.people.sessions), while it
+    lasts; its last-seen time moves on in the cookie, never in the database."""
+    user = sessions.load(db(), token, now(), session.get(sessions.SEEN), current_app.config["SESSION_IDLE_MINUTES"])
+    if user is not None:
+        sessions.touch(session, now())
     return user
 
 
@@ -79,24 +69,10 @@ def public(view):
     return view
 
 
-def login_key() -> str:
-    """Login attempts are limited per (username, IP)."""
-    username = (request.form.get("username") or "").strip().lower()
-    return f"login:{username}:{get_remote_address()}"
-
-
 def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
     login_manager.init_app(app)
-    limiter.init_app(app)
-    storage = app.config.get("RATELIMIT_STORAGE_URI", "memory://")
-    workers = app.config.get("WORKERS", 1)
-    if storage.startswith("memory") and workers > 1:
-        warnings.warn(
-            f"RATELIMIT_STORAGE_URI is {storage} but {workers} workers are configured: each "
-            "worker counts login attempts on its own. Set RATELIMIT_STORAGE_URI=redis://...",
-            RuntimeWarning, stacklevel=2,
-        )
+    login_manager.user_loader(_load_user)
 
     @app.before_request
     def _force_password_change():

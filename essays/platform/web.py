@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask import Blueprint, current_app, flash, render_template, request
 from flask_babel import gettext as _
+from werkzeug.routing import IntegerConverter
 
 from essays.platform.db import db, utcnow
 from essays.platform.errors import Refusal
@@ -35,10 +36,33 @@ def invalid(template: str, **context):
     return refuse(Refusal("FORM_INVALID"), template, **context)
 
 
+# The largest id a column can hold: PostgreSQL's `integer`, the type of every id column
+# (SQLite's is wider). A larger number can name nothing; queried, it would overflow (500).
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route (it replaces Flask's `int`): a number beyond MAX_ID
+    matches no route, so it is a 404 like any id that names nothing."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def parse_id(text) -> int | None:
+    """An id typed in a form or a query string, or None when it is not one (not digits, or
+    beyond MAX_ID): the one check for ids that do not come through a route."""
+    text = str(text or "").strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    value = int(text)
+    return value if value <= MAX_ID else None
+
+
 def get_or_404(model, ident):
     from flask import abort
 
-    obj = db().get(model, ident)
+    obj = None if isinstance(ident, int) and not 0 <= ident <= MAX_ID else db().get(model, ident)
     if obj is None:
         abort(404)
     return obj
@@ -57,7 +81,9 @@ def upload_limit(config_key: str):
 
 
 def init_app(app) -> None:
-    """Registers the request size hook; call it before CSRFProtect(app)."""
+    """Registers the id converter (before any route is added) and the request size hook;
+    call it before CSRFProtect(app)."""
+    app.url_map.converters["int"] = IdConverter
 
     @app.before_request
     def _request_size_limit():

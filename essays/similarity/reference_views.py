@@ -19,7 +19,7 @@ from essays.models import Competition
 from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import roles
-from essays.platform.web import Routes, get_or_404, now, refuse, upload_limit
+from essays.platform.web import Routes, get_or_404, now, parse_id, refuse, upload_limit
 from essays.similarity import jobs as similarity_jobs
 from essays.similarity import quotations, references
 from essays.similarity.models import BaseQuotation, ReferenceText
@@ -52,7 +52,7 @@ def _library_context() -> dict:
 @roles("admin")
 @upload_limit("BATCH_MAX_BYTES")  # a zip of references is as large as a batch of essays
 def reference_library():
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("admin/references.html", **_library_context())
     upload = request.files.get("file")
     max_file_bytes = current_app.config["UPLOAD_MAX_BYTES"]
@@ -116,7 +116,7 @@ def _quotations_context(text: str = "") -> dict:
 @routes.route("/quotations", methods=["GET", "POST"])
 @roles("admin")
 def quotation_list():
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("admin/quotations.html", **_quotations_context())
     text = request.form.get("text", "")
     competition_id = request.form.get("competition_id", "")
@@ -131,7 +131,7 @@ def quotation_list():
               "success")
     if known:
         flash(_("%(n)s 条已在常用引语中，未重复加入。", n=len(known)), "info")
-    if competition_id.isdigit() and db().get(Competition, int(competition_id)) is not None:
+    if parse_id(competition_id) is not None and db().get(Competition, parse_id(competition_id)) is not None:
         return redirect(url_for("admin.similarity_list", competition_id=int(competition_id), _anchor="hot"))
     return redirect(url_for("admin.quotation_list"))
 

@@ -32,6 +32,7 @@ from essays.intake.batch_files import BatchFile, basename
 from essays.models import User
 from essays.platform.audit import record
 from essays.platform.errors import Refusal
+from essays.platform.filenames import clean_filename
 from essays.similarity.models import ReferenceText, ReferenceUpload, SimilarityPrint
 from essays.similarity.reference_files import (  # noqa: F401  (the upload's reading, re-exported)
     check_name,
@@ -99,7 +100,7 @@ def _load_one(session: Session, user: User, collection: str, f: BatchFile, seen:
         log.exception("reference %s could not be read", f.name)
         return _refused(f.name, Refusal("UPLOAD_BROKEN"))
     seen[digest] = basename(f.name)
-    reference = ReferenceText(title=title[:200], collection=collection[:200], filename=basename(f.name)[-255:],
+    reference = ReferenceText(title=title[:200], collection=collection[:200], filename=clean_filename(basename(f.name)),
                               file_bytes=f.data, sha256=digest, text=text, char_count=chars, active=True,
                               created_by_id=user.id, created_at=now)
     session.add(reference)
@@ -137,8 +138,9 @@ def store_upload(session: Session, user: User, filename: str, data: bytes) -> Re
         raise Refusal("UPLOAD_EMPTY")
     if is_zip_name(filename):
         check_zip(data)
-    upload = ReferenceUpload(filename=basename(filename)[-255:], data=data, sha256=hashlib.sha256(data).hexdigest(),
-                             size=len(data), status="pending", uploaded_by_id=user.id)
+    upload = ReferenceUpload(filename=clean_filename(basename(filename)), data=data,
+                             sha256=hashlib.sha256(data).hexdigest(), size=len(data), status="pending",
+                             uploaded_by_id=user.id)
     session.add(upload)
     session.flush()
     return upload

@@ -97,7 +97,7 @@ def _threshold_form() -> dict:
 @roles("admin")
 def similarity_settings(competition_id: int):
     competition = get_or_404(Competition, competition_id)
-    if request.method == "GET":
+    if request.method != "POST":
         values = {name: settings.percent_text(getattr(competition, name)) for name in settings.FIELDS}
         return render_template("admin/similarity_settings.html", competition=competition, values=values)
     values = _threshold_form()
