@@ -215,11 +215,12 @@ def test_tightening_the_deadline_or_limit_during_intake_is_confirmed_first(clien
     assert loosened.status_code == 302  # loosening asks nothing
 
 
-def test_a_move_that_could_only_be_refused_shows_its_reason_instead_of_a_button(client, admin, make, clock):
+def test_a_move_that_could_only_be_refused_shows_its_reason_instead_of_a_button(client, auth, admin, make, clock):
     competition = make.competition(phase="open")
     page = client.get(f"/admin/competitions/{competition.id}").get_data(as_text=True)
     assert "进入下一阶段：收稿截止" not in page
     assert "下一阶段“收稿截止”暂不能进入：尚未到截止时间。" in page
     clock.set(DEADLINE)
+    auth.login("zgk1")  # ten days later: a new session
     page = client.get(f"/admin/competitions/{competition.id}").get_data(as_text=True)
     assert "进入下一阶段：收稿截止" in page and "暂不能进入" not in page

@@ -471,10 +471,11 @@ def test_a_unit_whose_essay_left_the_review_is_told_after_publication(client, au
     assert "第一中队" not in page
 
 
-def test_after_the_deadline_the_forms_say_why_they_are_closed(client, setup, make, session, clock):
+def test_after_the_deadline_the_forms_say_why_they_are_closed(client, auth, setup, make, session, clock):
     competition, unit, user = setup
     submission = make.submission(competition, unit, user)
     clock.set(DEADLINE + timedelta(hours=1))
+    auth.login("yizhongdui")  # another day: the earlier session has ended
     for url in (f"/unit/competitions/{competition.id}/submit", f"/unit/submissions/{submission.id}/replace"):
         page = client.get(url).get_data(as_text=True)
         assert "现在不能提交或替换论文。" in page and "已过截止时间（2027年5月20日 24:00）" in page
@@ -485,7 +486,7 @@ def test_after_the_deadline_the_forms_say_why_they_are_closed(client, setup, mak
     assert "本活动当前不在收稿阶段" in page and 'name="file"' not in page
 
 
-def test_a_file_with_no_title_is_received_and_the_unit_asked_to_type_one(client, setup, session, clock):
+def test_a_file_with_no_title_is_received_and_the_unit_asked_to_type_one(client, auth, setup, session, clock):
     competition, _, _ = setup
     response = post(client, f"/unit/competitions/{competition.id}/submit",
                     form(competition, docx_bytes(["第一段没有标题的正文，以句号结尾。", "第二段。"], title=None),
@@ -497,6 +498,7 @@ def test_a_file_with_no_title_is_received_and_the_unit_asked_to_type_one(client,
     assert "文中没有识别出标题，请在回执中填写文章题目。" in receipt
     assert "文中没有识别出标题，暂以文件名“word_essay_01”代替。" in receipt
     clock.set(DEADLINE + timedelta(days=2))  # answered after the deadline: it was received in time
+    auth.login("yizhongdui")
     url = f"/unit/submissions/{submission.id}/title"
     empty = client.post(url, data={"choice": "own", "title": "  "})
     assert empty.status_code == 400
