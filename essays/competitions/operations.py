@@ -149,6 +149,10 @@ def move_phase(session: Session, actor: User, competition: Competition, expected
         raise Refusal("PHASE_REFUSED", target=PHASE_NAMES[target], reason=reason)
     before = competition.phase
     competition.phase = target
+    if target == "open":
+        competition.opened_at = now
+    elif target == "intake_closed":
+        competition.intake_closed_at = now
     session.flush()
     record(session, "competition.phase", actor=actor, obj=competition,
            before={"phase": before}, after={"phase": target})
