@@ -2,8 +2,9 @@
 objection form. The admin's publicity actions (publish, answer, withdraw) are on the ranking
 page (review.admin_ranking). Thin views over review.publicity.
 
-A unit sees the winners (place, award, unit, authors, title) and only its own objections
-with their answers; the admin sees every objection with who filed it.
+A unit sees the winners (place, award, unit, authors, title), the units granted the
+优秀组织奖, and only its own objections with their answers; the admin sees every objection
+with who filed it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import roles
 from essays.platform.web import now, refuse
-from review import publicity
+from review import organisation, publicity
 from review.models import Objection, RankEntry, ReviewCode
 
 bp = Blueprint("results", __name__, url_prefix="/results")
@@ -55,7 +56,8 @@ def _context(competition: Competition) -> dict:
                                 Objection.unit_id == current_user.unit_id).order_by(Objection.id)).scalars())
     pub = publicity.publication(session, competition)
     return dict(competition=competition, winners=publicity.winners(session, competition), publication=pub,
-                open=publicity.is_open(pub, now()), mine=mine)
+                open=publicity.is_open(pub, now()), mine=mine,
+                organisation=organisation.granted_names(session, competition))
 
 
 @bp.route("/<int:competition_id>", methods=["GET"])
