@@ -137,7 +137,7 @@ def charts(found: Figures) -> list[Chart]:
         Chart("chart-themes", "各主题来稿篇数", bars_svg("各主题来稿篇数", found.by_theme)),
         Chart("chart-words", "来稿字数分布",
               histogram_svg(f"来稿字数分布（每 {step} 字一组）", found.words, 0, step, word_end,
-                            [(f"字数上限 {found.char_limit}", found.char_limit)])),
+                            [("字数上限", found.char_limit)])),
         Chart("chart-scores", "最终得分分布与获奖分数线",
               histogram_svg(f"最终得分分布（每 {SCORE_STEP} 分一组）", [float(s) for s in found.scores],
                             score_start, SCORE_STEP, 100, [(f"{name}分数线", float(v)) for name, v in found.cutoffs])),

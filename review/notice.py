@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt
+from docx.shared import Mm, Pt
 
 from essays.intake.titles import book_title
 from review import office_docx as office
@@ -28,6 +28,7 @@ from review.figures import Figures
 from review.outcome import Outcome
 
 NUMBERS = "一二三四五六七八九十"
+COLUMNS_MM = (13, 25, 56, 36, 26)  # 序号, 奖项, 题目, 单位, 作者: the 156 mm line
 ADDRESSEES = "各中队、各科室："
 CLOSING = ("希望受到表彰的单位和个人珍惜荣誉、再接再厉，继续发挥示范带动作用。"
            "各单位要以此次征文活动为契机，认真总结经验，把学习成果转化为推动工作的实际成效，"
@@ -121,8 +122,14 @@ def _attachment(document, found: Outcome) -> None:
     table = document.add_table(rows=len(rows), cols=5)
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    for column, width in zip(table.columns, COLUMNS_MM, strict=True):
+        column.width = Mm(width)
     for r, (row, values) in enumerate(zip(table.rows, rows, strict=True)):
-        for cell, value in zip(row.cells, values, strict=True):
+        for cell, width, value in zip(row.cells, COLUMNS_MM, values, strict=True):
+            cell.width = Mm(width)  # Word reads the cells' widths, LibreOffice the grid's
             paragraph = cell.paragraphs[0]
+            office.off_grid(paragraph)  # a 小四 table, not 三号 body text on the 28-character grid
+            paragraph.paragraph_format.space_before = paragraph.paragraph_format.space_after = Pt(3)
             paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER if r == 0 or len(value) < 6 else None
             office.add_run(paragraph, value, office.HEI_FONT if r == 0 else office.BODY_FONT, office.SIZES["小四"])

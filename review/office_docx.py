@@ -93,6 +93,14 @@ def indent(paragraph, chars: int, size: float) -> None:
                                                                             str(chars * 100))
 
 
+def off_grid(paragraph) -> None:
+    """The paragraph does not snap to the document grid (w:snapToGrid off): for text in
+    another size than the grid's, such as a table in 小四."""
+    element = OxmlElement("w:snapToGrid")
+    element.set(qn("w:val"), "0")
+    paragraph.paragraph_format.element.get_or_add_pPr().append(element)
+
+
 def add_field(paragraph, instruction: str, result: str, font: str = BODY_FONT, size: float = BODY_PT) -> None:
     """A complex field with its result already in place (Word shows the result as is)."""
     for kind in ("begin", "instr", "separate", "result", "end"):
