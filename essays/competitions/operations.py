@@ -133,7 +133,9 @@ def move_phase(session: Session, actor: User, competition: Competition, expected
 
     The competition's row is locked first (PostgreSQL; SQLite serialises writers anyway):
     two admins confirming at once cannot both move it, and an upload in flight (which
-    holds a share lock on the row, essays.intake.receive) finishes before intake closes."""
+    holds a share lock on the row, essays.intake.receive) finishes before intake closes.
+    Entering 收稿中 and 收稿截止 stores when (`now`, the app's clock), for what is written later
+    about the competition."""
     session.refresh(competition, with_for_update=True)
     if competition.phase != expected:
         raise Refusal("PHASE_STALE", current=PHASE_NAMES[competition.phase])
