@@ -34,9 +34,8 @@ from essays.platform.web import Routes, get_or_404, now, refuse
 from review import (
     aggregate,
     assignments,
-    charts,
+    documents,
     export,
-    figures,
     freeze,
     organisation,
     publicity,
@@ -52,13 +51,9 @@ routes = Routes()  # on the review_admin blueprint
 
 
 def _charts(competition: Competition) -> list[tuple[str, str, Markup]]:
-    """The competition in pictures (review.charts), once the ranking is frozen: (id, caption, svg)."""
-    if competition.phase in ("draft", "open", "intake_closed", "review"):
-        return []
-    tiers = tuple(t.name for t in freeze.rule_for(db(), competition)[2])
+    """The competition in pictures, once the ranking is frozen: (id, caption, svg)."""
     # Built by review.charts from numbers and escaped labels only.
-    return [(c.key, c.caption, Markup(c.svg))  # noqa: S704
-            for c in charts.charts(figures.figures(db(), competition, tiers))]
+    return [(c.key, c.caption, Markup(c.svg)) for c in documents.competition_charts(db(), competition)]  # noqa: S704
 
 
 def _second_round(competition: Competition, found: standings.Standings, second: dict | None) -> dict:

@@ -1,6 +1,7 @@
 """The documents made after the results, from the database: award certificates, the
 优秀征文汇编 and the 表彰通报 draft, each one .docx with its file name; the admin's page
-(review.admin_documents) and the commands (review.cli) both make them here.
+(review.admin_documents) and the commands (review.cli) both make them here. Also the
+competition in pictures (review.charts over the 通报's own figures) for the admin's pages.
 
 Making a document changes nothing stored (nothing is audited). Refusals: DOCS_PHASE and
 DOCS_ORGANISER (review.outcome), CERT_PAPER, BOOKLET_TIERS, DOCS_NONE (nothing to print).
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, undefer
 
 from essays.models import Competition, SubmissionVersion
 from essays.package.format import safe_name
-from review import booklet, certificates, clean_copy, figures, notice
+from review import booklet, certificates, charts, clean_copy, figures, freeze, notice
 from review.outcome import Outcome, outcome
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -66,3 +67,12 @@ def make_notice(session: Session, competition: Competition, now: datetime) -> Ma
 def default_tiers(found: Outcome) -> list[str]:
     """Every tier with winners: the booklet's default choice."""
     return [tier for tier, _winners in found.by_tier()]
+
+
+def competition_charts(session: Session, competition: Competition) -> list[charts.Chart]:
+    """The charts of a competition whose ranking is frozen (none before): the figures the
+    通报 states, drawn (review.charts)."""
+    if competition.phase not in ("ranked", "published", "closed"):
+        return []
+    tiers = tuple(t.name for t in freeze.rule_for(session, competition)[2])
+    return charts.charts(figures.figures(session, competition, tiers))

@@ -146,7 +146,8 @@ def test_no_documents_page_before_the_publicity(client, auth, session, frozen):
 def test_the_admin_sees_the_competition_in_pictures(client, auth, session, make, published):
     competition, units, subs, *_ = published
     auth.login("boss")
-    for url in (f"/admin/competitions/{competition.id}/ranking", f"/admin/competitions/{competition.id}/ranking/print"):
+    for url in (f"/admin/competitions/{competition.id}/ranking", f"/admin/competitions/{competition.id}/ranking/print",
+                f"/results/{competition.id}"):
         html = client.get(url).get_data(as_text=True)
         for key in ("chart-units", "chart-themes", "chart-words", "chart-scores"):
             assert f'<figure id="{key}"><svg' in html, (url, key)

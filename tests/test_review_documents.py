@@ -277,3 +277,22 @@ def test_documents_are_refused_before_the_publicity_and_without_an_organiser(ses
     with pytest.raises(Refusal) as refused:
         documents.make_notice(session, competition, AFTER)
     assert refused.value.code == "DOCS_ORGANISER"
+
+
+def test_the_booklet_keeps_an_essays_headings_and_tables():
+    from datetime import datetime
+
+    from review import booklet, clean_copy
+    from review.outcome import Outcome, Winner
+
+    text = ("城管改革的几点思考\n一、坚持以人民为中心\n"
+            "城市管理要让群众满意，这是我们工作的出发点和落脚点，必须始终坚持。\n项目\t数量\n占道经营\t12\n二、创新执法方式\n推行“721”工作法，服务为主、管理为辅、执法为补，取得明显成效。")
+    winner = Winner(1, 1, "一等奖", "城管执法甲中队", ("张三",), "城管改革的几点思考", 1)
+    found = Outcome(1, "解放思想大讨论征文", "城管执法大队", False, ("一等奖",), (winner,), (), datetime(2027, 6, 1))
+    document = Document(io.BytesIO(booklet.booklet_docx(
+        found, [booklet.Essay(winner, tuple(clean_copy.blocks(text, winner.title)))])))
+    styled = [(p.style.name, p.text) for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert styled == [("Heading 1", "城管改革的几点思考"), ("Heading 2", "一、坚持以人民为中心"),
+                      ("Heading 2", "二、创新执法方式")]
+    assert [[c.text for c in row.cells] for row in document.tables[0].rows] == [["项目", "数量"], ["占道经营", "12"]]
+    assert sum(p.text == "城管改革的几点思考" for p in document.paragraphs) == 1  # the text's own title not repeated
