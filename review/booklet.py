@@ -29,7 +29,7 @@ from docx.shared import Pt
 
 from essays.intake.titles import clean_title
 from review import office_docx as office
-from review.clean_copy import Block
+from review.clean_copy import Block, xml_safe
 from review.errors import Refusal
 from review.outcome import Outcome, Winner
 
@@ -55,7 +55,7 @@ def choose_tiers(found: Outcome, chosen: Sequence[str]) -> list[str]:
 
 def heading(title: str) -> str:
     """An essay's heading: its title as written, without book-title marks around it."""
-    return clean_title(title)
+    return xml_safe(clean_title(title))
 
 
 def _cover(document, found: Outcome) -> None:

@@ -34,6 +34,8 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 from lxml import etree
 
+from review.clean_copy import xml_safe
+
 TITLE_FONT, BODY_FONT, KAI_FONT, HEI_FONT = "方正小标宋简体", "仿宋_GB2312", "楷体_GB2312", "黑体"
 LATIN_FONT = "Times New Roman"
 # font: (east-Asian fallback, w:family, w:pitch)
@@ -63,7 +65,7 @@ def set_fonts(rpr, east_asian: str, latin: str = LATIN_FONT) -> None:
 
 
 def add_run(paragraph, text: str, font: str = BODY_FONT, size: float = BODY_PT, bold: bool = False):
-    run = paragraph.add_run(text)
+    run = paragraph.add_run(xml_safe(text))  # a title or a name may hold a control character XML cannot
     run.font.size = Pt(size)
     run.font.bold = bold
     set_fonts(run._element.get_or_add_rPr(), font)
