@@ -31,6 +31,14 @@ from review.rubric import DEFAULT, Rubric
 PER_ESSAY = 3
 FORWARD_TOP = 3
 PUBLISH_DAYS = 7
+
+
+def review_start(now: datetime) -> datetime:
+    """When the later phases' review is set up: the intake closes 3 hours before, and must
+    close after the demo's extension, which ends at midnight (Shanghai) starting the day 3
+    days before `now` (essays.demo.build): 2 days 12 hours before `now` is after it whatever
+    the time of day (3 days before was not, between 00:00 and 03:00 Shanghai)."""
+    return now - timedelta(days=2, hours=12)
 # (judge username, how many of their sheets to submit, how many to leave as drafts)
 PROGRESS = [("judge3", 99, 0), ("judge4", 2, 1), ("judge5", 0, 1)]
 SHEETS = [{"c1": "26", "c2": "21", "c3": "20", "c4": "17"}, {"c1": "24", "c2": "18", "c3": "22", "c4": "16"},
@@ -94,8 +102,7 @@ def build_ranked(session: Session, admin: User, competition: Competition, now: d
     """The review above, every sheet then submitted (the drafts finished), the ranking
     frozen under the default rules with a fixed seed (so the demo is the same every time),
     and the top FORWARD_TOP chosen for forwarding to the bureau, one 推荐理由 edited."""
-    return _ranked(session, admin, competition, now - timedelta(days=3), now - timedelta(days=1),
-                   now - timedelta(hours=2))
+    return _ranked(session, admin, competition, review_start(now), now - timedelta(days=1), now - timedelta(hours=2))
 
 
 def _ranked(session: Session, admin: User, competition: Competition, review_at: datetime, sheets_at: datetime,
@@ -135,17 +142,15 @@ def _publish(session: Session, admin: User, competition: Competition, at: dateti
 def build_published(session: Session, admin: User, competition: Competition, now: datetime) -> list[str]:
     """The ranked demo, then published (公示中, PUBLISH_DAYS days from an hour ago) with the
     优秀组织奖 granted: the certificates, booklet and 通报 come as drafts."""
-    notes = _ranked(session, admin, competition, now - timedelta(days=3), now - timedelta(days=1),
-                    now - timedelta(hours=3))
+    notes = _ranked(session, admin, competition, review_start(now), now - timedelta(days=1), now - timedelta(hours=3))
     notes += _publish(session, admin, competition, now - timedelta(hours=1), PUBLISH_DAYS)
     return [*notes, "证书、汇编与通报：在活动页点“证书、汇编与通报”生成（公示期间为草稿，页眉标“草稿”）。"]
 
 
 def build_closed(session: Session, admin: User, competition: Competition, now: datetime) -> list[str]:
-    """As build_published, the review shorter and the 公示 a day long and now over, the
-    competition closed (已结束): the documents are final. The intake closes after the
-    extension (which ends about 3 days before `now`), as in the other phases."""
-    notes = _ranked(session, admin, competition, now - timedelta(days=2, hours=12), now - timedelta(days=2),
+    """As build_published, the sheets finished sooner and the 公示 a day long and now over, the
+    competition closed (已结束): the documents are final."""
+    notes = _ranked(session, admin, competition, review_start(now), now - timedelta(days=2),
                     now - timedelta(days=1, hours=6))
     notes += _publish(session, admin, competition, now - timedelta(days=1, hours=4), 1)
     move_phase(session, admin, competition, "published", "closed", now - timedelta(minutes=30))

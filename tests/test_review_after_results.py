@@ -234,3 +234,16 @@ def test_the_packaged_manifest_keeps_its_format_with_the_award(session, make, pu
     assert read.competition["organisation_awards"] == ["城管执法乙中队"]
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         assert "获奖名单.docx" in z.namelist()
+
+
+@pytest.mark.parametrize("phase", ["ranked", "published", "closed"])
+def test_the_later_demo_phases_build_at_any_hour(app, session, tmp_path, clock, phase):
+    """At 01:30 Shanghai too: intake closes after the demo's extension (which ends at a midnight)."""
+    from datetime import UTC, datetime
+
+    night = datetime(2027, 5, 9, 17, 30, tzinfo=UTC)
+    clock.set(night)
+    build_demo(session, password="demo-pass-2027", phase=phase, now=night, files_dir=tmp_path / "files")
+    competition = session.execute(select(Competition)).scalar_one()
+    assert competition.phase == phase
+    assert max(e.until for e in competition.extensions) <= competition.intake_closed_at
