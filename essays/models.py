@@ -159,6 +159,10 @@ class Competition(Base):
     sim_severe_from: Mapped[float] = mapped_column(Float, default=0.50, server_default=sql_text("0.5"))
     sim_notice_from: Mapped[float] = mapped_column(Float, default=0.25, server_default=sql_text("0.25"))
     phase: Mapped[str] = mapped_column(String(20), default="draft")
+    # When intake opened and closed, on the app's clock (set by the phase moves; the audit
+    # log keeps the real time of the request): the documents made after the results quote them.
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    intake_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

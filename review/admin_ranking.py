@@ -7,14 +7,16 @@ and freezes the ranking, after which the frozen places are shown with units, aut
 titles. While the review is on, the admin may also settle disagreements: another judge for
 an essay of the 复议 list, or a second round (复评) of the top K (review.second_round). The
 优秀组织奖 candidates (units by number of entries in the review) are listed in every phase:
-counts per unit only, never which codes are a unit's. Thin views over review.standings,
-review.freeze and review.second_round.
+counts per unit only, never which codes are a unit's; once the ranking is frozen and until
+the competition closes, the admin grants the award to the units ticked (review.organisation).
+Once frozen, the page and its printable version show the competition in pictures, for the
+admin only (review.charts over review.figures). Thin views over review.standings,
+review.freeze, review.second_round and review.organisation.
 """
 
 from __future__ import annotations
 
 import io
-from collections import Counter
 from decimal import Decimal
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
@@ -23,7 +25,6 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from essays.competitions.operations import participating_units
 from essays.models import Competition
 from essays.platform.db import db
 from essays.platform.errors import Refusal
@@ -31,7 +32,18 @@ from essays.platform.filenames import download_name
 from essays.platform.security import roles
 from essays.platform.timeutil import format_time
 from essays.platform.web import Routes, get_or_404, now, parse_id, refuse
-from review import aggregate, assignments, export, freeze, publicity, ranking, second_round, standings
+from review import (
+    aggregate,
+    assignments,
+    documents,
+    export,
+    freeze,
+    organisation,
+    publicity,
+    ranking,
+    second_round,
+    standings,
+)
 from review.admin_views import STATE_NAMES
 from review.models import Objection, RankEntry, ReviewCode
 from review.rubric import format_points
@@ -39,12 +51,10 @@ from review.rubric import format_points
 routes = Routes()  # on the review_admin blueprint
 
 
-def _organisation(competition: Competition) -> list[tuple]:
-    """(unit, entries) of the 优秀组织奖 candidates (review.ranking.organisation_awards): the
-    entries are the unit's essays in the review, counted per unit only."""
-    entries = Counter(c.submission.unit_id for c in assignments.review_codes(db(), competition))
-    units = {u.id: u for u in participating_units(db())}
-    return [(units[u], entries[u]) for u in ranking.organisation_awards(entries, list(units))]
+def _charts(competition: Competition) -> list[tuple[str, str, Markup]]:
+    """The competition in pictures, once the ranking is frozen: (id, caption, svg)."""
+    # Built by review.charts from numbers and escaped labels only.
+    return [(c.key, c.caption, Markup(c.svg)) for c in documents.competition_charts(db(), competition)]  # noqa: S704
 
 
 def _second_round(competition: Competition, found: standings.Standings, second: dict | None) -> dict:
@@ -75,7 +85,9 @@ def _context(competition: Competition, method: str | None = None, form: dict | N
                 entries=freeze.frozen(db(), competition) if competition.phase != "review" else [],
                 objections=list(db().execute(select(Objection).where(Objection.competition_id == competition.id)
                                              .order_by(Objection.id)).scalars()),
-                organisation=_organisation(competition), state_names=STATE_NAMES,
+                organisation=organisation.candidates(db(), competition),
+                participants=organisation.participants(db(), competition), can_grant=competition.phase in
+                organisation.PHASES, charts=_charts(competition), state_names=STATE_NAMES,
                 **_second_round(competition, found, second))
 
 
@@ -173,6 +185,24 @@ def publish(competition_id: int):
                 "#publicity")
 
 
+@routes.route("/competitions/<int:competition_id>/organisation-awards", methods=["POST"])
+@roles("admin")
+def organisation_awards(competition_id: int):
+    """Grants the 优秀组织奖 to the units ticked (review.organisation.grant)."""
+    competition = get_or_404(Competition, competition_id)
+
+    def said(names: tuple[list[str], list[str]]) -> str:
+        granted, withdrawn = names
+        if not granted and not withdrawn:
+            return _("优秀组织奖没有变化。")
+        parts = [_("已评定优秀组织奖：%(units)s。", units="、".join(granted))] if granted else []
+        parts += [_("已取消优秀组织奖：%(units)s。", units="、".join(withdrawn))] if withdrawn else []
+        return "".join(parts)
+
+    return _act(competition, lambda: organisation.grant(db(), current_user, competition,
+                                                        request.form.getlist("unit_id"), now()), said, "#organisation")
+
+
 @routes.route("/review/objections/<int:objection_id>/answer", methods=["POST"])
 @roles("admin")
 def answer(objection_id: int):
@@ -225,4 +255,4 @@ def ranking_print(competition_id: int):
     shown = [["" if v is None else format_points(v) if isinstance(v, Decimal) else str(v) for v in row]
              for row in rows]
     return render_template("review/ranking_print.html", competition=competition, headers=headers, rows=shown,
-                           legend=export.LEGEND)
+                           legend=export.LEGEND, charts=_charts(competition))

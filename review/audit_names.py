@@ -28,6 +28,7 @@ ACTION_NAMES = {
     "review.objection": _l("提出异议"),
     "review.objection_answer": _l("答复异议"),
     "review.withdraw": _l("撤销奖项"),
+    "review.organisation_award": _l("评定优秀组织奖"),
 }
 
 OBJECT_NAMES = {

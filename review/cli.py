@@ -12,6 +12,11 @@
 - `flask --app app review assign --competition ID --judges-per-essay N [--judge NAME]...`: the
   review page's assignment (review.assignments.assign_all) of N judges per essay, among the
   judges named or every active judge, with the conflicts; prints each judge's load.
+- `flask --app app review certificates|booklet|notice --competition ID --out DIR`: the
+  documents made after the results (review.documents), as the documents page makes them:
+  certificates per author or per essay (--per) on A4 landscape (or the paper given), the
+  booklet of the tiers given (--tiers, default every tier with winners), the 通报 draft; each
+  writes one .docx into DIR and prints its path. They change nothing stored.
 The commands that change something act as the admin given by --by (or the only active
 admin), with the pages' refusals (the message and its code, exit status 1, nothing stored)
 and the pages' audit entries."""
@@ -34,11 +39,22 @@ from essays.platform.cli import admin_account, competition_and_admin, fail
 from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.web import now
-from review import assignments, forward, freeze, package_build, prepare, standings
+from review import (
+    assignments,
+    certificates,
+    documents,
+    forward,
+    freeze,
+    outcome,
+    package_build,
+    prepare,
+    standings,
+)
 from review.rubric import format_points
 
 review_cli = AppGroup("review", help="评审：生成作品编号（prepare）、分配评委（assign）、排名（rank）、"
-                                    "报送材料包（export）")
+                                    "报送材料包（export）、荣誉证书（certificates）、优秀征文汇编（booklet）、"
+                                    "表彰通报（notice）")
 
 
 @review_cli.command("rank")
@@ -195,3 +211,79 @@ def assign_command(competition_id: int, per_essay: int, usernames: tuple[str, ..
     for p in plan.problems:  # as the page says them; the assignments made are stored all the same
         click.echo(f"作品 {codes.get(p.essay_id, '?')} 只有 {p.eligible} 位评委可评（需要 {p.wanted} 位）："
                    "其余评委须回避。", err=True)
+
+
+def _documents_competition(competition_id: int) -> Competition:
+    competition = db().get(Competition, competition_id)
+    if competition is None:
+        fail(f"没有编号为 {competition_id} 的征文活动。")
+    return competition
+
+
+def _write(made: documents.Made, out_dir: Path, what: str) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / made.filename
+    path.write_bytes(made.data)
+    click.echo(f"{path}")
+    click.echo(f"已写出{what}（{made.count} {'张' if what == '荣誉证书' else '篇'}）。", err=True)
+
+
+def _made(make) -> documents.Made:
+    try:
+        return make()
+    except Refusal as e:
+        fail(f"{e.message}（错误代码 {e.code}）")
+
+
+_OUT = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+                    help="输出目录（不存在则创建）")
+_COMPETITION = click.option("--competition", "competition_id", type=int, required=True, help="活动编号")
+
+
+@review_cli.command("certificates")
+@_COMPETITION
+@_OUT
+@click.option("--per", type=click.Choice(list(certificates.PER)), default="author", show_default=True,
+              help="author：每位作者一张；essay：每篇作品一张（列出全部作者）")
+@click.option("--paper", type=click.Choice(list(certificates.PAPERS)), default="a4_landscape", show_default=True,
+              help="纸张：A4 横向、A4 纵向或自定义（custom，须给 --width 和 --height）")
+@click.option("--width", default="", help="自定义纸张宽（毫米）")
+@click.option("--height", default="", help="自定义纸张高（毫米）")
+@click.option("--margins", default="", help="页边距：上,下,左,右（毫米），不填为该纸张的默认值")
+@click.option("--no-heading", is_flag=True, help="不印“荣誉证书”标题（内芯已印有时）")
+def certificates_command(competition_id: int, out_dir: Path, per: str, paper: str, width: str, height: str,
+                         margins: str, no_heading: bool) -> None:
+    """Writes the award certificates (one .docx, a page each) into DIR and prints its path."""
+    competition = _documents_competition(competition_id)
+    sides = [m.strip() for m in margins.split(",")] if margins else ["", "", "", ""]
+    if len(sides) != 4:
+        fail("--margins 须为四个数：上,下,左,右（毫米）。")
+    made = _made(lambda: documents.make_certificates(db(), competition, now(), per,
+                                                     certificates.paper_from(paper, width, height, *sides),
+                                                     not no_heading))
+    _write(made, out_dir, "荣誉证书")
+
+
+@review_cli.command("booklet")
+@_COMPETITION
+@_OUT
+@click.option("--tiers", default="", help="收入汇编的奖项，以逗号分隔，如 一等奖,二等奖（不填为所有有获奖作品的奖项）")
+def booklet_command(competition_id: int, out_dir: Path, tiers: str) -> None:
+    """Writes the 优秀征文汇编 (.docx) of the tiers given into DIR and prints its path."""
+    competition = _documents_competition(competition_id)
+
+    def make() -> documents.Made:
+        chosen = [t for t in tiers.replace("，", ",").split(",") if t.strip()] if tiers else \
+            documents.default_tiers(outcome.outcome(db(), competition, now()))
+        return documents.make_booklet(db(), competition, now(), chosen)
+
+    _write(_made(make), out_dir, "优秀征文汇编")
+
+
+@review_cli.command("notice")
+@_COMPETITION
+@_OUT
+def notice_command(competition_id: int, out_dir: Path) -> None:
+    """Writes the 表彰通报 draft (.docx) into DIR and prints its path."""
+    competition = _documents_competition(competition_id)
+    _write(_made(lambda: documents.make_notice(db(), competition, now())), out_dir, "表彰通报")

@@ -6,6 +6,7 @@
   the seal (盖章) and the date, left blank to be filled in by hand;
 - 获奖名单: every award of the frozen ranking that was not withdrawn, tier by tier in the
   order of the tiers, each line 单位　作者《题目》; essays sharing a place keep rank order;
+  then the units granted the 优秀组织奖, if any;
 - body text in 仿宋 and headings in 黑体 (the fonts an office expects), A4;
 - document properties carry the title and the organiser, none of python-docx's defaults.
 """
@@ -104,7 +105,7 @@ def recommendation_docx(competition_title: str, organiser: str, rec: Recommended
 
 
 def winners_docx(competition_title: str, organiser: str, tiers: list[str], winners: list[Winner],
-                 when: datetime) -> bytes:
+                 when: datetime, organisation: list[str] | tuple[str, ...] = ()) -> bytes:
     document = _document(f"{competition_title}获奖名单", organiser, when)
     _heading(document, f"{competition_title}获奖名单")
     order = {name: i for i, name in enumerate(tiers)}
@@ -116,6 +117,9 @@ def winners_docx(competition_title: str, organiser: str, tiers: list[str], winne
             _font(line.add_run(f"{w.unit}　{'、'.join(w.authors)}{book_title(w.title)}"), BODY_FONT, 16)
     if not winners:
         _font(document.add_paragraph().add_run("（无）"), BODY_FONT, 16)
+    if organisation:
+        _font(document.add_paragraph().add_run(f"优秀组织奖（{len(organisation)} 个）"), HEADING_FONT, 16)
+        _font(document.add_paragraph().add_run("、".join(organisation)), BODY_FONT, 16)
     tail = document.add_paragraph()
     tail.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     _font(tail.add_run(f"{organiser}\n{when.year}年{when.month}月{when.day}日"), BODY_FONT, 16)

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from essays.models import Competition, Submission, SubmissionVersion, User
+from essays.models import Competition, Submission, SubmissionVersion, Unit, User
 from essays.platform.db import Base, UTCDateTime, utcnow
 
 
@@ -276,3 +276,20 @@ class Recommendation(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     entry: Mapped[RankEntry] = relationship()
+
+
+class OrganisationAward(Base):
+    """A unit the admin granted the 优秀组织奖 of a competition (after the ranking is frozen,
+    before the competition closes), shown on the results, in the package and in the
+    documents made after the results (certificates, 通报)."""
+
+    __tablename__ = "organisation_award"
+    __table_args__ = (UniqueConstraint("competition_id", "unit_id", name="uq_organisation_award_unit"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competition.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    granted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[Unit] = relationship()

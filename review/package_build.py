@@ -3,13 +3,15 @@
 
 What goes in:
 - 汇总表.xlsx: the forwarded essays as rows of the 汇总表 (review.export), 序号 from 1;
-- 获奖名单.docx: every award of the frozen ranking not withdrawn, for publication;
+- 获奖名单.docx: every award of the frozen ranking not withdrawn, and the units granted the
+  优秀组织奖, for publication;
 - per essay, in rank order: the original file that was judged (the version the review code
   was made from, byte for byte) as 原件/名次-单位-题目.docx, the clean copy the judges read
   as 评审稿/作品编号.docx, and its 推荐表 as 推荐表/推荐表-名次-题目.docx;
 - manifest.json (essays.package.format.manifest): the competition (title, organiser: the
   unit marked 主办单位, without which the package is refused; when exported, the character
-  limit) and every essay with its files' SHA-256.
+  limit, the units granted the 优秀组织奖 as organisation_awards) and every essay with its
+  files' SHA-256.
 
 Two essays sharing a place, unit and title would get the same name: the second and later
 ones carry their code as well, so no name repeats.
@@ -25,7 +27,7 @@ from sqlalchemy.orm import Session
 from essays.models import Competition, Unit
 from essays.package import format as package
 from essays.platform.timeutil import local
-from review import export, forward, forward_docs, freeze, prepare
+from review import export, forward, forward_docs, freeze, organisation, prepare
 from review.clean_copy import clean_docx
 from review.errors import Refusal
 
@@ -58,6 +60,7 @@ def build(session: Session, competition: Competition, now: datetime) -> package.
     when = local(now)
     _method, _keep, tiers, _cap = freeze.rule_for(session, competition)
     headers, rows = export.summary(session, competition, only={r.entry_id for r in recs})
+    units = organisation.granted_names(session, competition)
     entries, used = [], set()
     for rec in recs:
         entry, code = rec.entry, rec.entry.code
@@ -82,9 +85,10 @@ def build(session: Session, competition: Competition, now: datetime) -> package.
                                             award=entry.award, files=files))
     extras = [("汇总表.xlsx", export.to_xlsx(headers, rows, f"{competition.title} 汇总表")),
               ("获奖名单.docx", forward_docs.winners_docx(competition.title, sender.name, [t.name for t in tiers],
-                                                      winners(session, competition), when))]
+                                                      winners(session, competition), when, units))]
     return package.Package(competition={"title": competition.title, "organiser": sender.name,
-                                        "exported_at": now.isoformat(), "char_limit": competition.char_limit},
+                                        "exported_at": now.isoformat(), "char_limit": competition.char_limit,
+                                        "organisation_awards": units},
                            entries=entries, extras=extras)
 
 

@@ -2,8 +2,9 @@
 objection form. The admin's publicity actions (publish, answer, withdraw) are on the ranking
 page (review.admin_ranking). Thin views over review.publicity.
 
-A unit sees the winners (place, award, unit, authors, title) and only its own objections
-with their answers; the admin sees every objection with who filed it.
+A unit sees the winners (place, award, unit, authors, title), the units granted the
+优秀组织奖, and only its own objections with their answers; the admin sees every objection
+with who filed it, and the competition in pictures (review.charts), which units never get.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 
 from essays.models import Competition, Submission
@@ -19,7 +21,7 @@ from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import roles
 from essays.platform.web import now, refuse
-from review import publicity
+from review import documents, organisation, publicity
 from review.models import Objection, RankEntry, ReviewCode
 
 bp = Blueprint("results", __name__, url_prefix="/results")
@@ -55,7 +57,15 @@ def _context(competition: Competition) -> dict:
                                 Objection.unit_id == current_user.unit_id).order_by(Objection.id)).scalars())
     pub = publicity.publication(session, competition)
     return dict(competition=competition, winners=publicity.winners(session, competition), publication=pub,
-                open=publicity.is_open(pub, now()), mine=mine)
+                open=publicity.is_open(pub, now()), mine=mine,
+                organisation=organisation.granted_names(session, competition),
+                charts=_charts(competition) if current_user.role == "admin" else [])
+
+
+def _charts(competition: Competition) -> list[tuple[str, str, Markup]]:
+    """The competition in pictures, for the admin only (units never get them)."""
+    # Built by review.charts from numbers and escaped labels only.
+    return [(c.key, c.caption, Markup(c.svg)) for c in documents.competition_charts(db(), competition)]  # noqa: S704
 
 
 @bp.route("/<int:competition_id>", methods=["GET"])

@@ -285,7 +285,7 @@ def test_demo_refuses_non_empty_database(session, make, tmp_path):
     assert session.execute(select(func.count()).select_from(User)).scalar_one() == 0
 
 
-@pytest.mark.parametrize("phase", ["published", "nonsense"])
+@pytest.mark.parametrize("phase", ["intake_closed", "nonsense"])
 def test_phases_nobody_registered_are_refused_before_writing(session, tmp_path, phase):
     with pytest.raises(ValueError, match=f"演示阶段[ ：]{phase}"):
         _build(session, tmp_path / "files", phase=phase)

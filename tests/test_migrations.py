@@ -81,3 +81,34 @@ def test_0015_cleans_stored_file_names_and_ends_the_locks_failed_logins_set(tmp_
     engine.dispose()
     assert names == ["a X.docx", "dir_b.zip", "普通.zip"]
     assert tuple(user) == (0, None, None)
+
+
+def test_0017_takes_the_dates_intake_opened_and_closed_from_the_audit_log(tmp_path):
+    """Competitions moved before the dates were stored get them from their first phase moves."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from essays.platform.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    command.upgrade(alembic_config(url), "0014")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for cid in (1, 2):
+            conn.execute(text("INSERT INTO competition (id, title, notice_text, char_limit, limit_is_hard, deadline, "
+                              "min_per_unit, max_per_unit, phase, created_at, updated_at) VALUES (:id, 't', '', 3000, "
+                              "1, '2027-05-20 16:00:00', 1, 1, 'open', '2027-01-01 00:00:00', '2027-01-01 00:00:00')"),
+                         {"id": cid})
+        moves = [(1, "open", "2027-04-01 02:00:00"), (1, "intake_closed", "2027-05-21 03:00:00"),
+                 (1, "open", "2027-04-02 02:00:00")]  # only the first move counts
+        for seq, (cid, phase, at) in enumerate(moves, start=1):
+            conn.execute(text("INSERT INTO audit_log (seq, created_at, action, object_type, object_id, before, "
+                              "after, ip, prev_hash, hash) VALUES (:seq, :at, 'competition.phase', 'competition', "
+                              ":cid, NULL, :after, '', '', '')"),
+                         {"seq": seq, "at": at, "cid": str(cid), "after": f'{{"phase": "{phase}"}}'})
+    command.upgrade(alembic_config(url), "head")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, opened_at, intake_closed_at FROM competition ORDER BY id")).all()
+    engine.dispose()
+    assert [(r[0], str(r[1])[:19], str(r[2])[:19]) for r in rows] == [
+        (1, "2027-04-01 02:00:00", "2027-05-21 03:00:00"), (2, "None", "None")]

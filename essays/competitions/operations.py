@@ -183,7 +183,9 @@ def move_phase(session: Session, actor: User, competition: Competition, expected
 
     The competition's row is locked first (PostgreSQL; SQLite serialises writers anyway):
     two admins confirming at once cannot both move it, and an upload in flight (which
-    holds a share lock on the row, essays.intake.receive) finishes before intake closes."""
+    holds a share lock on the row, essays.intake.receive) finishes before intake closes.
+    Entering 收稿中 and 收稿截止 stores when (`now`, the app's clock), for what is written later
+    about the competition."""
     session.refresh(competition, with_for_update=True)
     if competition.phase != expected:
         raise Refusal("PHASE_STALE", current=PHASE_NAMES[competition.phase])
@@ -194,6 +196,10 @@ def move_phase(session: Session, actor: User, competition: Competition, expected
         raise Refusal("PHASE_REFUSED", target=PHASE_NAMES[target], reason=reason)
     before = competition.phase
     competition.phase = target
+    if target == "open":
+        competition.opened_at = now
+    elif target == "intake_closed":
+        competition.intake_closed_at = now
     session.flush()
     record(session, "competition.phase", actor=actor, obj=competition,
            before={"phase": before}, after={"phase": target})

@@ -21,9 +21,10 @@ The files are also written to `files_dir` with an over-limit sample (not stored)
 README.txt.
 
 Later phases are built by the packages that own them (`register_phase`, called from their
-package's `init_app`: review registers "review" and "ranked"): the intake above is then played 12 days in the past, with
-a deadline the next day and the extension long over, and the phase's builder carries the
-competition on from there at `now`. A phase nobody registered is refused before anything
+package's `init_app`: review registers "review", "ranked", "published" and "closed"): the
+intake above is then played 12 days in the past, with a deadline the next day and the
+extension over about 3 days before `now` (at a midnight), and the phase's builder carries
+the competition on from there at `now`. A phase nobody registered is refused before anything
 is written.
 """
 

@@ -19,7 +19,7 @@ DEFAULT_DEMO_PASSWORD = "zhengwen2027"  # noqa: S105  (demo accounts only, print
 @with_appcontext
 @click.option("--password", default=DEFAULT_DEMO_PASSWORD, show_default=True,
               help="所有演示账号的密码")
-@click.option("--phase", type=click.Choice(["open", "review", "ranked"]), default="open",
+@click.option("--phase", type=click.Choice(["open", "review", "ranked", "published", "closed"]), default="open",
               show_default=True)
 @click.option("--keep-existing", is_flag=True,
               help="数据库已有数据时不报错，直接保留（make run 用）")
