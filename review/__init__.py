@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 def init_app(app: Flask) -> None:
     from essays.competitions import phases
     from essays.demo import build as demo
+    from essays.intake import reread
     from essays.platform import audit, pages
     from essays.platform.web import shared_blueprint
     from review import (
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
         checks,
         freeze,
         lifecycle,
+        prepare,
         publicity,
         results,
         views,
@@ -61,3 +63,4 @@ def init_app(app: Flask) -> None:
     demo.register_phase("review", review_demo.build_review)
     demo.register_phase("ranked", review_demo.build_ranked)
     audit.register_action_names(audit_names.ACTION_NAMES)
+    reread.register_listener(prepare.version_reread)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from review.identity import KINDS, Hit, Place, fold, metadata_warnings, redact, scan
+from review.identity import KINDS, Hit, fold, redact, scan
 from tests import docx_samples as samples
 from tests.docx_samples import app_xml, comments_xml, core_xml, docx, ole_file, p, r, zip_bytes
 from tests.factories import docx_bytes
