@@ -16,7 +16,8 @@ character matched, invisible characters and separators inside included. What is 
   id_number: an 18-character ID number;
 - every occurrence of every name is a candidate; the longest wins, then own_unit over
   author over contact over other_unit, then a name as given over a form derived from
-  another (东塘中队 given as an alias over the end of 长沙市城管执法大队东塘中队), then the first; a candidate overlapping a chosen one is
+  another (东塘中队 given as an alias over the end of 长沙市城管执法大队东塘中队), then the
+  first; a candidate overlapping a chosen one is
   dropped, so a name inside a longer matched name is not reported twice. A unit name is not
   matched where it is part of another word (review.identity_names);
 - self_reference: 我/我们/咱们/本 followed by a unit type: 中队, 科室, 单位, 部门, 队, 站,

@@ -15,8 +15,9 @@ all use these functions and print findings with `finding_json`.
   fields (作者, 最后修改者, 单位, 经理, the authors of comments and changes) are findings of
   kind "file_author" whatever their value when nothing in them matched, except names that
   identify nobody (review.identity_names.is_default_author: Administrator, 微软用户,
-  WPS 用户, DESKTOP-7F3K2QH...). `start`/`end` are None. At most MAX_XML_BYTES of parts are
-  read for it, a part that cannot be read is skipped.
+  WPS 用户, DESKTOP-7F3K2QH...) and the organiser's names (`Names.neutral`). `start`/`end`
+  are None. At most MAX_XML_BYTES of parts are read for it, a part that cannot be read is
+  skipped.
 - `where` says where in words: 正文第3段 (the n-th non-empty line of the body), 页眉, 页脚,
   脚注或尾注, 批注, 文本框, 文档属性·作者 ...; `describe` the whole finding:
   "正文第3段：第1中队（本单位名称）", "文档属性·作者：张三（本单位联系人）".
@@ -38,6 +39,7 @@ from essays.intake.docx.walk import W, is_on, w
 from essays.platform.errors import Refusal
 from review.identity import scan
 from review.identity_names import is_default_author
+from review.identity_text import key
 
 PARTS = ("body", "header", "footer", "note", "comment", "textbox", "metadata")
 HIDDEN_PARTS = PARTS[1:]  # the parts judges never receive
@@ -62,12 +64,15 @@ _W15 = "http://schemas.microsoft.com/office/word/2012/wordml"
 @dataclass(frozen=True)
 class Names:
     """Whom a file must not reveal: its unit's names, the other units', its authors, and its
-    unit's contact person, telephone numbers and accounts' names (contacts)."""
+    unit's contact person, telephone numbers and accounts' names (contacts). `neutral`: names
+    that identify nobody, as the organiser's (every unit belongs to it): an author field
+    holding one is no finding."""
 
     own: tuple[str, ...] = ()
     others: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
     contacts: tuple[str, ...] = ()
+    neutral: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -218,11 +223,12 @@ def _cut(value: str) -> str:
 
 def _metadata_findings(package: Package, names: Names) -> list[Finding]:
     found = []
+    neutral = {key(n) for n in names.neutral}
     for where, value, author in _metadata_fields(package):
         hits = scan(value, list(names.own), list(names.others), list(names.authors), list(names.contacts),
                     lines=False)
         found += [Finding("metadata", where, h.kind, h.text, h.identity, None, None) for h in hits]
-        if author and not hits and not is_default_author(value):
+        if author and not hits and not is_default_author(value) and key(value) not in neutral:
             found.append(Finding("metadata", where, "file_author", _cut(value), _cut(value), None, None))
     return found
 

@@ -130,7 +130,8 @@ def names_for(session: Session, submission: Submission, units: list[Unit] | None
                 *session.execute(select(User.display_name).where(User.unit_id == unit.id,
                                                                  User.role == "unit")).scalars()]
     return identity_places.Names(tuple(unit_names(unit)), tuple(others), tuple(submission.authors or []),
-                                 tuple(c for c in contacts if c and len(c.strip()) >= 2))
+                                 tuple(c for c in contacts if c and len(c.strip()) >= 2),
+                                 tuple(n for u in units if u.is_organiser for n in unit_names(u)))
 
 
 def _scan(session: Session, row: ReviewCode, submission: Submission, version: SubmissionVersion,
