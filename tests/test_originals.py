@@ -298,3 +298,20 @@ def test_a_version_1_package_still_imports(session, make, bureau, clock):
     entry = session.execute(select(AuditLog).where(AuditLog.action == "package.import")).scalar_one()
     assert [e["received_sha256"] for e in entry.after["entries"]] == [v.sha256 for v in versions]
     assert session.execute(select(SubmissionVersion).where(SubmissionVersion.id == imported[0].version.id)).scalar_one()
+
+
+def test_a_damaged_member_does_not_keep_the_copy_from_being_defused():
+    data = risky("template")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+        archive.writestr("word/media/broken.png", b"x" * 64)
+    damaged = bytearray(out.getvalue())
+    at = damaged.index(b"x" * 64)
+    damaged[at:at + 8] = b"y" * 8  # its CRC no longer matches
+    defused = outside.defuse(bytes(damaged))
+    assert_defused(defused)
+    assert "word/media/broken.png" not in zipfile.ZipFile(io.BytesIO(defused)).namelist()

@@ -204,3 +204,24 @@ def test_versions_read_by_the_old_reader_are_read_again(app, session, make, cloc
 
     assert chunked.current.id in refresh_stale(session, clock())  # (the plain one shares its text: stale too)
     assert session.execute(select(SimilarityPrint).where(SimilarityPrint.version_id == chunked.current.id)).first()
+
+
+def test_a_chunk_named_many_times_is_read_once_and_thousands_are_refused(monkeypatch):
+    calls = []
+    real = chunks.html_paragraphs
+    monkeypatch.setattr(chunks, "html_paragraphs", lambda *a: calls.append(1) or real(*a))
+    page = "<p>重复的段落。</p>".encode()
+    data = with_chunk(CHUNK * 3, "word/afchunk.htm", page, "text/html")
+    assert texts(data) == ["重复的段落。"] * 3 and len(calls) == 1  # shown three times, as Word shows it
+    with pytest.raises(Refusal) as refused:
+        read_docx(with_chunk(CHUNK * 201, "word/afchunk.htm", page, "text/html"))
+    assert refused.value.code == "UPLOAD_ZIP_BOMB"
+
+
+def test_a_chunk_declared_too_large_is_refused_before_it_is_inflated():
+    from tests.docx_samples import with_declared_sizes
+
+    data = with_chunk(CHUNK, "word/afchunk.htm", b"<p>x</p>", "text/html")
+    with pytest.raises(Refusal) as refused:
+        read_docx(with_declared_sizes(data, "word/afchunk.htm", chunks.MAX_CHUNK_BYTES + 1))
+    assert refused.value.code == "UPLOAD_ZIP_BOMB"

@@ -32,7 +32,8 @@ settings, charts, the glossary...):
   (essays.intake.docx.chunks; RTF gives none); an embedded .docx is defused in turn;
 - every other part is copied as it is. A file with nothing to remove, or that cannot be
   opened as a .docx, is returned unchanged (the same bytes, so the same SHA-256). A part that
-  cannot be parsed is left as it is (Word could not follow what it names either).
+  cannot be parsed is left as it is (Word could not follow what it names either); a member
+  that cannot be inflated is left out of the copy.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ class _Plan:
     drop: set[str] = field(default_factory=set)  # parts removed
     kept: set[str] = field(default_factory=set)  # embedded parts that stay (a chart's own workbook)
     chunks: dict[tuple[str, str], str] = field(default_factory=dict)  # (source, id) -> chunk part
-    nested: dict[str, bytes] = field(default_factory=dict)  # embedded .docx part -> its defused copy
+    nested: dict[str, tuple[Package, _Plan]] = field(default_factory=dict)  # an embedded .docx to defuse
 
 
 def _local(element) -> str:
@@ -114,12 +115,25 @@ def _target(source: str, target: str) -> str:
     return posixpath.normpath(name).lower()
 
 
+def _raw(package: Package, name: str) -> bytes | None:
+    """The part's bytes, None when it cannot be inflated (left as it is)."""
+    try:
+        return package.raw(name)
+    except (Refusal, *BROKEN_ERRORS):
+        return None
+
+
 def _xml(package: Package, name: str):
     try:
         raw = package.raw(name)
         return None if raw is None else parse_xml(raw)
     except (Refusal, *BROKEN_ERRORS):
         return None
+
+
+def _fetches(raw: bytes | None) -> bool:
+    """Whether a part may hold a field or a mail merge (the tags appear in its bytes)."""
+    return bool(raw) and (b"instrText" in raw or b"fldSimple" in raw or b"mailMerge" in raw)
 
 
 def _plan(package: Package, depth: int) -> _Plan:
@@ -135,8 +149,7 @@ def _plan(package: Package, depth: int) -> _Plan:
             plan.references.append(Reference(kind, name, name))
             plan.drop.add(name)
     for name in sorted(package.infos):
-        raw = package.raw(name) if name.startswith("word/") and not name.endswith(".rels") else None
-        if raw and (b"instrText" in raw or b"fldSimple" in raw or b"mailMerge" in raw):
+        if name.startswith("word/") and not name.endswith(".rels") and _fetches(_raw(package, name)):
             root = _xml(package, name)
             if root is not None:
                 plan.references += [Reference(kind, code, name) for kind, code in _edit_fields(root, apply=False)]
@@ -187,7 +200,7 @@ def _nested(package: Package, plan: _Plan, name: str, depth: int) -> None:
     found = _plan(inner, depth + 1)
     if found.references:
         plan.references += [Reference(r.kind, r.target, f"{name}/{r.part}") for r in found.references]
-        plan.nested[name] = _apply(inner, found, depth + 1)
+        plan.nested[name] = (inner, found)
 
 
 # --- fields ------------------------------------------------------------------------------
@@ -295,7 +308,7 @@ def _edit_source(package: Package, plan: _Plan, source: str, removed: dict[str, 
 
 
 def _apply(package: Package, plan: _Plan, depth: int) -> bytes:
-    changed: dict[str, bytes] = dict(plan.nested)
+    changed = {name: _apply(inner, found, depth + 1) for name, (inner, found) in plan.nested.items()}
     for rels_part, removed in plan.rels.items():
         root = _xml(package, rels_part)
         if root is None:
@@ -310,8 +323,8 @@ def _apply(package: Package, plan: _Plan, depth: int) -> bytes:
             _edit_source(package, plan, source, removed, source_root)
             changed[source] = _serialise(source_root)
     for name in sorted(package.infos):
-        raw = changed.get(name) or (package.raw(name) if name.startswith("word/") else None)
-        if raw and not name.endswith(".rels") and (b"instrText" in raw or b"fldSimple" in raw or b"mailMerge" in raw):
+        raw = changed.get(name) or (_raw(package, name) if name.startswith("word/") else None)
+        if not name.endswith(".rels") and _fetches(raw):
             root = parse_xml(raw) if name in changed else _xml(package, name)
             if root is not None and _edit_fields(root, apply=True):
                 changed[name] = _serialise(root)
@@ -324,11 +337,16 @@ def _apply(package: Package, plan: _Plan, depth: int) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, info in package.members.items():
-            if name in plan.drop:
-                continue
-            copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
-            copy.compress_type, copy.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
-            archive.writestr(copy, changed[name] if name in changed else read_member(package.data, info))
+            content = changed.get(name) if name not in plan.drop else None
+            if content is None and name not in plan.drop:
+                try:
+                    content = read_member(package.data, info)
+                except (Refusal, *BROKEN_ERRORS):
+                    content = None  # a damaged member is left out: it must not keep the copy from being made
+            if content is not None:
+                copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+                copy.compress_type, copy.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+                archive.writestr(copy, content)
     return buffer.getvalue()
 
 

@@ -54,6 +54,7 @@ _APP = {"Company": "company", "Manager": "manager", "Template": "template"}
 # Raised whenever reading changes what text a stored file gives (2: altChunks are read), so that
 # the stored versions are read again (essays.intake.reread).
 READER_VERSION = 2
+MAX_CHUNKS = 200  # altChunks in one document: tools write a few; thousands naming one part are a bomb
 TITLE_STYLES = {"title", "标题", "主标题"}
 HEADING_STYLES = {"heading 1", "标题 1", "标题1"}
 TITLE_WINDOW = 5  # the title is among the first five non-empty paragraphs
@@ -76,20 +77,27 @@ def read_package(package: Package, depth: int = 0) -> DocxContent:
 
 class _Chunks:
     """Reads the altChunks of one part by relationship id; a nested document's notes are kept
-    here, to follow the document's own."""
+    here, to follow the document's own. Each chunk part is read once (Word shows it at each
+    altChunk naming it); a part with more than MAX_CHUNKS altChunks is refused as a bomb."""
 
     def __init__(self, package: Package, part: str, depth: int):
         self.package, self.depth = package, depth
         self.targets = {rel_id: target for rel_id, kind, target in package.rels(part) if kind == "aFChunk"}
         self.notes: list[Paragraph] = []
+        self.read: dict[str, Chunk] = {}
+        self.seen = 0
 
     def __call__(self, rel_id: str) -> Chunk | None:
+        self.seen += 1
+        if self.seen > MAX_CHUNKS:
+            raise Refusal("UPLOAD_ZIP_BOMB")
         target = self.targets.get(rel_id)
         if target is None:
             return None
-        chunk = read_chunk(self.package, target, self.depth, read_docx)
-        self.notes.extend(chunk.notes)
-        return chunk
+        if target not in self.read:
+            self.read[target] = read_chunk(self.package, target, self.depth, read_docx)
+            self.notes.extend(self.read[target].notes)
+        return self.read[target]
 
 
 def _parse(raw: bytes) -> etree._Element:
