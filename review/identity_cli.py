@@ -9,7 +9,8 @@ with --unit), their 联系人 and 联系电话 and the 姓名 of their unit acco
 e-mail addresses, self-references, signature and date lines (review.identity). Every part of
 the file is read (review.identity_places: body, headers, footers, notes, comments, text boxes,
 properties). The findings are the competition's check's, printed by the same code
-(identity_places.finding_json).
+(identity_places.finding_json). A FILE ending in .zip is read as a package for the bureau
+(essays.package.format): each essay's 原件 and 评审稿 are checked, named FILE:原件/....
 
 Output: a Chinese report per file by default; with --json an array, one object per file:
 {"file", "ok", "error": null | {"code", "message"}, "hits": [finding_json...]}. Exit status 0
@@ -25,6 +26,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from essays.package import format as package
 from essays.people.roster import ROLE_WORDS, roster_entries
 from essays.platform.cli import fail
 from essays.platform.errors import Refusal
@@ -59,6 +61,36 @@ def _scan(path: Path, names: identity_places.Names) -> list[identity_places.Find
     return identity_places.findings(path.read_bytes(), names)
 
 
+def _package_files(path: Path) -> list[tuple[str, bytes]] | None:
+    """(name, bytes) of the originals and judges' copies in a package for the bureau
+    (essays.package.format), named path:原件/...; None when `path` is not one."""
+    if path.suffix.lower() != ".zip":
+        return None
+    read = package.read(path.read_bytes())  # Refusal (PACKAGE_*) for a damaged or unsafe package
+    return [(f"{path}:{f.name}", f.data) for entry in read.entries for f in entry.files
+            if f.kind in ("original", "clean")]
+
+
+def _items(path: Path, names: identity_places.Names):
+    """(file, findings or None, refusal or None) of a .docx, or of each essay of a package."""
+    try:
+        inside = _package_files(path)
+    except Refusal as e:
+        yield str(path), None, e
+        return
+    if inside is None:
+        try:
+            yield str(path), _scan(path, names), None
+        except Refusal as e:
+            yield str(path), None, e
+        return
+    for name, data in inside:
+        try:
+            yield name, identity_places.findings(data, names), None
+        except Refusal as e:
+            yield name, None, e
+
+
 def _report(file: str, found: list[identity_places.Finding] | None, refusal: Refusal | None) -> list[str]:
     if found is None:
         return [f"文件：{file}", f"  ✗ 无法读取：{refusal.message}（错误代码 {refusal.code}）"]
@@ -82,16 +114,12 @@ def identity_scan_command(as_json: bool, roster: Path | None, units: tuple[str, 
     names = names_from(roster, units, persons)
     results, lines, flagged = [], [], False
     for path in files:
-        found = refusal = None
-        try:
-            found = _scan(path, names)
-        except Refusal as e:
-            refusal = e
-        flagged = flagged or refusal is not None or bool(found)
-        results.append({"file": str(path), "ok": refusal is None,
-                        "error": {"code": refusal.code, "message": refusal.message} if refusal else None,
-                        "hits": [identity_places.finding_json(f) for f in found or []]})
-        lines += [*_report(str(path), found, refusal), ""]
+        for file, found, refusal in _items(path, names):
+            flagged = flagged or refusal is not None or bool(found)
+            results.append({"file": file, "ok": refusal is None,
+                            "error": {"code": refusal.code, "message": refusal.message} if refusal else None,
+                            "hits": [identity_places.finding_json(f) for f in found or []]})
+            lines += [*_report(file, found, refusal), ""]
     if as_json:
         click.echo(json.dumps(results, ensure_ascii=False, indent=2))
     else:

@@ -219,3 +219,22 @@ def test_the_finding_schema_is_the_same_for_prepare_and_identity_scan(session, f
     names = prepare.names_for(session, code.submission)
     scanned = identity_places.finding_json(findings(code.version.file_bytes, names, ("body",))[0])
     assert {k: stored[k] for k in scanned} == scanned
+
+
+def test_identity_scan_reads_a_package_for_the_bureau_essay_by_essay(runner, make, tmp_path):
+    from essays.package import format as package
+    from tests.test_package_import import brigade_package
+
+    built, _ = brigade_package(make)
+    zipped = tmp_path / "报送材料.zip"
+    zipped.write_bytes(package.write(built))
+    broken = tmp_path / "坏的材料包.zip"
+    broken.write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    result = runner.invoke(args=["review", "identity-scan", "--json", "--unit", "市容环卫科", "--person", "深化",
+                                 str(zipped), str(broken)])
+    items = json.loads(result.output)
+    assert [i["file"] for i in items[:2]] == [f"{zipped}:{f.name}" for f in built.entries[0].files[:2]]
+    assert len(items) == 7 and all(i["ok"] for i in items[:6])
+    assert [(h["kind"], h["text"]) for h in items[0]["hits"]] == [("author", "深化")]  # the first original's text
+    assert items[6]["file"] == str(broken) and items[6]["error"]["code"] == "PACKAGE_MANIFEST"
+    assert result.exit_code == 1
