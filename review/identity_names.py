@@ -16,7 +16,7 @@ not hide them. A name shorter than 2 characters (as matched) is ignored.
   character making a word of that last one (法制科 in 法制科学, 执法站在, 派出所在, 中队伍,
   办公室友). People's names have no such exceptions.
 - Telephone numbers, on the view with its separators: a mobile number (11 digits, 1[3-9]...,
-  whole or as 3-4-4 with one kind of space, dash or dot), a landline with its area code (0 and 2
+  whole or as 3-4-4 with spaces, dashes or dots), a landline with its area code (0 and 2
   or 3 digits, in brackets or followed by a space, dash or dot, then 7 or 8 digits whose first
   is 2-9, whole or split 3/4-4), either after +86, 0086 or (+86); never inside a longer number
   or a decimal, never followed by a unit of quantity (元, 万, 亿, %, 人, 次, 年...), never
@@ -127,7 +127,7 @@ _QUANTITY = "%‰元角分万亿千百个人次份件条项户台辆吨米年月
 _BEFORE = r"(?<![0-9.,])"
 _AFTER = rf"(?![0-9]|[.,][0-9])(?!\s?[{_QUANTITY}])"
 _PREFIX = r"(?:(?:\+|00)\s?86[\s-]?|\(\s?\+?86\s?\)\s?)?"
-MOBILE = re.compile(rf"{_BEFORE}{_PREFIX}(1[3-9][0-9])(?P<s>[ .-]{{0,2}})([0-9]{{4}})(?P=s)([0-9]{{4}}){_AFTER}")
+MOBILE = re.compile(rf"{_BEFORE}{_PREFIX}(1[3-9][0-9])[ .-]{{0,2}}([0-9]{{4}})[ .-]{{0,2}}([0-9]{{4}}){_AFTER}")
 _AREA = r"(?:[12][0-9]|[3-9][0-9]{2})"
 LANDLINE = re.compile(
     rf"{_BEFORE}(?:\(\s?(0{_AREA})\s?\)\s?|(0{_AREA})[ .-]?|(?:\+|00)\s?86[\s-]?\(?0?({_AREA})\)?[ .-]?)"
@@ -143,7 +143,7 @@ def phones(text: str) -> list[tuple[int, int, str]]:
     11 digits (mobile) or area code-number (landline)."""
     found = []
     for m in MOBILE.finditer(text):
-        number = m.group(1) + m.group(3) + m.group(4)
+        number = "".join(m.groups())
         if not _ROUND.search(number):
             found.append((m.start(), m.end(), number))
     for m in LANDLINE.finditer(text):

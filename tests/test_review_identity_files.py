@@ -26,9 +26,11 @@ ZWSP, SHY = "\u200b", "\u00ad"
 UNIT = ("城管执法第一中队", "一中队", "执法一中队")
 NAMES = Names(own=UNIT, others=("城管执法第二中队", "二中队"), authors=("李建军",),
               contacts=("陈志刚", "0731-84421101"))
-SENTENCE = f"我们第1中队的李{ZWSP}建{SHY}军同志，电话138-0845-1376，座机(0731)8442 1101，科长陈·志·刚。"
+SENTENCE = (f"我们第1中队的李{ZWSP}建{SHY}军同志，电话138-0845-1376，座机(0731)8442 1101，科长陈·志·刚，"
+            "身份证430102 19900307 1234，執法一中隊。")
 FOUND = [("own_unit", "第1中队"), ("author", f"李{ZWSP}建{SHY}军"), ("contact", "138-0845-1376"),
-         ("contact", "(0731)8442 1101"), ("contact", "陈·志·刚")]
+         ("contact", "(0731)8442 1101"), ("contact", "陈·志·刚"), ("id_number", "430102 19900307 1234"),
+         ("own_unit", "執法一中隊")]
 ESSAY = [f"城管工作要坚持以人民为中心的发展思想，把群众满意作为出发点和落脚点，第{n}段。" for n in range(1, 8)]
 BODY = "".join(p(text) for text in ESSAY)
 FILES = {
@@ -102,13 +104,13 @@ def test_the_body_is_redacted_exactly_and_judges_receive_no_invisible_character(
     assert [(h.kind, h.text) for h in code.hits] == FOUND
     assert not set(INVISIBLE) & set(code.text)  # even before any decision
     prepare.decide_hits(session, admin, code, None, "redacted", AFTER)
-    expected = "我们××的××同志，电话××，座机××，科长××。"
+    expected = "我们××的××同志，电话××，座机××，科长××，身份证××，××。"
     assert code.text.split("\n")[1] == expected
     blocks = prepare.judge_blocks(code)
     clean = clean_copy.clean_docx(code.code, code.code, blocks)
     with zipfile.ZipFile(io.BytesIO(clean)) as archive:
         everything = "".join(archive.read(n).decode("utf-8") for n in archive.namelist())
-    for secret in ("第1中队", "李", "138", "0731", "8442", "陈", ZWSP, SHY):
+    for secret in ("第1中队", "李", "138", "0731", "8442", "陈", "430102", "執法", ZWSP, SHY):
         assert secret not in code.text and secret not in everything
 
 
@@ -176,6 +178,7 @@ def test_identity_scan_prints_json_in_the_shared_schema(runner, files):
     assert [(h["kind"], h["text"], h["identity"]) for h in hits] == [
         ("own_unit", "第1中队", "一中队"), ("author", f"李{ZWSP}建{SHY}军", "李建军"),
         ("contact", "138-0845-1376", "13808451376"), ("contact", "(0731)8442 1101", "0731-84421101"),
+        ("id_number", "430102 19900307 1234", "430102199003071234"), ("own_unit", "執法一中隊", "城管执法第一中队"),
         ("other_unit", "二中队", "二中队"), ("contact", "刘卫东", "刘卫东"), ("contact", "8442 1102", "0731-84421102"),
         ("contact", "王二", "王二")]
     assert hits[0]["where"] == "正文第2段" and hits[-1]["part"] == "metadata" and hits[-1]["start"] is None
@@ -187,7 +190,7 @@ def test_identity_scan_prints_a_chinese_report_and_exits_0_when_nothing_is_found
     result = runner.invoke(args=scan_args(roster, paths["flagged"], paths["broken"]))
     assert result.exit_code == 1
     assert f"文件：{paths['flagged']}" in result.output
-    assert "! 发现可能暴露身份的信息 8 处：" in result.output
+    assert "! 发现可能暴露身份的信息 10 处：" in result.output
     for line in ("正文第2段：第1中队（本单位名称）", "正文第2段：二中队（其他单位名称）",
                  "正文第2段：8442 1102（电话号码）", "文档属性·作者：王二（本单位联系人）"):
         assert f"    {line}\n" in result.output
