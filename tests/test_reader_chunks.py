@@ -225,3 +225,38 @@ def test_a_chunk_declared_too_large_is_refused_before_it_is_inflated():
     with pytest.raises(Refusal) as refused:
         read_docx(with_declared_sizes(data, "word/afchunk.htm", chunks.MAX_CHUNK_BYTES + 1))
     assert refused.value.code == "UPLOAD_ZIP_BOMB"
+
+
+def test_a_code_made_from_a_version_read_again_is_scanned_again_while_intake_is_closed(app, session, make, clock):
+    from review import prepare
+    from review.models import ReviewCode
+
+    unit = make.unit("城管执法东塘中队", short_name="东塘中队")
+    competition = make.competition()
+    inner = docx(p("东塘中队在老城区推行“721”工作法。") + p(ESSAY))
+    data = with_chunk(p("前言部分的文字。") + CHUNK, "word/afchunk.docx", inner, DOCX_TYPE)
+    submission = make.submission(competition, unit, data=data)
+    version = submission.current
+    version.text, version.reader = "前言部分的文字。", 1  # as the old reader stored it
+    competition.phase = "intake_closed"
+    session.flush()
+    admin = make.admin()
+    [code] = prepare.make_codes(session, admin, competition, clock())
+    assert code.hits == [] and code.text == "前言部分的文字。"
+    assert reread_versions(session, clock()) == [version.id]
+    session.refresh(code)
+    assert [(h.kind, h.text, h.status) for h in code.hits] == [("own_unit", "东塘中队", "open")]
+    assert code.text == version.text and "东塘中队" in code.text
+    entry = session.execute(select(AuditLog).where(AuditLog.action == "review.rescan")).scalar_one()
+    assert entry.after == {"version_id": version.id, "hits": 1, "reread": True} and entry.actor_id is None
+    # Once the review has opened, what judges read stays as they read it.
+    other = make.submission(competition, make.unit(), data=data)
+    other.current.text, other.current.reader = "前言部分的文字。", 1
+    other_code = ReviewCode(competition=competition, submission=other, version=other.current, code="X100",
+                            text="前言部分的文字。", created_at=clock())
+    session.add(other_code)
+    competition.phase = "review"
+    session.flush()
+    assert reread_versions(session, clock()) == [other.current.id]
+    session.refresh(other_code)
+    assert other_code.text == "前言部分的文字。" and other_code.hits == []
