@@ -55,18 +55,16 @@ from essays.intake.docx.chunks import (
     html_paragraphs,
     mht_paragraphs,
 )
+from essays.intake.docx.fields import edit_fields, local_name
 from essays.intake.docx.safety import BROKEN_ERRORS, REL_NS, Package, open_package, parse_xml, read_member
 from essays.platform.errors import Refusal
 
 __all__ = ["Reference", "defuse", "references"]
 
-W_NAMESPACES = {"http://schemas.openxmlformats.org/wordprocessingml/2006/main",
-                "http://purl.oclc.org/ooxml/wordprocessingml/main"}
 R_NAMESPACES = {"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
                 "http://purl.oclc.org/ooxml/officeDocument/relationships"}
 CT_NS = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 _ADDRESS = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|\\\\|//)", re.IGNORECASE)  # http:, file:, C:, \\host, //host
-_FETCHING = re.compile(r"\s*(INCLUDEPICTURE|INCLUDETEXT|INCLUDE|IMPORT|LINK|DDEAUTO|DDE)\b", re.IGNORECASE)
 _KINDS = {"attachedTemplate": "template", "image": "image", "oleObject": "ole_link", "frame": "link",
           "subDocument": "link", "mailMergeSource": "mail_merge", "mailMergeHeaderSource": "mail_merge",
           "recipientData": "mail_merge"}
@@ -94,14 +92,6 @@ class _Plan:
     kept: set[str] = field(default_factory=set)  # embedded parts that stay (a chart's own workbook)
     chunks: dict[tuple[str, str], str] = field(default_factory=dict)  # (source, id) -> chunk part
     nested: dict[str, tuple[Package, _Plan]] = field(default_factory=dict)  # an embedded .docx to defuse
-
-
-def _local(element) -> str:
-    return etree.QName(element).localname if isinstance(element.tag, str) else ""
-
-
-def _w(element, name: str) -> bool:
-    return isinstance(element.tag, str) and _local(element) == name and etree.QName(element).namespace in W_NAMESPACES
 
 
 def _source(rels_part: str) -> str:
@@ -152,7 +142,7 @@ def _plan(package: Package, depth: int) -> _Plan:
         if name.startswith("word/") and not name.endswith(".rels") and _fetches(_raw(package, name)):
             root = _xml(package, name)
             if root is not None:
-                plan.references += [Reference(kind, code, name) for kind, code in _edit_fields(root, apply=False)]
+                plan.references += [Reference(kind, code, name) for kind, code in edit_fields(root, apply=False)]
     plan.references = list(dict.fromkeys(plan.references))
     return plan
 
@@ -203,67 +193,6 @@ def _nested(package: Package, plan: _Plan, name: str, depth: int) -> None:
         plan.nested[name] = (inner, found)
 
 
-# --- fields ------------------------------------------------------------------------------
-
-
-@dataclass
-class _Field:
-    begin: object
-    code: list = field(default_factory=list)  # the elements between begin and separate (or end)
-    separate: object = None
-    end: object = None
-
-    def instruction(self) -> str:
-        return "".join(e.text or "" for e in self.code if _local(e) in ("instrText", "delInstrText"))
-
-
-def _edit_fields(root, apply: bool) -> list[tuple[str, str]]:
-    """(kind, code) of the fetching fields and mail merges of a story part; with `apply`, each
-    complex field loses its code (begin, code, separate and end marks), each simple one is
-    replaced by its content, and w:mailMerge is removed."""
-    found, stack, done = [], [], []
-    for run in root.iter("{*}r"):
-        if not _w(run, "r"):
-            continue
-        for item in list(run):
-            mark = item.get(f"{{{etree.QName(item).namespace}}}fldCharType") if _w(item, "fldChar") else None
-            for open_field in stack:
-                if open_field.separate is None and item is not open_field.begin:
-                    open_field.code.append(item)
-            if mark == "begin":
-                stack.append(_Field(item))
-            elif mark == "separate" and stack:
-                stack[-1].separate = item
-            elif mark == "end" and stack:
-                closed = stack.pop()
-                closed.end = item
-                done.append(closed)
-    for candidate in [*done, *stack]:  # an unclosed field is treated as one that ends with the story
-        code = candidate.instruction()
-        if _FETCHING.match(code):
-            found.append(("field", code.strip()[:200]))
-            if apply:
-                for element in {id(e): e for e in [candidate.begin, *candidate.code, candidate.separate,
-                                                   candidate.end] if e is not None}.values():
-                    if element.getparent() is not None:
-                        element.getparent().remove(element)
-    for simple in [e for e in root.iter("{*}fldSimple") if _w(e, "fldSimple")]:
-        code = next((v for k, v in simple.attrib.items() if etree.QName(k).localname == "instr"), "")
-        if _FETCHING.match(code):
-            found.append(("field", code.strip()[:200]))
-            if apply:
-                parent = simple.getparent()
-                at = parent.index(simple)
-                for offset, kept in enumerate(c for c in list(simple) if not _w(c, "fldData")):
-                    parent.insert(at + offset, kept)
-                parent.remove(simple)
-    for merge in [e for e in root.iter("{*}mailMerge") if _w(e, "mailMerge")]:
-        found.append(("mail_merge", "w:mailMerge"))
-        if apply:
-            merge.getparent().remove(merge)
-    return found
-
-
 # --- applying -----------------------------------------------------------------------------
 
 
@@ -297,8 +226,8 @@ def _edit_source(package: Package, plan: _Plan, source: str, removed: dict[str, 
             if etree.QName(attribute).namespace not in R_NAMESPACES or value not in removed:
                 continue
             parent = element.getparent()
-            if _local(element) in _OBJECTS and parent is not None:
-                if _local(element) == "altChunk":
+            if local_name(element) in _OBJECTS and parent is not None:
+                if local_name(element) == "altChunk":
                     chunk = plan.chunks.get((source, value))
                     for offset, p in enumerate(_paragraphs(package, chunk, element) if chunk else []):
                         parent.insert(parent.index(element) + offset, p)
@@ -326,7 +255,7 @@ def _apply(package: Package, plan: _Plan, depth: int) -> bytes:
         raw = changed.get(name) or (_raw(package, name) if name.startswith("word/") else None)
         if not name.endswith(".rels") and _fetches(raw):
             root = parse_xml(raw) if name in changed else _xml(package, name)
-            if root is not None and _edit_fields(root, apply=True):
+            if root is not None and edit_fields(root, apply=True):
                 changed[name] = _serialise(root)
     types = _xml(package, "[content_types].xml")
     if types is not None:
