@@ -19,6 +19,7 @@ from review import clean_copy, identity_places, prepare
 from review.identity_places import Names, describe, findings, part_texts
 from tests.docx_samples import app_xml, comments_xml, core_xml, docx, note_ref, notes_xml, p, textbox
 from tests.factories import docx_bytes
+from tests.test_demo import demo as demo  # (the fixture)
 from tests.test_review_flow import AFTER, page_text
 from tests.test_review_identity import FIGURES, INVISIBLE
 
@@ -127,8 +128,6 @@ def test_the_admin_reads_where_each_finding_is(client, auth, session, flagged):
 
 # --- the demo ---------------------------------------------------------------------------------------
 
-from tests.test_demo import demo as demo  # noqa: E402 (the fixture)
-
 
 def test_the_demos_clean_essays_give_no_finding_in_the_text_judges_read(session, demo):
     units = list(session.execute(select(Unit)).scalars())
@@ -200,11 +199,11 @@ def test_identity_scan_prints_a_chinese_report_and_exits_0_when_nothing_is_found
     assert (quiet.exit_code, quiet.output) == (0, f"文件：{paths['clean']}\n  ✓ 未发现身份信息\n")
 
 
-def test_identity_scan_without_names_still_finds_numbers_and_self_references(runner, files):
+def test_identity_scan_without_names_still_finds_numbers_and_file_authors(runner, files):
     _, paths = files
     result = runner.invoke(args=["review", "identity-scan", "--json", str(paths["flagged"])])
     kinds = [(h["kind"], h["text"]) for h in json.loads(result.output)[0]["hits"]]
-    assert ("contact", "138-0845-1376") in kinds and ("self_reference", "我们") not in kinds
+    assert ("contact", "138-0845-1376") in kinds and ("id_number", "430102 19900307 1234") in kinds
     assert ("file_author", "王二") in kinds and result.exit_code == 1
 
 
