@@ -20,7 +20,7 @@ def init_app(app: Flask) -> None:
     from essays.competitions.phases import PHASE_NAMES
     from essays.demo import cli as demo_cli
     from essays.intake import admin_views as intake_views
-    from essays.intake import batch, unit_views
+    from essays.intake import batch, reread, unit_views
     from essays.intake import cli as intake_cli
     from essays.intake.format_rules import describe_rules
     from essays.intake.rules import STATUS_NAMES
@@ -56,7 +56,7 @@ def init_app(app: Flask) -> None:
     queue.listen()
     for kind in (*batch.KINDS, *similarity_jobs.KINDS):
         registry.register_kind(kind)
-    for task in (*similarity_jobs.MINUTE_TASKS, throttle.upkeep, sessions.purge):
+    for task in (*similarity_jobs.MINUTE_TASKS, throttle.upkeep, sessions.purge, reread.reread_versions):
         registry.register_minute_task(task)
 
     for command in (*platform_cli.COMMANDS, *people_cli.COMMANDS, *competition_cli.COMMANDS, demo_cli.demo_command):

@@ -274,6 +274,9 @@ class SubmissionVersion(Base):
     counts: Mapped[dict] = mapped_column(JSON, default=dict)  # the other figures of 字数统计
     # The intake checks at upload: limit verdict, count range, warnings shown to the unit.
     checks: Mapped[dict] = mapped_column(JSON, default=dict, server_default=sql_text("'{}'"))
+    # Which version of the reader read `text` and the counts (essays.intake.docx.reader.READER_VERSION):
+    # versions read by an older reader are read again by the minute upkeep (essays.intake.reread).
+    reader: Mapped[int] = mapped_column(Integer, default=1, server_default=sql_text("1"))
 
     submission: Mapped[Submission] = relationship(back_populates="versions")
     uploader: Mapped[User] = relationship()

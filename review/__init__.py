@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 def init_app(app: Flask) -> None:
     from essays.competitions import phases
     from essays.demo import build as demo
+    from essays.intake import reread
     from essays.platform import audit, audit_text, pages
     from essays.platform.web import shared_blueprint
     from review import (
@@ -30,6 +31,7 @@ def init_app(app: Flask) -> None:
         checks,
         freeze,
         lifecycle,
+        prepare,
         publicity,
         results,
         views,
@@ -76,3 +78,4 @@ def init_app(app: Flask) -> None:
     demo.register_phase("closed", review_demo.build_closed)
     audit.register_action_names(audit_names.ACTION_NAMES)
     audit_text.register_words(audit_names.OBJECT_NAMES, audit_names.FIELD_NAMES, audit_names.VALUE_NAMES)
+    reread.register_listener(prepare.version_reread)

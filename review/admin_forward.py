@@ -13,6 +13,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from essays.intake.downloads import no_store
 from essays.models import Competition
 from essays.package import format as package
 from essays.platform.db import db
@@ -104,5 +105,5 @@ def forward_package(competition_id: int):
         built = package_build.build(db(), competition, now())
     except Refusal as e:
         return refuse(e, "review/admin_forward.html", **_context(competition))
-    return send_file(io.BytesIO(package.write(built)), as_attachment=True, mimetype="application/zip",
-                     download_name=download_name(package_build.download_name(competition)))
+    return no_store(send_file(io.BytesIO(package.write(built)), as_attachment=True, mimetype="application/zip",
+                              download_name=download_name(package_build.download_name(competition))))

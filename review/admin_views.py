@@ -20,7 +20,7 @@ from essays.platform.db import db
 from essays.platform.errors import Refusal
 from essays.platform.security import roles
 from essays.platform.web import Routes, get_or_404, now, parse_id, refuse
-from review import assignments, checks, prepare, rubric, scoring
+from review import assignments, checks, identity_places, prepare, rubric, scoring
 from review.errors import Refusal as ReviewRefusal
 from review.models import Assignment, ReviewCode, Score
 
@@ -141,8 +141,9 @@ def assign(competition_id: int):
 
 def _identity(competition: Competition) -> dict:
     codes = prepare.codes_of(db(), competition)
-    hidden = {c.id: prepare.hidden_places(c) for c in codes}
-    return dict(competition=competition, codes=codes, hidden=hidden, hit_names=prepare.HIT_NAMES,
+    hidden = {c.id: [identity_places.describe(f) for f in prepare.hidden_findings(db(), c)] for c in codes}
+    where = {h.id: identity_places.body_where(c.version.text, h.start) for c in codes for h in c.hits}
+    return dict(competition=competition, codes=codes, hidden=hidden, where=where, hit_names=prepare.HIT_NAMES,
                 open_hits=prepare.open_hits(db(), competition))
 
 

@@ -8,7 +8,9 @@
   or the only active admin), else the essays already chosen there are packed;
 - `flask --app app review prepare --competition ID [--json]`: the review page's 生成作品编号并检查身份信息
   (review.prepare.make_codes), then the identity findings of every code, as the identity page
-  lists them (JSON: review.prepare.hit_json and place_json);
+  lists them (JSON: review.prepare.hit_json and review.identity_places.finding_json);
+- `flask --app app review identity-scan [--json] [--roster F] [--unit U]... [--person P]... FILE...`:
+  the same identity check of files, without a database (review.identity_cli);
 - `flask --app app review assign --competition ID --judges-per-essay N [--judge NAME]...`: the
   review page's assignment (review.assignments.assign_all) of N judges per essay, among the
   judges named or every active judge, with the conflicts; prints each judge's load.
@@ -45,16 +47,19 @@ from review import (
     documents,
     forward,
     freeze,
+    identity_places,
     outcome,
     package_build,
     prepare,
     standings,
 )
+from review.identity_cli import identity_scan_command
 from review.rubric import format_points
 
 review_cli = AppGroup("review", help="评审：生成作品编号（prepare）、分配评委（assign）、排名（rank）、"
-                                    "报送材料包（export）、荣誉证书（certificates）、优秀征文汇编（booklet）、"
-                                    "表彰通报（notice）")
+                                    "报送材料包（export）、检查文件中的身份信息（identity-scan）、荣誉证书（certificates）、"
+                                    "优秀征文汇编（booklet）、表彰通报（notice）")
+review_cli.add_command(identity_scan_command)
 
 
 @review_cli.command("rank")
@@ -139,10 +144,12 @@ def _findings_text(codes, new: set[int], hidden: dict) -> None:
                    else f"{head}：正文中未发现身份信息")
         for h in c.hits:
             kind = prepare.HIT_NAMES.get(h.kind, h.kind)
-            click.echo(f"  [{kind}] {h.text}（{DECISION_NAMES[h.status]}）\t{h.context}")
+            where = identity_places.body_where(c.version.text, h.start)
+            click.echo(f"  [{kind}] {where}：{h.text}（{DECISION_NAMES[h.status]}）\t{h.context}")
         if hidden[c.id]:
-            click.echo("  原始文件中评委看不到的位置含有身份信息（请勿把原始文件直接转给评委）："
-                       + "；".join(f"{p.part} {p.field}“{p.value}”" for p in hidden[c.id]))
+            click.echo("  原始文件中评委收不到的部分含有身份信息（请勿把原始文件直接转给评委）：")
+            for finding in hidden[c.id]:
+                click.echo(f"    {identity_places.describe(finding)}")
 
 
 @review_cli.command("prepare")
@@ -159,11 +166,12 @@ def prepare_command(competition_id: int, as_json: bool, username: str) -> None:
         _refused(session, e)
     session.commit()
     codes, new = prepare.codes_of(session, competition), {c.id for c in made}
-    hidden = {c.id: prepare.hidden_places(c) for c in codes}
+    hidden = {c.id: prepare.hidden_findings(session, c) for c in codes}
     if as_json:
         click.echo(json.dumps({"competition": competition.id, "made": len(made), "codes": [
             {"code": c.code, "unit": c.submission.unit.name, "title": c.submission.title, "new": c.id in new,
-             "hits": [prepare.hit_json(h) for h in c.hits], "hidden": [prepare.place_json(p) for p in hidden[c.id]]}
+             "hits": [prepare.hit_json(h, c.version.text) for h in c.hits],
+             "hidden": [identity_places.finding_json(f) for f in hidden[c.id]]}
             for c in codes]}, ensure_ascii=False, indent=1))
         return
     click.echo(f"已为 {len(made)} 篇论文生成作品编号并完成身份信息检查。")

@@ -6,7 +6,9 @@ What goes in:
 - 获奖名单.docx: every award of the frozen ranking not withdrawn, and the units granted the
   优秀组织奖, for publication;
 - per essay, in rank order: the original file that was judged (the version the review code
-  was made from, byte for byte) as 原件/名次-单位-题目.docx, the clean copy the judges read
+  was made from) as 原件/名次-单位-题目.docx: byte for byte, or the defused copy when the file
+  reaches outside or embeds objects (essays.intake.docx.outside; the manifest records the
+  SHA-256 of both, the received file staying here as evidence), the clean copy the judges read
   as 评审稿/作品编号.docx, and its 推荐表 as 推荐表/推荐表-名次-题目.docx;
 - manifest.json (essays.package.format.manifest): the competition (title, organiser: the
   unit marked 主办单位, without which the package is refused; when exported, the character
@@ -24,6 +26,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from essays.intake.docx.outside import defuse
 from essays.models import Competition, Unit
 from essays.package import format as package
 from essays.platform.timeutil import local
@@ -73,7 +76,7 @@ def build(session: Session, competition: Competition, now: datetime) -> package.
                                         entry.rank, entry.award, rec.reason, rec.unit_opinion)
         files = [
             package.PackageFile(f"原件/{entry.rank}-{unit}-{title}{suffix}.docx", "original",
-                                code.version.file_bytes),
+                                defuse(code.version.file_bytes), code.version.sha256),
             package.PackageFile(f"评审稿/{code.code}.docx", "clean",
                                 clean_docx(code.code, code.code, prepare.judge_blocks(code))),
             package.PackageFile(f"推荐表/推荐表-{entry.rank}-{title}{suffix}.docx", "recommendation",

@@ -8,15 +8,19 @@ Rules:
 - a code is a letter and three digits drawn at random (`new_codes`), so neither the order
   of the codes nor their values say anything about the units or the upload order;
 - every new code's text is scanned (review.identity) for the unit's names and aliases,
-  other units' names, the authors given at upload, self-references and signature or date
-  lines; each hit waits for the admin, who redacts it (×× in what judges read) or keeps
-  it. The text judges read is always the version's text with the redacted hits replaced,
-  recomputed from the hits, so a decision can be changed until review opens;
-- the review cannot open while a hit is undecided (a phase check, see review.checks).
+  other units' names, the authors given at upload, the unit's contacts, telephone and ID
+  numbers, e-mail addresses, self-references and signature or date lines; each hit waits for
+  the admin, who redacts it (×× in what judges read) or keeps it. The text judges read is
+  always the version's text with the redacted hits replaced and every invisible character
+  dropped, recomputed from the hits, so a decision can be changed until review opens;
+- the review cannot open while a hit is undecided (a phase check, see review.checks);
+- a version read again with a different text (essays.intake.reread) while intake is closed is
+  scanned again: its code's hits are replaced and wait for the admin again.
 
 The identity findings of a code as the admin's identity page shows them (its hits, and the
-places of the original file judges never see) have one JSON shape, `hit_json` and
-`place_json`, for every command that prints them (README, 命令行: `review prepare --json`).
+findings in the parts of the original file judges never receive: review.identity_places)
+have one JSON shape, `hit_json` and identity_places.finding_json, for every command that
+prints them (README, 命令行: `review prepare --json`, `review identity-scan`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,6 @@ import random
 import secrets
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,16 +36,12 @@ from essays.competitions.phases import PHASE_NAMES
 from essays.models import Competition, Submission, SubmissionVersion, Unit, User
 from essays.platform.audit import record
 from essays.similarity.decisions import decisions_in_force
-from review import clean_copy, identity
+from review import clean_copy, identity, identity_places
 from review.errors import Refusal
 from review.models import IdentityHit, ReviewCode
 
 LETTERS = "ACDEFHJKLMNPRTUVWXY"  # no B/8, G/6, I/1, O/0, Q, S/5, Z/2: read out on the phone
-HIT_NAMES = {
-    "own_unit": _l("本单位名称"), "other_unit": _l("其他单位名称"), "author": _l("作者姓名"),
-    "contact": _l("联系人或电话"),
-    "self_reference": _l("自称（如“我中队”）"), "signature": _l("落款"), "date_line": _l("落款日期"),
-}
+HIT_NAMES = identity_places.KIND_WORDS
 
 
 def new_codes(count: int, taken: set[str], rng: random.Random) -> list[str]:
@@ -85,7 +84,7 @@ def make_codes(session: Session, admin: User, competition: Competition, now: dat
         code.hits.clear()
         session.flush()
         _scan(session, code, code.submission, code.version, units)
-        code.text = code.version.text
+        code.text = identity.redact(code.version.text, [])
         session.flush()
         record(session, "review.rescan", actor=admin, obj=code, before=before,
                after={"version_id": code.version_id, "hits": len(code.hits)})
@@ -103,7 +102,7 @@ def make_codes(session: Session, admin: User, competition: Competition, now: dat
     for submission, code in zip(submissions, new_codes(len(submissions), taken, rng), strict=True):
         version = submission.current
         row = ReviewCode(competition=competition, submission=submission, version=version, code=code,
-                         text=version.text, created_at=now)
+                         text=identity.redact(version.text, []), created_at=now)
         session.add(row)
         _scan(session, row, submission, version, units)
         made.append(row)
@@ -121,19 +120,46 @@ def outdated(session: Session, competition: Competition) -> list[ReviewCode]:
     return [c for c in codes if c.submission.current is not None and c.submission.current.id != c.version_id]
 
 
-def _scan(session: Session, row: ReviewCode, submission: Submission, version: SubmissionVersion,
-          units: list[Unit]) -> None:
-    own = unit_names(submission.unit)
-    others = [n for u in units if u.id != submission.unit_id and not u.is_organiser for n in unit_names(u)]
+def names_for(session: Session, submission: Submission, units: list[Unit] | None = None) -> identity_places.Names:
+    """Whom the submission's file must not reveal: its unit's names, the other units' (not the
+    organiser's), its authors, its unit's contact person and numbers and its accounts' names."""
+    units = units if units is not None else list(session.execute(select(Unit)).scalars())
     unit = submission.unit
+    others = [n for u in units if u.id != submission.unit_id and not u.is_organiser for n in unit_names(u)]
     contacts = [unit.contact_name, unit.contact_phone, submission.contact_phone,
                 *session.execute(select(User.display_name).where(User.unit_id == unit.id,
                                                                  User.role == "unit")).scalars()]
-    for hit in identity.scan(version.text, own, others, list(submission.authors or []),
-                             [c for c in contacts if c and len(c.strip()) >= 2]):
+    return identity_places.Names(tuple(unit_names(unit)), tuple(others), tuple(submission.authors or []),
+                                 tuple(c for c in contacts if c and len(c.strip()) >= 2),
+                                 tuple(n for u in units if u.is_organiser for n in unit_names(u)))
+
+
+def _scan(session: Session, row: ReviewCode, submission: Submission, version: SubmissionVersion,
+          units: list[Unit]) -> None:
+    names = names_for(session, submission, units)
+    for hit in identity.scan(version.text, list(names.own), list(names.others), list(names.authors),
+                             list(names.contacts)):
         row.hits.append(IdentityHit(kind=hit.kind, start=hit.start, end=hit.end, text=hit.text,
                                     label=hit.label, context=hit.context))
     row.scanned = True
+
+
+def version_reread(session: Session, version: SubmissionVersion, now: datetime) -> None:
+    """A version's text changed when it was read again (essays.intake.reread): a code made from
+    it while intake is closed is scanned again (its hits replaced, waiting for the admin), as a
+    new version would be. Once the review has opened the judges' text stays as they read it."""
+    codes = session.execute(select(ReviewCode).where(ReviewCode.version_id == version.id)).scalars().all()
+    for code in codes:
+        if code.competition.phase != "intake_closed":
+            continue
+        before = {"version_id": code.version_id, "hits": len(code.hits)}
+        code.hits.clear()
+        session.flush()
+        _scan(session, code, code.submission, version, list(session.execute(select(Unit)).scalars()))
+        code.text = identity.redact(version.text, [])
+        session.flush()
+        record(session, "review.rescan", obj=code, before=before,
+               after={"version_id": code.version_id, "hits": len(code.hits), "reread": True})
 
 
 def judge_text(session: Session, code: ReviewCode) -> str:
@@ -181,26 +207,29 @@ def codes_of(session: Session, competition: Competition) -> list[ReviewCode]:
                                 .order_by(ReviewCode.code)).scalars())
 
 
-def hidden_places(code: ReviewCode) -> list[identity.Place]:
-    """The places of the code's original file judges never see that may hold an identity."""
-    return identity.metadata_warnings(code.version.file_bytes,
-                                      unit_names(code.submission.unit) + list(code.submission.authors or []))
+def hidden_findings(session: Session, code: ReviewCode) -> list[identity_places.Finding]:
+    """The findings in the parts of the code's original file judges never receive (headers,
+    footers, notes, comments, text boxes, properties)."""
+    return identity_places.hidden_findings(code.version.file_bytes, names_for(session, code.submission))
 
 
-def hit_json(hit: IdentityHit) -> dict:
-    """One identity hit as every command prints it (README, 命令行). The values are those stored:
-    `kind` the scanner's (review.identity.KINDS), `decision` the admin's: "open" (undecided),
-    "redacted" or "kept". `part` is always "body": hits are looked for in the text judges read,
-    which is rebuilt from the body alone, and `start`/`end` are offsets in that text. What sits
-    elsewhere in the file (properties, comments, headers...) is listed apart (`place_json`)."""
-    return {"id": hit.id, "kind": hit.kind, "text": hit.text, "part": "body", "start": hit.start, "end": hit.end,
-            "decision": hit.status, "label": hit.label, "context": hit.context}
+def hit_finding(hit: IdentityHit, body: str) -> identity_places.Finding:
+    """A stored hit as a finding of the body (`body`: the version's text)."""
+    return identity_places.Finding("body", identity_places.body_where(body, hit.start), hit.kind, hit.text,
+                                   hit.label, hit.start, hit.end)
 
 
-def place_json(place: identity.Place) -> dict:
-    """A place of the original file judges never see (`hidden_places`): the part as named in the
-    .docx (docProps/core.xml, word/header1.xml...), the field and the value found there."""
-    return {"part": place.part, "field": place.field, "value": place.value}
+def hit_json(hit: IdentityHit, body: str | None = None) -> dict:
+    """One identity hit as every command prints it (README, 命令行): the fields of every finding
+    (identity_places.finding_json: text, kind, identity, part, where, start, end), with the
+    stored hit's id, the admin's `decision` ("open": undecided, "redacted" or "kept"), its label
+    and context. `part` is always "body": hits are looked for in the text judges read, which is
+    rebuilt from the body alone, and `start`/`end` are offsets in that text (`body`, read from
+    the version when not given). Findings elsewhere in the file are listed apart."""
+    if body is None:
+        body = hit.code.version.text
+    return {"id": hit.id, **identity_places.finding_json(hit_finding(hit, body)), "decision": hit.status,
+            "label": hit.label, "context": hit.context}
 
 
 def open_hits(session: Session, competition: Competition) -> int:

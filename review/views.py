@@ -18,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from essays.intake.downloads import DOCX_MIME, no_store
 from essays.models import Competition
 from essays.people import announcements
 from essays.platform.db import db
@@ -192,8 +193,8 @@ def _messages(errors: dict) -> dict:
 def download(competition_id: int, code: str):
     assignment = _assignment(competition_id, code)
     data = clean_copy.clean_docx(code, code, prepare.judge_blocks(assignment.code))
-    return send_file(io.BytesIO(data), as_attachment=True, download_name=download_name(clean_copy.download_name(code)),
-                     mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    return no_store(send_file(io.BytesIO(data), as_attachment=True,
+                              download_name=download_name(clean_copy.download_name(code)), mimetype=DOCX_MIME))
 
 
 @bp.route("/competitions/<int:competition_id>/essays/<code>/conflict", methods=["POST"])

@@ -122,6 +122,11 @@ def comments_xml(comments: list[tuple[str, str]]) -> str:
     return f"<w:comments {NAMESPACES}>{items}</w:comments>"
 
 
+# A content control still showing its placeholder prompt, as a Word template leaves it.
+PLACEHOLDER = ('<w:sdt><w:sdtPr><w:showingPlcHdr/></w:sdtPr><w:sdtContent><w:p><w:r><w:t>单击或点击此处输入文字。'
+               "</w:t></w:r></w:p></w:sdtContent></w:sdt>")
+
+
 def settings_xml(no_subdocs: bool = False) -> str:
     return f"<w:settings {NAMESPACES}>{'<w:doNotIncludeSubdocsInStats/>' if no_subdocs else ''}" \
         '<w:defaultTabStop w:val="420"/></w:settings>'
@@ -268,3 +273,25 @@ def ole_file(*names: str, difat_repeats: int = 0) -> bytes:
         last = number == first_difat + difat_repeats - 1
         body += struct.pack("<128I", *([0] * 127), 0xFFFFFFFE if last else number + 1)
     return bytes(header + body)
+
+
+def with_relationships(data: bytes, rels: list[tuple[str, str, str, str | None]], source: str = "word/document.xml",
+                       files: dict[str, bytes | str] | None = None, defaults: dict[str, str] | None = None,
+                       overrides: dict[str, str] | None = None) -> bytes:
+    """The .docx with more relationships of `source` ((id, type, target, TargetMode or None); a
+    type without "/" is one of REL's), more parts (`files`) and content types (`defaults` by
+    extension, `overrides` by part name)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    folder, base = source.rsplit("/", 1) if "/" in source else ("", source)
+    rels_name = f"{folder}/_rels/{base}.rels" if folder else f"_rels/{base}.rels"
+    items = "".join(f'<Relationship Id="{i}" Type="{t if "/" in t else REL + t}" Target="{escape(target)}"'
+                    + (f' TargetMode="{mode}"' if mode else "") + "/>" for i, t, target, mode in rels)
+    existing = members.get(rels_name, _rels([]).encode()).decode("utf-8")
+    members[rels_name] = existing.replace("</Relationships>", items + "</Relationships>")
+    types = members["[Content_Types].xml"].decode("utf-8")
+    added = "".join(f'<Default Extension="{e}" ContentType="{c}"/>' for e, c in (defaults or {}).items())
+    added += "".join(f'<Override PartName="/{n}" ContentType="{c}"/>' for n, c in (overrides or {}).items())
+    members["[Content_Types].xml"] = types.replace("</Types>", added + "</Types>")
+    members.update(files or {})
+    return zip_bytes(members)

@@ -66,6 +66,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from essays.competitions import phases
 from essays.demo import build
+from essays.intake import reread
 from essays.jobs import queue, registry
 from essays.platform import audit
 
@@ -73,7 +74,7 @@ def registered():
     return {"job kinds": sorted(registry.KINDS), "minute tasks": sorted(registry.EVERY_MINUTE),
             "phase checks": sorted(phases._CHECKS), "phase entries": sorted(phases._ENTRIES),
             "demo phases": sorted(build.LATER_PHASES),
-            "audit names": sorted(audit._REGISTERED),
+            "audit names": sorted(audit._REGISTERED), "reread listeners": sorted(reread.LISTENERS),
             "job listener": event.contains(Session, "after_commit", queue._send_pending)}
 
 before = registered()
@@ -90,11 +91,12 @@ def test_importing_every_module_registers_nothing_and_create_app_registers_it_al
 
     seen = json.loads(out.strip().splitlines()[-1])
     assert seen["before"] == {"job kinds": [], "minute tasks": [], "phase checks": [], "phase entries": [],
-                              "demo phases": [], "audit names": [], "job listener": False}
+                              "demo phases": [], "audit names": [], "reread listeners": [], "job listener": False}
     after = seen["after"]
     assert after["job kinds"] == ["batch.confirm", "references.load", "similarity.run"]
-    assert after["minute tasks"] == ["essays.people.sessions.purge", "essays.people.throttle.upkeep",
-                                     "essays.similarity.jobs.refresh_stale_reports"]
+    assert after["minute tasks"] == ["essays.intake.reread.reread_versions", "essays.people.sessions.purge",
+                                     "essays.people.throttle.upkeep", "essays.similarity.jobs.refresh_stale_reports"]
+    assert after["reread listeners"] == ["review.prepare.version_reread"]
     assert after["phase checks"] == ["closed", "published", "ranked", "review"]
     assert after["phase entries"] == ["published", "ranked"]
     assert after["demo phases"] == ["closed", "published", "ranked", "review"]

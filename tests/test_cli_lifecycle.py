@@ -260,16 +260,24 @@ def test_prepare_prints_the_identity_findings_as_json(runner, session, make, wor
         assert (item["unit"], item["title"], item["new"]) == (code.submission.unit.name, code.submission.title, True)
         assert len(item["hits"]) == len(code.hits)
         for hit, row in zip(item["hits"], code.hits, strict=True):
-            assert hit == {"id": row.id, "kind": row.kind, "text": row.text, "part": "body", "start": row.start,
-                           "end": row.end, "decision": "open", "label": row.label, "context": row.context}
+            paragraph = sum(1 for line in code.version.text[:row.start].split("\n")[:-1] if line.strip()) + 1
+            # The fields every finding has (review identity-scan prints the same), and the stored hit's own.
+            assert hit == {"text": row.text, "kind": row.kind, "identity": row.label, "part": "body",
+                           "where": f"正文第{paragraph}段", "start": row.start, "end": row.end,
+                           "id": row.id, "decision": "open", "label": row.label, "context": row.context}
             assert code.version.text[hit["start"]:hit["end"]] == hit["text"]
     jia = next(i for i in data["codes"] if i["unit"] == "城管执法甲中队")
-    kinds = {h["kind"]: h["text"] for h in jia["hits"]}
-    assert kinds["own_unit"] == "城管执法甲中队 张明" and kinds["self_reference"] == "我中队"  # the signature line
+    kinds = {h["kind"]: h for h in jia["hits"]}
+    assert kinds["own_unit"]["text"] == "城管执法甲中队 张明"  # the signature line
+    assert (kinds["self_reference"]["text"], kinds["self_reference"]["identity"]) == ("我中队", "我中队")
     assert jia["hidden"] == []
     theirs = next(i for i in data["codes"] if i["unit"] == "城管执法大队")
-    assert {"part": "docProps/core.xml", "field": "dc:creator", "value": "李四"} in theirs["hidden"]
-    assert any(p["part"].startswith("word/header") and p["value"] == "城管执法大队供稿" for p in theirs["hidden"])
+    # What judges never receive, in the same fields: the header's text (offsets in it), the file's author
+    # (a name the check does not know: reported as the file's author information).
+    assert {"text": "城管执法大队", "kind": "own_unit", "identity": "城管执法大队", "part": "header", "where": "页眉",
+            "start": 0, "end": 6} in theirs["hidden"]
+    assert {"text": "李四", "kind": "file_author", "identity": "李四", "part": "metadata", "where": "文档属性·作者",
+            "start": None, "end": None} in theirs["hidden"]
     assert signed.id == stored[theirs["code"]].submission_id
     # Deciding a hit shows in the next run, which makes no new code and writes no audit entry.
     code = stored[jia["code"]]
@@ -288,8 +296,8 @@ def test_prepare_prints_a_chinese_report_and_audits_as_the_page(runner, session,
     result = review_cmd(runner, "prepare", competition)
     assert result.exit_code == 0, result.output
     assert "已为 4 篇论文生成作品编号并完成身份信息检查。" in result.output
-    assert "[本单位名称] 城管执法甲中队 张明（未处理）" in result.output
-    assert "[自称（如“我中队”）] 我中队（未处理）" in result.output
+    assert "[本单位名称] 正文第5段：城管执法甲中队 张明（未处理）" in result.output
+    assert "[自称（如“我中队”）] 正文第2段：我中队（未处理）" in result.output
     assert "身份信息检查还有" in result.output
     entry = session.execute(select(AuditLog).where(AuditLog.action == "review.codes")).scalar_one()
     hits = session.execute(select(func.count(IdentityHit.id))).scalar_one()

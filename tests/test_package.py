@@ -134,14 +134,17 @@ def test_manifest_has_the_issue_shape():
     p = realistic()
     with zipfile.ZipFile(io.BytesIO(package.write(p))) as archive:
         raw = archive.read("manifest.json")
-    assert "“解放思想大讨论”".encode() in raw and b"\n  \"version\": 1" in raw  # not escaped, indent 2
+    assert "“解放思想大讨论”".encode() in raw and b"\n  \"version\": 2" in raw  # not escaped, indent 2
     content = json.loads(raw)
     assert content == package.manifest(p)
-    assert (content["format"], content["version"]) == ("zhengwen-package", 1)
+    assert (content["format"], content["version"]) == ("zhengwen-package", 2)
     first = content["entries"][0]
     assert set(first) == {"rank", "code", "unit", "authors", "title", "words", "score", "award", "files"}
-    assert first["files"][0] == {"name": p.entries[0].files[0].name, "kind": "original",
-                                 "sha256": p.entries[0].files[0].sha256}
+    original = p.entries[0].files[0]  # as received: both hashes are the file's own
+    assert first["files"][0] == {"name": original.name, "kind": "original", "sha256": original.sha256,
+                                 "received_sha256": original.sha256}
+    assert first["files"][1] == {"name": p.entries[0].files[1].name, "kind": p.entries[0].files[1].kind,
+                                 "sha256": p.entries[0].files[1].sha256}
     assert isinstance(first["score"], float) and isinstance(first["rank"], int)
 
 
@@ -293,7 +296,8 @@ def manifest_of(p: Package) -> dict:
 
 @pytest.mark.parametrize(("change", "detail"), [
     (lambda m: m.update(format="zip"), "format"),
-    (lambda m: m.update(version=2), "第 2 版"),
+    (lambda m: m.update(version=3), "第 3 版"),
+    (lambda m: m.update(version=0), "本系统读取第 1、2 版"),
     (lambda m: m.update(version=True), "版"),
     (lambda m: m.update(version=1.0), "版"),
     (lambda m: m.pop("entries"), "缺少字段 entries"),

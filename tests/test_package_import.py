@@ -101,7 +101,8 @@ def test_the_audit_entry(session, make, bureau, clock):
     assert log.after["unit"] == unit.name
     assert log.after["entries"] == [
         {"rank": i.entry.rank, "code": i.entry.code, "award": i.entry.award, "score": i.entry.score,
-         "sha256": i.entry.original.sha256, "submission_id": i.submission.id, "version": 1, "new": True}
+         "sha256": i.entry.original.sha256, "received_sha256": i.entry.original.sha256,
+         "submission_id": i.submission.id, "version": 1, "new": True}
         for i in imported]
 
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from essays.models import Submission, SubmissionVersion
+from tests import docx_samples as samples
 from tests.factories import DEADLINE, docx_bytes
 from tests.test_reader import BAD_INPUTS
 
@@ -147,6 +148,11 @@ BAD_FILES = [
     ("论文.docx", b"{\\rtf1\\ansi hello}", "UPLOAD_NOT_DOCX", "另存为"),
     ("论文.docx", b"<!DOCTYPE html><html><body>x</body></html>", "UPLOAD_NOT_DOCX", "另存为"),
     ("论文.docx", docx_bytes([""], title=""), "UPLOAD_NO_TEXT", "没有读到正文文字"),
+    ("论文.docx", samples.docx(samples.PLACEHOLDER), "UPLOAD_ONLY_PLACEHOLDER",
+     "文件中只有模板的提示文字（如“单击或点击此处输入文字”），没有填写正文。"),
+    ("论文.docx", samples.docx(samples.p(samples.textbox(samples.p("城管工作要坚持以人民为中心。"))),
+                             settings=samples.settings_xml(no_subdocs=True)), "UPLOAD_TEXT_UNCOUNTED",
+     "文件的文字都在文本框、脚注或尾注中，而文件设置为字数统计不包括这些内容，因此正文为空。"),
 ]
 
 

@@ -13,7 +13,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 
-from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -25,6 +25,7 @@ from sqlalchemy.orm import defer, selectinload
 from essays.competitions.operations import participating_units, roster
 from essays.intake import batch as batches
 from essays.intake import batch_files
+from essays.intake.downloads import essay_file
 from essays.intake.models import BatchImport
 from essays.intake.receive import confirm_title
 from essays.intake.titles import book_title
@@ -39,7 +40,6 @@ from essays.platform.web import Routes, get_or_404, invalid, now, refuse, upload
 
 routes = Routes()  # on the admin blueprint
 
-DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 OUTCOME_NAMES = {"imported": _l("已导入"), "refused": _l("拒收"), "skipped": _l("跳过"), "doubtful": _l("待确认")}
 OUTCOME_CLASSES = {"imported": "status-submitted", "refused": "status-overdue", "skipped": "status-missing",
                    "doubtful": "status-extended"}
@@ -131,8 +131,7 @@ def submission_file(submission_id: int, number: int):
         SubmissionVersion.submission_id == submission_id, SubmissionVersion.number == number)).scalar_one_or_none()
     if version is None:
         raise Refusal("NOT_FOUND")
-    return send_file(io.BytesIO(version.file_bytes), as_attachment=True, mimetype=DOCX_MIME,
-                     download_name=download_name(version.original_filename))
+    return essay_file(version.file_bytes, download_name(version.original_filename))
 
 
 # --- batch import ----------------------------------------------------------------------

@@ -4,6 +4,14 @@
 and the benchmark all use: read every part, count like Word, apply the limit rule, collect
 warnings. It refuses (raises Refusal) only for files it cannot read; an over-limit file is
 inspected normally and the caller decides (a hard limit refuses the upload).
+
+A file without counted text is refused with what it holds instead: only a template's
+placeholder prompts (UPLOAD_ONLY_PLACEHOLDER), only text in text boxes or notes that its
+settings leave out of the count (UPLOAD_TEXT_UNCOUNTED), or nothing (UPLOAD_NO_TEXT).
+A file that reaches outside or embeds objects (essays.intake.docx.outside: an attached
+template or a picture at an address, fetching fields, OLE objects, ActiveX, embedded HTML)
+is accepted with a warning saying what it holds and that the copies the system gives out
+are defused; `outside` lists them.
 """
 
 from __future__ import annotations
@@ -14,9 +22,11 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 
 from essays.intake.counting import Counts, count
+from essays.intake.docx import outside
 from essays.intake.docx.content import DocxContent
 from essays.intake.docx.format import format_facts
-from essays.intake.docx.reader import read_docx
+from essays.intake.docx.reader import read_package
+from essays.intake.docx.safety import open_package
 from essays.intake.format_rules import format_warnings
 from essays.platform.errors import Refusal
 
@@ -68,6 +78,7 @@ class Inspection:
     sha256: str
     size: int
     warnings: list[str] = field(default_factory=list)
+    outside: list[outside.Reference] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -99,15 +110,52 @@ def warnings_for(content: DocxContent, counts: Counts, verdict: LimitVerdict, li
     return notes
 
 
+OUTSIDE_WORDS = {
+    "template": _l("附加的模板（%(target)s）"), "image": _l("链接的外部图片（%(target)s）"),
+    "ole_link": _l("链接的 OLE 对象或外部数据（%(target)s）"), "link": _l("指向外部的链接（%(target)s）"),
+    "field": _l("打开时获取外部内容的域（%(target)s）"), "mail_merge": _l("邮件合并的数据源"),
+    "ole_embed": _l("嵌入的 OLE 对象"), "activex": _l("ActiveX 控件"), "html": _l("嵌入的 HTML 内容"),
+    "rtf": _l("嵌入的 RTF 内容"),
+}
+TARGET_CHARS = 60
+
+
+def outside_warning(found: list[outside.Reference]) -> str:
+    """The warning for a file that reaches outside or embeds objects: what, and what is done."""
+    items = []
+    for kind, words in OUTSIDE_WORDS.items():
+        targets = list(dict.fromkeys(r.target for r in found if r.kind == kind))
+        shown = [t if len(t) <= TARGET_CHARS else t[:TARGET_CHARS] + "…" for t in targets[:3]]
+        if targets:
+            item = str(words) % {"target": "；".join(shown)}  # a template without the placeholder ignores it
+            items.append(item + (str(_l("等 %(n)s 处", n=len(targets))) if len(targets) > 3 else ""))
+    return str(_l("此文件含有打开时会访问外部地址或运行嵌入内容的部分：%(items)s。文件已接收，收到的原文件保存为凭据；"
+                  "政工科下载和报送局系统的是去除了这些部分的副本（对象显示为文件中保存的图像）。"
+                  "如果这些内容不是您有意加入的，请检查文件的来源。", items="；".join(items)))
+
+
+def no_text(content: DocxContent) -> Refusal:
+    """The refusal for a file without counted text, saying what it holds instead."""
+    if not content.include_subdocs and any(p.text.strip() for p in [*content.textboxes, *content.notes]):
+        return Refusal("UPLOAD_TEXT_UNCOUNTED")
+    if content.placeholders:
+        return Refusal("UPLOAD_ONLY_PLACEHOLDER")
+    return Refusal("UPLOAD_NO_TEXT")
+
+
 def inspect_file(data: bytes, rules: IntakeRules) -> Inspection:
     """Reads and counts `data`, applies the limit rule. Raises Refusal for unreadable files."""
-    content = read_docx(data)
+    package = open_package(data)
+    content = read_package(package)
     counts = count(content.counted(include_title=rules.include_title))
     if counts.chars_no_spaces == 0:
-        raise Refusal("UPLOAD_NO_TEXT")
+        raise no_text(content)
     verdict = limit_verdict(counts, rules.char_limit, rules.limit_is_hard)
     warnings = warnings_for(content, counts, verdict, rules.char_limit)
     if rules.format_rules:  # read the format only when the notice prescribes one
         warnings += format_warnings(format_facts(data), dict(rules.format_rules))
+    found = outside.references(package)
+    if found:
+        warnings.append(outside_warning(found))
     return Inspection(content=content, counts=counts, verdict=verdict, limit=rules.char_limit,
-                      sha256=hashlib.sha256(data).hexdigest(), size=len(data), warnings=warnings)
+                      sha256=hashlib.sha256(data).hexdigest(), size=len(data), warnings=warnings, outside=found)

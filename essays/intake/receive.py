@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from essays.competitions.phases import PHASE_NAMES
+from essays.intake.docx.reader import READER_VERSION
 from essays.intake.inspection import Inspection, IntakeRules, inspect_file
 from essays.intake.rules import is_on_time
 from essays.intake.titles import choose_title, clean_title
@@ -79,12 +80,14 @@ def check_can_upload(session: Session, competition: Competition, unit: Unit, now
         raise Refusal("DEADLINE_PASSED", deadline=format_deadline(shown))
 
 
-def _checks(inspection: Inspection) -> dict:
+def checks_of(inspection: Inspection) -> dict:
     verdict, counts = inspection.verdict, inspection.counts
     return {"within": verdict.within, "straddles": verdict.straddles, "flag": verdict.flag,
             "words_min": counts.words_min, "words_max": counts.words_max,
             "detected_title": inspection.title, "stored_words": inspection.content.stored_words,
-            "warnings": inspection.warnings}
+            "warnings": inspection.warnings,
+            **({"outside": [{"kind": r.kind, "target": r.target} for r in inspection.outside]}
+               if inspection.outside else {})}
 
 
 def _received(checks: dict, by_admin: bool) -> dict:
@@ -145,7 +148,7 @@ def receive(session: Session, competition: Competition, unit: Unit, user: User,
         sha256=inspection.sha256, size=len(data), original_filename=clean_filename(filename),
         uploader=user, uploaded_at=now, late=late, text=inspection.content.text,
         char_count=inspection.counts.words, counts=inspection.counts.as_dict(),
-        checks=_received(_checks(inspection), by_admin),
+        checks=_received(checks_of(inspection), by_admin), reader=READER_VERSION,
     )
     session.add(version)
     session.flush()

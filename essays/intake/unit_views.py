@@ -6,13 +6,12 @@ which answers 404 (not 403) for another unit's, so ids reveal nothing.
 
 from __future__ import annotations
 
-import io
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from essays.intake.downloads import essay_file
 from essays.intake.forms import DetailsForm, SubmissionForm, split_names
 from essays.intake.receive import (
     EssayForm,
@@ -195,6 +194,4 @@ def download(submission_id: int, number: int):
     version = next((v for v in submission.versions if v.number == number), None)
     if version is None:
         abort(404)
-    return send_file(io.BytesIO(version.file_bytes), as_attachment=True,
-                     download_name=download_name(version.original_filename),
-                     mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    return essay_file(version.file_bytes, download_name(version.original_filename))

@@ -3,10 +3,14 @@ selection: a .zip with manifest.json, the files of each essay and a few extras. 
 functions of bytes and names: no database, no clock. `review` builds the contents and calls
 `write()`; `essays.package.importing` imports what `read()` returns into a competition.
 
-manifest.json (UTF-8, indent 2): {"format": "zhengwen-package", "version": 1,
+manifest.json (UTF-8, indent 2): {"format": "zhengwen-package", "version": 2,
 "competition": {"title", "organiser", "exported_at", ...}, "entries": [{"rank", "code",
 "unit", "authors", "title", "words", "score", "award", "files": [{"name", "kind",
-"sha256"}]}], "extras": [{"name", "sha256"}]}. Each entry has exactly one "original".
+"sha256", "received_sha256"}]}], "extras": [{"name", "sha256"}]}. Each entry has exactly
+one "original". Version 2 adds `received_sha256` to the original: the SHA-256 of the file as
+the unit sent it, kept as evidence by the sender; the file in the package (`sha256`) is the
+defused copy (essays.intake.docx.outside), the same bytes when there was nothing to remove.
+`read()` reads versions 1 (no received_sha256: it is the file's own) and 2.
 
 Names, so that Windows Explorer (the bureau's usual tool) opens it as it is:
 - every name is UTF-8 with general-purpose bit 11 set, on every entry (APPNOTE appendix
@@ -51,7 +55,8 @@ from essays.platform.errors import Refusal
 from essays.platform.timeutil import local
 
 FORMAT = "zhengwen-package"
-VERSION = 1
+VERSION = 2
+READABLE_VERSIONS = (1, 2)
 KINDS = ("original", "clean", "recommendation")
 MANIFEST = "manifest.json"
 
@@ -74,10 +79,19 @@ class PackageFile:
     name: str  # path inside the zip, "/"-separated, e.g. "原件/1-第一中队-题目.docx"
     kind: str  # one of KINDS
     data: bytes
+    # The SHA-256 of the file as received, when `data` is a defused copy of it ("": the same bytes).
+    received_sha256: str = ""
 
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
+
+    def listed(self) -> dict:
+        """The file as manifest.json lists it."""
+        item = {"name": self.name, "kind": self.kind, "sha256": self.sha256}
+        if self.kind == "original":
+            item["received_sha256"] = self.received_sha256 or self.sha256
+        return item
 
 
 @dataclass(frozen=True)
@@ -175,7 +189,7 @@ def manifest(package: Package) -> dict:
         "format": FORMAT, "version": VERSION, "competition": dict(package.competition),
         "entries": [{"rank": int(e.rank), "code": e.code, "unit": e.unit, "authors": list(e.authors),
                      "title": e.title, "words": int(e.words), "score": float(e.score), "award": e.award,
-                     "files": [{"name": f.name, "kind": f.kind, "sha256": f.sha256} for f in e.files]}
+                     "files": [f.listed() for f in e.files]}
                     for e in package.entries],
         "extras": [{"name": name, "sha256": hashlib.sha256(data).hexdigest()} for name, data in package.extras],
     }
@@ -273,8 +287,8 @@ def _strings(obj: dict, key: str, where: str) -> list[str]:
     return values
 
 
-def _listed(item, where: str, kinds: bool) -> tuple[str, str, str]:
-    """(name, kind, sha256) of one file in the manifest."""
+def _listed(item, where: str, kinds: bool) -> tuple[str, str, str, str]:
+    """(name, kind, sha256, received_sha256 or "") of one file in the manifest."""
     if not isinstance(item, dict):
         raise _bad(_l("%(field)s 应为%(kind)s", field=where, kind=_KIND_WORDS[dict]))
     where += "."
@@ -285,9 +299,11 @@ def _listed(item, where: str, kinds: bool) -> tuple[str, str, str]:
     if kinds and kind not in KINDS:
         raise _bad(_l("%(field)s 的值“%(value)s”不是 original、clean、recommendation 之一",
                       field=f"{where}kind", value=kind))
-    if not _SHA256.fullmatch(digest):
-        raise _bad(_l("%(field)s 不是 64 位十六进制的 SHA-256 值", field=f"{where}sha256"))
-    return name, kind, digest
+    received = _field(item, "received_sha256", str, where) if "received_sha256" in item else ""
+    for key, value in (("sha256", digest), ("received_sha256", received or digest)):
+        if not _SHA256.fullmatch(value):
+            raise _bad(_l("%(field)s 不是 64 位十六进制的 SHA-256 值", field=f"{where}{key}"))
+    return name, kind, digest, "" if received == digest else received  # "": the file as received
 
 
 def _inflate(data: bytes, info: zipfile.ZipInfo, name: str) -> bytes:
@@ -369,9 +385,9 @@ def _load_manifest(data: bytes, files: dict[str, zipfile.ZipInfo]) -> dict:
         raise _bad(_l("%(field)s 应为%(kind)s", field=MANIFEST, kind=_KIND_WORDS[dict]))
     if content.get("format") != FORMAT:
         raise _bad(_l("format 应为“%(expected)s”，这不是征文评审系统导出的报送材料包", expected=FORMAT))
-    if type(content.get("version")) is not int or content["version"] != VERSION:
+    if type(content.get("version")) is not int or content["version"] not in READABLE_VERSIONS:
         raise _bad(_l("不支持第 %(version)s 版的材料包（本系统读取第 %(expected)s 版），请升级本系统",
-                      version=content.get("version"), expected=VERSION))
+                      version=content.get("version"), expected="、".join(map(str, READABLE_VERSIONS))))
     return content
 
 
@@ -408,14 +424,15 @@ def read(data: bytes) -> Package:
                        _l("%(field)s 不能为负数", field=f"{where}words"))
         described = [_listed(f, f"{where}files[{j}]", kinds=True)
                      for j, f in enumerate(_field(item, "files", list, where))]
-        if sum(kind == "original" for _name, kind, _digest in described) != 1:
+        if sum(kind == "original" for _name, kind, _digest, _received in described) != 1:
             raise _bad(_l("第 %(rank)s 名须有且只有一个原件（kind 为 original 的文件）", rank=rank))
         entries.append(PackageEntry(
             rank=rank, code=_field(item, "code", str, where), unit=_field(item, "unit", str, where),
             authors=_strings(item, "authors", where), title=_field(item, "title", str, where), words=words,
             score=_field(item, "score", float, where), award=_field(item, "award", str, where),
-            files=[PackageFile(name, kind, load(name, digest)) for name, kind, digest in described]))
+            files=[PackageFile(name, kind, load(name, digest), received)
+                   for name, kind, digest, received in described]))
     extras = [_listed(x, f"extras[{k}]", kinds=False) for k, x in enumerate(_field(content, "extras", list, ""))] \
         if "extras" in content else []
     return Package(competition=competition, entries=entries,
-                   extras=[(name, load(name, digest)) for name, _kind, digest in extras])
+                   extras=[(name, load(name, digest)) for name, _kind, digest, _received in extras])

@@ -9,15 +9,16 @@ Rules:
   (essays.intake.receive.receive with by_admin), with the entry's title and authors: every intake
   rule applies (phase open or intake closed, the reader, the count, the limit, the quota,
   the similarity check). The stored file is the package's bytes, so its SHA-256 is the
-  manifest's;
+  manifest's; the SHA-256 of the file the sender received (version 2 of the format) goes
+  into the audit entry;
 - an original that is already the newest version of one of that unit's submissions (the
   same package imported again) stores nothing and is reported as already there; it does
   not count against the quota;
 - all or nothing: the first entry refused raises PACKAGE_ENTRY naming it and the inner
   refusal, and the caller rolls back;
 - one audit entry `package.import` when anything new was stored: the source (organiser,
-  competition title, export time) and per entry its rank, code, award, score, SHA-256 and
-  the submission it became.
+  competition title, export time) and per entry its rank, code, award, score, SHA-256 (and
+  the sender's received_sha256) and the submission it became.
 """
 
 from __future__ import annotations
@@ -102,6 +103,8 @@ def import_package(session: Session, competition: Competition, unit: Unit, user:
             "organiser": source.get("organiser"), "competition": source.get("title"),
             "exported_at": source.get("exported_at"), "unit_id": unit.id, "unit": unit.name,
             "entries": [{"rank": i.entry.rank, "code": i.entry.code, "award": i.entry.award,
-                         "score": i.entry.score, "sha256": i.version.sha256, "submission_id": i.submission.id,
+                         "score": i.entry.score, "sha256": i.version.sha256,
+                         "received_sha256": i.entry.original.received_sha256 or i.version.sha256,
+                         "submission_id": i.submission.id,
                          "version": i.version.number, "new": i.new} for i in imported]})
     return imported

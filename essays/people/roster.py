@@ -186,6 +186,15 @@ def parse_roster(filename: str, data: bytes) -> ParsedRoster:
     return result
 
 
+def roster_entries(filename: str, data: bytes) -> list[RosterEntry]:
+    """Every data row of a roster as written, without checking it (for reading who is in it:
+    the identity scan reads the units and contacts of a roster that may hold no accounts).
+    Raises Refusal for a file that is not a roster (ROSTER_FILE_TYPE, ROSTER_EMPTY)."""
+    rows = _read_rows(filename, data)
+    index = {c: rows[0].index(c) for c in COLUMNS if c in rows[0]}
+    return [_entry(line, row, index) for line, row in enumerate(rows[1:MAX_ROWS + 1], start=2) if any(row)]
+
+
 def check_against_database(session: Session, parsed: ParsedRoster) -> None:
     """Adds an error for each 账号 that already exists."""
     for entry in parsed.entries:

@@ -43,6 +43,7 @@ ACTION_NAMES = {
     "competition.phase": _l("变更活动阶段"), "extension.grant": _l("批准延期"),
     "submission.create": _l("提交论文"), "submission.replace": _l("替换论文"),
     "submission.details": _l("修改论文信息"), "submission.title": _l("确认论文题目"),
+    "version.reread": _l("重新读取论文文件"),
     "announcement.post": _l("发布通知"),
     "announcement.read": _l("阅读通知"), "batch.upload": _l("上传批量导入包"),
     "batch.import": _l("批量导入"), "batch.cancel": _l("取消批量导入"),

@@ -24,7 +24,7 @@ from datetime import datetime
 from functools import cache, lru_cache
 
 import numpy as np
-from sqlalchemy import bindparam, inspect, select, update
+from sqlalchemy import bindparam, delete, inspect, select, update
 from sqlalchemy.orm import Session
 
 from essays.models import Competition, SubmissionVersion, Theme
@@ -198,6 +198,16 @@ def check_version(session: Session, version: SubmissionVersion, now: datetime,
 def earlier_essays(sources: list[dict]) -> list[int]:
     """The essays among a report's sources whose own reports should name this one."""
     return [s["id"] for s in sources if s["kind"] == "essay" and s["ratio_other"] >= REFRESH_FROM]
+
+
+def text_changed(session: Session, version: SubmissionVersion) -> bool:
+    """The version's stored text was read again and changed (essays.intake.reread): its print
+    is dropped and its report marked stale, so the minute task checks it again from the new
+    text (and indexes it anew). Returns whether it had a report to mark."""
+    session.execute(delete(SimilarityPrint).where(SimilarityPrint.version_id == version.id))
+    marked = session.execute(update(SimilarityReport).where(SimilarityReport.version_id == version.id)
+                             .values(stale=True))
+    return bool(marked.rowcount)
 
 
 def refresh_stale(session: Session, now: datetime, limit: int = REFRESH_AT_ONCE) -> list[int]:

@@ -1,7 +1,7 @@
 """after the 公示: the 优秀组织奖 granted to units; when a competition opened and closed intake
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-20 10:00:00
 
 The two dates are new columns set by the phase moves from now on; for competitions that
@@ -17,7 +17,7 @@ from alembic import op
 import essays.platform.db
 
 revision = '0017'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

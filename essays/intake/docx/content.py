@@ -53,6 +53,9 @@ class DocxContent:
     include_subdocs: bool = True
     title: str = ""  # the detected title ("" when none)
     title_index: int | None = None  # index in `body` of the title paragraph
+    # The text of content controls still showing their placeholder prompt ("单击或点击此处输入文字"),
+    # which is not text: kept to tell a file holding nothing else what it holds.
+    placeholders: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:

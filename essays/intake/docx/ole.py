@@ -14,13 +14,15 @@ def ole_stream_names(data: bytes) -> set[str]:
     """Names in an OLE compound file's directory (storages and streams).
 
     Follows the FAT chain of the directory as [MS-CFB] lays it out. On a damaged file it
-    falls back to looking for the encryption stream names anywhere in the bytes."""
+    falls back to looking for the encryption stream names anywhere in the bytes, in any case
+    ([MS-CFB] compares names without regard to case, and some tools write them upper case)."""
     try:
         return _ole_directory(data)
     except (struct.error, ValueError, IndexError):
         found = set()
+        lowered = data.lower()  # ASCII letters only: UTF-16LE names of ASCII characters stay aligned
         for name in ("EncryptionInfo", "EncryptedPackage"):
-            if name.encode("utf-16-le") in data:
+            if name.lower().encode("utf-16-le") in lowered:
                 found.add(name)
         return found
 

@@ -6,7 +6,10 @@ and wraps every part and costs several times as much. What is text inside a stor
 decided by essays.intake.docx.walk; this module decides which stories there are:
 - body: word/document.xml (the officeDocument relationship's target), never the
   glossary part (building blocks, word/glossary/document.xml), never SmartArt
-  (word/diagrams) or charts, which Word does not count either;
+  (word/diagrams) or charts, which Word does not count either; with the text of its
+  altChunks where they stand (essays.intake.docx.chunks: an embedded .docx read as a
+  document, nested at most 3 deep, HTML, MHT, text); altChunks in headers, footers, notes
+  and comments are not read (Word allows them there; no tool is known to write them);
 - textboxes: every w:txbxContent anchored in the body (or in a text box), once each;
 - notes: the footnotes, then the endnotes, that the body or a text box refers to, in
   order of first reference (separator "notes" are not notes);
@@ -20,6 +23,7 @@ decided by essays.intake.docx.walk; this module decides which stories there are:
 - stored_words: app.xml <Words> as stored, for display only (stale or 0 in many files);
 - include_subdocs: False when settings.xml has w:doNotIncludeSubdocsInStats (Word's
   "include text boxes, footnotes and endnotes" box unticked), else True, Word's default;
+- placeholders: the text of the placeholder prompts left showing (not text: see walk);
 - title: see `detect_title`.
 Strict OOXML files (purl.oclc.org namespaces) are read by mapping their namespaces to
 the transitional ones.
@@ -29,13 +33,14 @@ from __future__ import annotations
 
 from lxml import etree
 
+from essays.intake.docx.chunks import Chunk, read_chunk
 from essays.intake.docx.content import DocxContent, Paragraph
 from essays.intake.docx.safety import BROKEN_ERRORS, Package, open_package, parse_xml, sniff
 from essays.intake.docx.styles import StyleSheet
 from essays.intake.docx.walk import M, Story, W, is_on, w
 from essays.platform.errors import Refusal
 
-__all__ = ["detect_title", "read_docx", "sniff"]
+__all__ = ["detect_title", "read_docx", "read_package", "sniff"]
 
 R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _STRICT = (
@@ -46,19 +51,53 @@ _STRICT = (
 _CORE = {"title": "title", "subject": "subject", "creator": "creator", "lastModifiedBy": "last_modified_by",
          "keywords": "keywords", "description": "description"}
 _APP = {"Company": "company", "Manager": "manager", "Template": "template"}
+# Raised whenever reading changes what text a stored file gives (2: altChunks are read), so that
+# the stored versions are read again (essays.intake.reread).
+READER_VERSION = 2
+MAX_CHUNKS = 200  # altChunks in one document: tools write a few; thousands naming one part are a bomb
 TITLE_STYLES = {"title", "标题", "主标题"}
 HEADING_STYLES = {"heading 1", "标题 1", "标题1"}
 TITLE_WINDOW = 5  # the title is among the first five non-empty paragraphs
 TITLE_MAX_CHARS = 60
 
 
-def read_docx(data: bytes) -> DocxContent:
-    """Every part of a .docx as DocxContent; raises Refusal for what cannot be read safely."""
-    package = open_package(data)
+def read_docx(data: bytes, depth: int = 0) -> DocxContent:
+    """Every part of a .docx as DocxContent; raises Refusal for what cannot be read safely.
+    `depth`: how deep the document is embedded (0: the file uploaded; see chunks)."""
+    return read_package(open_package(data), depth)
+
+
+def read_package(package: Package, depth: int = 0) -> DocxContent:
+    """read_docx of a package already opened (and checked) by safety.open_package."""
     try:
-        return _read(package)
+        return _read(package, depth)
     except BROKEN_ERRORS:
         raise Refusal("UPLOAD_BROKEN") from None
+
+
+class _Chunks:
+    """Reads the altChunks of one part by relationship id; a nested document's notes are kept
+    here, to follow the document's own. Each chunk part is read once (Word shows it at each
+    altChunk naming it); a part with more than MAX_CHUNKS altChunks is refused as a bomb."""
+
+    def __init__(self, package: Package, part: str, depth: int):
+        self.package, self.depth = package, depth
+        self.targets = {rel_id: target for rel_id, kind, target in package.rels(part) if kind == "aFChunk"}
+        self.notes: list[Paragraph] = []
+        self.read: dict[str, Chunk] = {}
+        self.seen = 0
+
+    def __call__(self, rel_id: str) -> Chunk | None:
+        self.seen += 1
+        if self.seen > MAX_CHUNKS:
+            raise Refusal("UPLOAD_ZIP_BOMB")
+        target = self.targets.get(rel_id)
+        if target is None:
+            return None
+        if target not in self.read:
+            self.read[target] = read_chunk(self.package, target, self.depth, read_docx)
+            self.notes.extend(self.read[target].notes)
+        return self.read[target]
 
 
 def _parse(raw: bytes) -> etree._Element:
@@ -73,7 +112,7 @@ def _part(package: Package, name: str | None) -> etree._Element | None:
     return None if raw is None else _parse(raw)
 
 
-def _read(package: Package) -> DocxContent:
+def _read(package: Package, depth: int = 0) -> DocxContent:
     rels = package.rels(package.main)
     targets = {rel_id: target for rel_id, _, target in rels}
     first = {}
@@ -84,7 +123,9 @@ def _read(package: Package) -> DocxContent:
     body_element = root.find(w("body")) if root is not None else None
     textboxes: list[Paragraph] = []
     refs: list[tuple[str, str]] = []
-    story = Story(styles.paragraph_format, textboxes, refs)
+    placeholders: list[str] = []
+    chunks = _Chunks(package, package.main, depth)
+    story = Story(styles.paragraph_format, textboxes, refs, chunks if chunks.targets else None, placeholders)
     if body_element is not None:
         story.block(body_element)
     body = story.paragraphs
@@ -98,7 +139,7 @@ def _read(package: Package) -> DocxContent:
     return DocxContent(
         body=body,
         textboxes=textboxes,
-        notes=_notes(package, first, refs, styles),
+        notes=_notes(package, first, refs, styles) + chunks.notes,
         headers=headers,
         footers=footers,
         comments=comments,
@@ -107,6 +148,7 @@ def _read(package: Package) -> DocxContent:
         include_subdocs=_include_subdocs(package.raw(first.get("settings"))),
         title=title,
         title_index=title_index,
+        placeholders=[text for text in placeholders if text.strip()],
     )
 
 

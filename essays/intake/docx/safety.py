@@ -4,7 +4,9 @@ The decision is made on the bytes, never on the file name. Rules, in the order a
 - 0 bytes -> UPLOAD_EMPTY.
 - An OLE compound file (legacy .doc, WPS .wps, or an encrypted/password-protected .docx,
   which Office wraps in OLE): when its directory holds an `EncryptionInfo` or
-  `EncryptedPackage` stream -> UPLOAD_ENCRYPTED, otherwise -> UPLOAD_OLD_DOC.
+  `EncryptedPackage` stream -> UPLOAD_ENCRYPTED, otherwise -> UPLOAD_OLD_DOC. Stream names
+  are compared without regard to case, as [MS-CFB] compares them (some tools write
+  ENCRYPTEDPACKAGE).
 - `%PDF-` in the first KiB -> UPLOAD_PDF.
 - RTF (`{\\rtf`), HTML (`<html`, `<!DOCTYPE html`), MHT (`MIME-Version:`), Word 2003 XML,
   plain text, and anything else that is not a zip -> UPLOAD_NOT_DOCX.
@@ -85,8 +87,8 @@ def sniff(data: bytes) -> None:
     if not data:
         raise Refusal("UPLOAD_EMPTY")
     if data.startswith(OLE_MAGIC):
-        names = ole_stream_names(data)
-        if names & {"EncryptionInfo", "EncryptedPackage"}:
+        names = {name.lower() for name in ole_stream_names(data)}
+        if names & {"encryptioninfo", "encryptedpackage"}:
             raise Refusal("UPLOAD_ENCRYPTED")
         raise Refusal("UPLOAD_OLD_DOC")
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
@@ -100,12 +102,31 @@ def sniff(data: bytes) -> None:
 class Package:
     """A checked .docx package: its XML parts, inflated on first use, by lower-case name."""
 
-    def __init__(self, data: bytes, infos: dict[str, zipfile.ZipInfo]):
+    def __init__(self, data: bytes, infos: dict[str, zipfile.ZipInfo],
+                 members: dict[str, zipfile.ZipInfo] | None = None,
+                 types: tuple[dict[str, str], dict[str, str]] = ({}, {})):
         self.data = data
         self.infos = infos  # the XML parts (all checked for a DOCTYPE)
+        self.members = members if members is not None else infos  # every file, by lower-case name
+        self.types = types  # [Content_Types].xml: (extension -> type, part name -> type), lower case
         self.main = "word/document.xml"  # the main document part
         self._raw: dict[str, bytes] = {}
         self._rels: dict[str, list[tuple[str, str, str]]] = {}
+
+    def content_type(self, name: str) -> str:
+        """The part's content type (lower case), "" when [Content_Types].xml names none."""
+        defaults, overrides = self.types
+        return overrides.get(name) or defaults.get(posixpath.splitext(name)[1].lstrip("."), "")
+
+    def member(self, name: str, limit: int = MAX_XML_BYTES) -> bytes | None:
+        """Any part's bytes (an embedded document, an image...), None when there is no such
+        part; a part declared larger than `limit` is refused as a bomb before it is inflated."""
+        info = self.members.get(name)
+        if info is None:
+            return None
+        if info.file_size > limit:
+            raise Refusal("UPLOAD_ZIP_BOMB")
+        return self.raw(name) if name in self.infos else read_member(self.data, info)
 
     def raw(self, name: str | None) -> bytes | None:
         """The part's bytes, or None when the package has no such XML part."""
@@ -180,7 +201,7 @@ def open_package(data: bytes) -> Package:
                 xml_parts[name] = info
         if sum(info.file_size for info in xml_parts.values()) > MAX_XML_TOTAL_BYTES:
             raise Refusal("UPLOAD_ZIP_BOMB")
-        package = Package(data, xml_parts)
+        package = Package(data, xml_parts, by_name, (defaults, overrides))
         for _, kind, target in package.rels(""):
             if kind == "officeDocument":
                 package.main = target

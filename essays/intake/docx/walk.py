@@ -15,13 +15,17 @@ What is text, as Word shows a document with all markup accepted ("final" view):
 Left out:
 - tracked deletions (w:del, w:moveFrom, w:delText, w:delInstrText);
 - content-control placeholder text (w:showingPlcHdr): it is the template's prompt
-  ("单击此处输入文字"), not the author's text, though Word shows it greyed;
+  ("单击此处输入文字"), not the author's text, though Word shows it greyed (it is kept
+  apart in `placeholders`, so that a file holding nothing else can be told so);
 - hidden text (w:vanish on the run): Word prints and counts it only when hidden text is
   shown, which is off by default; a hidden run can also carry what judges must not see;
 - OMML math (m:oMath): Word's count of equations is not something we can reproduce, and
   an essay is counted by its prose; equations are left out of the text and the count;
 - automatic list numbers (numbering.xml) and footnote reference marks: Word does not
   count them; ruby text (w:rt), which is a reading aid above the base text.
+A w:altChunk (a part Word imports on opening: a .docx, HTML, MHT or text) is read where it
+stands by the `chunks` function the reader gives (essays.intake.docx.chunks): its paragraphs
+are the story's, its text boxes go with the others. Without one it is left out.
 Text boxes (w:txbxContent in DrawingML or VML) are not part of the paragraph that
 anchors them: they go to `textboxes`, in order of their anchors. Of an mc:AlternateContent
 only the first mc:Choice is read (else the mc:Fallback), never both: Word writes each
@@ -30,6 +34,7 @@ DrawingML text box again as a VML copy in the fallback.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 from lxml import etree
@@ -40,6 +45,7 @@ from essays.intake.docx.content import Paragraph, Segment
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 M = "http://schemas.openxmlformats.org/officeDocument/2006/math"
+REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 
 
 def w(name: str) -> str:
@@ -56,13 +62,14 @@ VANISH, FLDCHAR, FLDCHARTYPE, SYM, CHAR, ID = (
     w("vanish"), w("fldChar"), w("fldCharType"), w("sym"), w("char"), w("id"))
 SDTPR, SDTCONTENT, SHOWING_PLACEHOLDER = w("sdtPr"), w("sdtContent"), w("showingPlcHdr")
 RUBY, RUBY_BASE = w("ruby"), w("rubyBase")
+ALT_CHUNK = w("altChunk")
 _OFF = {"0", "false", "off"}
 
 _TEXT = {w("tab"): "\t", w("ptab"): "\t", w("br"): "\n", w("cr"): "\n", w("noBreakHyphen"): "-"}
 _SKIP_BLOCK = {PPR, w("sectPr"), w("tblPr"), w("tblGrid"), w("trPr"), w("tcPr"), w("tblPrEx"),
                w("sdtPr"), w("sdtEndPr"), w("del"), w("moveFrom"), w("customXmlPr"), w("bookmarkStart"),
-               w("bookmarkEnd"), w("proofErr"), w("commentRangeStart"), w("commentRangeEnd"), w("altChunk")}
-_SKIP_INLINE = _SKIP_BLOCK | {f"{{{M}}}oMath", f"{{{M}}}oMathPara", w("rt"), w("fldData")}
+               w("bookmarkEnd"), w("proofErr"), w("commentRangeStart"), w("commentRangeEnd")}
+_SKIP_INLINE = _SKIP_BLOCK | {ALT_CHUNK, f"{{{M}}}oMath", f"{{{M}}}oMathPara", w("rt"), w("fldData")}
 _DRAWINGS = {w("drawing"), w("pict"), w("object")}
 _NOTE_REFS = {w("footnoteReference"): "footnote", w("endnoteReference"): "endnote"}
 _HOLDERS = {SYM, ALTERNATE, RUBY}  # run children that hold text of their own
@@ -153,13 +160,18 @@ def segments(pieces: list[tuple[str, bool | None]]) -> tuple[Segment, ...]:
 
 class Story:
     """Collects the paragraphs of one story; text boxes go to the shared `textboxes` list
-    and footnote/endnote references to `note_refs` (kind, id), in reading order."""
+    and footnote/endnote references to `note_refs` (kind, id), in reading order. `chunks`
+    reads an altChunk by its relationship id (None: altChunks are left out);
+    `placeholders` collects the text of placeholder prompts (when given)."""
 
-    def __init__(self, paragraph_format, textboxes: list[Paragraph], note_refs: list[tuple[str, str]]):
+    def __init__(self, paragraph_format, textboxes: list[Paragraph], note_refs: list[tuple[str, str]],
+                 chunks: Callable[[str], object] | None = None, placeholders: list[str] | None = None):
         self.paragraph_format = paragraph_format  # pPr element or None -> (style, centred)
         self.paragraphs: list[Paragraph] = []
         self.textboxes = textboxes
         self.note_refs = note_refs
+        self.chunks = chunks
+        self.placeholders = placeholders
         self.fields: list[bool] = []  # open complex fields, innermost last: True while in its code
         self.pieces: list[tuple[str, bool | None]] = []  # (text, script) of the current paragraph
 
@@ -178,6 +190,8 @@ class Story:
                 branch = chosen_branch(node)
                 if branch is not None:
                     self.block(branch)
+            elif tag == ALT_CHUNK:
+                self.alt_chunk(node)
             else:  # tables, rows, cells, w:customXml, w:ins around rows...
                 self.block(node)
 
@@ -207,9 +221,20 @@ class Story:
             else:  # w:hyperlink, w:ins, w:moveTo, w:smartTag, w:fldSimple, w:ruby...
                 self.inline(node)
 
+    def alt_chunk(self, node: etree._Element) -> None:
+        if self.chunks is None:
+            return
+        found = self.chunks(node.get(REL_ID) or "")
+        if found is not None:
+            self.paragraphs.extend(found.body)
+            self.textboxes.extend(found.textboxes)
+
     def content_control(self, sdt: etree._Element, walk) -> None:
         properties = child(sdt, SDTPR)
         if properties is not None and is_on(child(properties, SHOWING_PLACEHOLDER)):
+            content = child(sdt, SDTCONTENT)
+            if self.placeholders is not None and content is not None:
+                self.placeholders.append("".join(t.text or "" for t in content.iter(T)))
             return
         content = child(sdt, SDTCONTENT)
         if content is not None:
@@ -272,7 +297,7 @@ class Story:
     def find_textboxes(self, element: etree._Element) -> None:
         """Reads each w:txbxContent under a drawing once, as a story of its own."""
         if element.tag == TXBX:
-            box = Story(self.paragraph_format, self.textboxes, self.note_refs)
+            box = Story(self.paragraph_format, self.textboxes, self.note_refs, self.chunks, self.placeholders)
             box.block(element)
             self.textboxes.extend(box.paragraphs)
             return
