@@ -102,7 +102,7 @@ def test_wrong_password_message_in_english_keeps_the_code(client, auth, make):
     assert flash, "no error message shown"
     text = flash.group(1)
     assert "LOGIN_FAILED" in text
-    assert "Incorrect username or password." in text and "error code" in text
+    assert "Incorrect username or password, or the account is disabled" in text and "error code" in text
     assert not CJK.search(text), text
 
 

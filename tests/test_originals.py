@@ -252,7 +252,8 @@ def test_the_packages_original_is_defused_and_the_manifest_records_both_hashes(s
     version = codes[subs["甲"].id].version  # as if 甲 had sent this file
     version.file_bytes, version.sha256 = data, hashlib.sha256(data).hexdigest()
     session.flush()
-    forward.choose(session, make.admin(), competition, "2", [], AFTER)
+    for rec in forward.choose(session, make.admin(), competition, "2", [], AFTER):
+        forward.save_texts(session, make.admin(), rec, "主题鲜明。", "同意推荐。", AFTER)
     written = package.write(package_build.build(session, competition, AFTER))
     with zipfile.ZipFile(io.BytesIO(written)) as archive:
         manifest = json.loads(archive.read("manifest.json"))
