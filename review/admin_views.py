@@ -143,8 +143,13 @@ def _identity(competition: Competition) -> dict:
     codes = prepare.codes_of(db(), competition)
     hidden = {c.id: [identity_places.describe(f) for f in prepare.hidden_findings(db(), c)] for c in codes}
     where = {h.id: identity_places.body_where(c.version.text, h.start) for c in codes for h in c.hits}
+    # Decisions are taken while intake is closed and the review not yet open: later, the
+    # buttons could only be refused, so the page says why instead.
+    deciding = competition.phase == "intake_closed"
     return dict(competition=competition, codes=codes, hidden=hidden, where=where, hit_names=prepare.HIT_NAMES,
-                open_hits=prepare.open_hits(db(), competition))
+                open_hits=prepare.open_hits(db(), competition), deciding=deciding,
+                decided_note="" if deciding else _("活动已进入“%(phase)s”阶段：身份信息的处理已不能再改动。",
+                                                    phase=PHASE_NAMES[competition.phase]))
 
 
 @routes.route("/competitions/<int:competition_id>/review/identity", methods=["GET"])

@@ -302,6 +302,7 @@ def walk(j: Journey, texts: dict[str, list[str]]) -> None:
     with admin.expect_navigation():
         admin.get_by_role("button", name="记录处理决定").click()
     expect(flash(admin)).to_contain_text("原创（被他文抄袭）")
+    j.shot(admin, "similarity-original")
 
     # --- codes, the identity check, the rubric, judges ---------------------------------------
     admin.goto(f"{competition_url}/review")
@@ -388,6 +389,11 @@ def walk(j: Journey, texts: dict[str, list[str]]) -> None:
     with admin.expect_navigation():
         admin.get_by_role("button", name="冻结排名").click()
     expect(flash(admin)).to_contain_text("排名已冻结")
+    expect(admin.get_by_role("heading", level=1)).to_have_text("排名（已冻结）")
+    admin.goto(f"{competition_url}/review")
+    expect(admin.locator("#assign-closed")).to_contain_text("评审分配和评分已不能再改动")
+    j.shot(admin, "review-locked-after-freezing")
+    admin.goto(f"{competition_url}/ranking")
     with admin.expect_navigation():
         admin.get_by_role("button", name="发布公示").click()
     expect(flash(admin)).to_contain_text("已发布公示")

@@ -135,3 +135,11 @@ def test_the_ranking_page_is_named_for_its_phase_and_the_competition_page_links_
     assert "<h1>排名与公示</h1>" in client.get(ranking).get_data(as_text=True)
     page = client.get(f"/admin/competitions/{competition.id}").get_data(as_text=True)
     assert f'href="{ranking}#publicity">公示与异议</a>' in page and f'href="{ranking}">排名与公示</a>' in page
+
+
+def test_after_the_review_opened_the_identity_page_offers_no_decisions(client, auth, session, make, frozen):
+    competition = frozen[0]
+    auth.login("boss")
+    page = client.get(f"/admin/competitions/{competition.id}/review/identity").get_data(as_text=True)
+    assert "活动已进入“排名已冻结”阶段：身份信息的处理已不能再改动。" in page
+    assert "/hits" not in page and ">撤销<" not in page and ">全部遮盖<" not in page
