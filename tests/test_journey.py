@@ -95,6 +95,8 @@ class Journey:
         self.passwords: dict[str, str] = {}
         self.step = 0
         SHOTS.mkdir(parents=True, exist_ok=True)
+        for old in SHOTS.glob("*.png"):  # one walk's steps, numbered in order, nothing left from another
+            old.unlink()
 
     def person(self, username: str) -> Page:
         """A fresh browser (as on another day or another PC), logged in; a first login
