@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -202,12 +203,18 @@ def test_tightening_the_deadline_or_limit_during_intake_is_confirmed_first(clien
     asked = client.post(f"/admin/competitions/{competition.id}/edit", data=changed)
     page = asked.get_data(as_text=True)
     assert asked.status_code == 200 and "请确认：这次修改会影响已经提交的单位。" in page
-    assert "以下单位的论文是在新截止时间之后提交的，将按逾期对待：第二中队。" in page
-    assert "字数上限降为 150 后，以下论文超出上限：第二中队（" in page and "第一中队（" not in page
+    assert "以下单位的论文是在新截止时间之后收到的（没有延期）：第二中队。" in page
+    assert "按新的字数要求（150 字），以下论文超出上限：第二中队（" in page and "第一中队（" not in page
     session.refresh(competition)
     assert competition.deadline == DEADLINE and competition.char_limit == 3000
     assert "competition.update" not in actions(session)
-    done = client.post(f"/admin/competitions/{competition.id}/edit", data={**changed, "confirmed": "1"})
+    key = re.search(r'name="confirmed" value="([^"]+)"', page).group(1)
+    other = client.post(f"/admin/competitions/{competition.id}/edit",
+                        data={**changed, "char_limit": 100, "confirmed": key})  # confirmed for other values
+    assert other.status_code == 200 and "请确认" in other.get_data(as_text=True)
+    session.refresh(competition)
+    assert competition.char_limit == 3000
+    done = client.post(f"/admin/competitions/{competition.id}/edit", data={**changed, "confirmed": key})
     assert done.status_code == 302
     session.refresh(competition)
     assert competition.char_limit == 150 and competition.deadline < DEADLINE

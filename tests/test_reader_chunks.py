@@ -257,6 +257,40 @@ def test_a_code_made_from_a_version_read_again_is_scanned_again_while_intake_is_
     session.add(other_code)
     competition.phase = "review"
     session.flush()
-    assert reread_versions(session, clock()) == [other.current.id]
+    assert reread_versions(session, clock()) == []  # judged as it was read: the difference recorded only
     session.refresh(other_code)
     assert other_code.text == "前言部分的文字。" and other_code.hits == []
+    assert other.current.text == "前言部分的文字。" and other.current.reader > 1
+    last = session.execute(select(AuditLog).where(AuditLog.action == "version.reread")
+                           .order_by(AuditLog.seq.desc())).scalars().first()
+    assert last.after["changed"][str(other.current.id)]["kept"] is True
+
+
+def test_a_file_the_reader_fails_on_does_not_stop_the_others(app, session, make, clock, monkeypatch):
+    from essays.intake import reread
+
+    competition = make.competition()
+    first, second = make.submission(competition), make.submission(competition)
+    for version in (first.current, second.current):
+        version.text, version.reader = "旧的读法。", 1
+    session.flush()
+    real = reread.inspect_file
+    calls = []
+
+    def failing_once(data, rules):
+        calls.append(1)
+        if len(calls) == 1:
+            raise ValueError("a reader bug")
+        return real(data, rules)
+
+    monkeypatch.setattr(reread, "inspect_file", failing_once)
+    assert reread.reread_versions(session, clock()) == [second.current.id]
+    assert first.current.reader > 1 and first.current.text == "旧的读法。"  # not tried again every minute
+
+
+def test_control_characters_in_a_text_chunk_never_reach_the_stored_text():
+    """A NUL in a plain-text (or MHT) chunk would make PostgreSQL refuse the version's text:
+    text read outside the XML loses the characters XML cannot hold."""
+    data = with_chunk(CHUNK, "word/afchunk.txt", "这是\x00第二段\x07的文字。".encode(), "text/plain")
+    text = read_docx(data).text
+    assert "这是第二段的文字。" in text and not any(ord(ch) < 0x20 and ch not in "\t\n" for ch in text)

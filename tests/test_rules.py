@@ -126,6 +126,7 @@ def facts(**overrides):
     ("intake_closed", "review", {"now": DEADLINE}, None),
     ("intake_closed", "review", {"submission_count": 0}, "没有任何来稿"),
     ("intake_closed", "review", {"active_judges": 0}, "还没有可用的评委账号"),
+    ("intake_closed", "review", {"untitled": 2}, "还有 2 篇论文没有题目（文中未识别出标题，单位尚未填写）"),
 ])
 def test_phase_rules(current, target, overrides, reason):
     got = refusal_reason(current, target, facts(**overrides))

@@ -129,23 +129,36 @@ class Tightening:
 
 
 def tightening(session: Session, competition: Competition, settings: CompetitionSettings) -> Tightening:
-    """Who an edit of an open competition's deadline (earlier) or limit (lower) touches, so
-    that the admin confirms it knowingly; nothing when the edit loosens or the phase is draft."""
+    """Who an edit of an open competition's deadline (earlier) or limit (lower, or made a hard
+    one) touches, so that the admin confirms it knowingly; nothing when the edit loosens or
+    the phase is draft. A unit whose extension reaches past its upload is not late. Received
+    versions keep how they were received (on time, within the limit): the list says who is
+    now past the new rules, for the admin to decide what to tell them."""
     earlier = settings.deadline < competition.deadline
-    lower = settings.char_limit < competition.char_limit
+    lower = settings.char_limit < competition.char_limit or (settings.limit_is_hard and not competition.limit_is_hard)
     if competition.phase != "open" or not (earlier or lower):
         return Tightening()
+    extended = {unit_id: until for unit_id, until in session.execute(
+        select(Extension.unit_id, Extension.until).where(Extension.competition_id == competition.id))}
     late, over = [], []
     for submission in session.execute(select(Submission).where(Submission.competition_id == competition.id)
                                       .order_by(Submission.unit_id, Submission.id)).scalars():
         version = submission.current
         if version is None:
             continue
-        if earlier and version.uploaded_at >= settings.deadline and submission.unit.name not in late:
+        covered = version.uploaded_at < extended.get(submission.unit_id, settings.deadline)
+        if earlier and version.uploaded_at >= settings.deadline and not covered \
+                and submission.unit.name not in late:
             late.append(submission.unit.name)
         if lower and version.char_count > settings.char_limit:
             over.append((submission.unit.name, version.char_count))
     return Tightening(tuple(late), tuple(over))
+
+
+def tightening_key(settings: CompetitionSettings) -> str:
+    """What the admin confirmed: the deadline and limit shown, so that a confirmation given for
+    one set of values never saves another."""
+    return f"{settings.deadline.isoformat()}|{settings.char_limit}|{int(settings.limit_is_hard)}"
 
 
 def phase_facts(session: Session, competition: Competition, now: datetime) -> PhaseFacts:
@@ -159,9 +172,12 @@ def phase_facts(session: Session, competition: Competition, now: datetime) -> Ph
     judges = session.execute(
         select(func.count(User.id)).where(User.role == "judge", User.active.is_(True))
     ).scalar_one()
+    questions = session.execute(select(Submission.title_question).where(
+        Submission.competition_id == competition.id, Submission.title_question.is_not(None))).scalars()
     return PhaseFacts(now=now, deadline=competition.deadline, theme_count=len(competition.themes),
                       notice_text=competition.notice_text, running_extensions=running,
-                      submission_count=submissions, active_judges=judges)
+                      submission_count=submissions, active_judges=judges,
+                      untitled=sum(1 for q in questions if q and q.get("missing")))
 
 
 def phase_refusal(session: Session, competition: Competition, target: str, now: datetime) -> str | None:

@@ -94,6 +94,7 @@ class PhaseFacts:
     running_extensions: int
     submission_count: int
     active_judges: int
+    untitled: int = 0  # essays still under their file name: no title found, none typed yet
 
 
 def refusal_reason(current: str, target: str, facts: PhaseFacts) -> str | None:
@@ -118,6 +119,9 @@ def refusal_reason(current: str, target: str, facts: PhaseFacts) -> str | None:
             return str(_l("没有任何来稿。"))
         if facts.active_judges == 0:
             return str(_l("还没有可用的评委账号。"))
+        if facts.untitled:  # a file name must not reach the 公示 as a title
+            return str(_l("还有 %(n)s 篇论文没有题目（文中未识别出标题，单位尚未填写），请先在“全部来稿”中代为填写。",
+                          n=facts.untitled))
     if target in REQUIRES_FEATURE and not _CHECKS.get(target):
         return str(_l("本系统尚未启用该阶段所需的功能（排名与公示），暂不能进入。"))
     return None

@@ -88,9 +88,11 @@ def competition_edit(competition_id: int):
     try:
         settings = _settings(form)
         touched = comps.tightening(db(), competition, settings)
-        if touched and request.form.get("confirmed") != "1":  # asked first; nothing stored yet
+        confirmed = request.form.get("confirmed") == comps.tightening_key(settings)
+        if touched and not confirmed:  # asked first (again, if the values changed); nothing stored yet
             return render_template("admin/competition_form.html", form=form, competition=competition,
-                                   touched=touched, new_deadline=settings.deadline)
+                                   touched=touched, new_deadline=settings.deadline,
+                                   confirm_key=comps.tightening_key(settings))
         comps.update_competition(db(), current_user, competition, settings)
     except Refusal as e:
         return refuse(e, "admin/competition_form.html", form=form, competition=competition)

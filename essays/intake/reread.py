@@ -11,7 +11,10 @@ again with the competition's rules:
   (essays.similarity.service.text_changed), so the copy check runs again on the new text; and
   every listener registered by a later package (`register_listener`, from its init_app) is
   told, e.g. the review scans again a code made from that version while intake is closed;
-- a file the new reader refuses keeps its text (it was accepted when it came);
+- a file the new reader refuses keeps its text (it was accepted when it came), and so does
+  one it fails on in any other way (logged, in a SAVEPOINT of its own: the others go on);
+- once a competition's review has opened (评审中 and later), what was judged stays as it was:
+  the version's text and 字数 are not changed, only the difference is recorded;
 - one audit entry "version.reread" per run that read anything: the versions read, and for
   each one changed its 字数 before and after.
 Versions are claimed with FOR UPDATE SKIP LOCKED on PostgreSQL, as the stale reports are.
@@ -19,6 +22,7 @@ Versions are claimed with FOR UPDATE SKIP LOCKED on PostgreSQL, as the stale rep
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -33,6 +37,8 @@ from essays.platform.audit import record
 from essays.platform.errors import Refusal
 from essays.similarity.service import text_changed
 
+log = logging.getLogger(__name__)
+
 REREAD_AT_ONCE = 20
 # fn(session, version, now), called for each version whose text changed.
 LISTENERS: dict[str, Callable[[Session, SubmissionVersion, datetime], object]] = {}
@@ -40,6 +46,31 @@ LISTENERS: dict[str, Callable[[Session, SubmissionVersion, datetime], object]] =
 
 def register_listener(fn: Callable[[Session, SubmissionVersion, datetime], object]) -> None:
     LISTENERS[f"{fn.__module__}.{fn.__qualname__}"] = fn
+
+
+OPEN_PHASES = ("draft", "open", "intake_closed")  # before judging: what is read may still change
+
+
+def _reread(session: Session, version: SubmissionVersion, now: datetime) -> dict | None:
+    """Reads one version again; the difference when its text changed, else None."""
+    competition = version.submission.competition
+    try:
+        inspection = inspect_file(version.file_bytes, rules_for(competition))
+    except Refusal:
+        return None
+    if inspection.content.text == version.text:
+        return None
+    difference = {"words_before": version.char_count, "words": inspection.counts.words}
+    if competition.phase not in OPEN_PHASES:
+        return {**difference, "kept": True}  # judged as it was read: recorded, not changed
+    version.text, version.char_count = inspection.content.text, inspection.counts.words
+    version.counts = inspection.counts.as_dict()
+    version.checks = {**(version.checks or {}), **checks_of(inspection)}
+    session.flush()
+    text_changed(session, version)
+    for listener in LISTENERS.values():
+        listener(session, version, now)
+    return difference
 
 
 def reread_versions(session: Session, now: datetime, limit: int = REREAD_AT_ONCE) -> list[int]:
@@ -52,21 +83,15 @@ def reread_versions(session: Session, now: datetime, limit: int = REREAD_AT_ONCE
     for version in rows:
         version.reader = READER_VERSION
         try:
-            inspection = inspect_file(version.file_bytes, rules_for(version.submission.competition))
-        except Refusal:
+            with session.begin_nested():
+                difference = _reread(session, version, now)
+        except Exception:  # one bad file must not stop the upkeep for every later version
+            log.exception("version %s could not be read again", version.id)
             continue
-        if inspection.content.text == version.text:
-            continue
-        changed[str(version.id)] = {"words_before": version.char_count, "words": inspection.counts.words}
-        version.text, version.char_count = inspection.content.text, inspection.counts.words
-        version.counts = inspection.counts.as_dict()
-        version.checks = {**(version.checks or {}), **checks_of(inspection)}
-        session.flush()
-        text_changed(session, version)
-        for listener in LISTENERS.values():
-            listener(session, version, now)
+        if difference is not None:
+            changed[str(version.id)] = difference
     if rows:
         session.flush()
         record(session, "version.reread", object_type="submission_version",
                after={"versions": [v.id for v in rows], "changed": changed})
-    return [int(i) for i in changed]
+    return [int(i) for i, difference in changed.items() if not difference.get("kept")]

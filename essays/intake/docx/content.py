@@ -6,7 +6,12 @@ on this shape, not on how the XML is walked.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+# Characters no XML document (and no PostgreSQL text) may hold: text that did not come
+# through an XML parser (an altChunk's plain text, an MHT part) loses them here.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,8 @@ class Paragraph:
 
     @classmethod
     def plain(cls, text: str, style: str = "", centred: bool = False) -> Paragraph:
-        return cls((Segment(text),), style, centred)
+        """A paragraph of text read outside the XML (control characters dropped)."""
+        return cls((Segment(_NOT_TEXT.sub("", text)),), style, centred)
 
 
 @dataclass(frozen=True)
