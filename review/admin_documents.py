@@ -16,6 +16,7 @@ import io
 from flask import abort, render_template, request, send_file
 from markupsafe import Markup
 
+from essays.intake.downloads import no_store
 from essays.models import Competition
 from essays.platform.db import db
 from essays.platform.errors import Refusal
@@ -97,8 +98,9 @@ def documents_page(competition_id: int):
 
 
 def _send(made: documents.Made):
-    return send_file(io.BytesIO(made.data), as_attachment=True, download_name=made.filename,
-                     mimetype=documents.DOCX_MIMETYPE)
+    """A document as a download, never cached: the booklet holds the essays' whole text."""
+    return no_store(send_file(io.BytesIO(made.data), as_attachment=True, download_name=made.filename,
+                              mimetype=documents.DOCX_MIMETYPE))
 
 
 @routes.route("/competitions/<int:competition_id>/documents/certificates.docx", methods=["GET"])

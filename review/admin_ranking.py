@@ -51,12 +51,6 @@ from review.rubric import format_points
 routes = Routes()  # on the review_admin blueprint
 
 
-def _charts(competition: Competition) -> list[tuple[str, str, Markup]]:
-    """The competition in pictures, once the ranking is frozen: (id, caption, svg)."""
-    # Built by review.charts from numbers and escaped labels only.
-    return [(c.key, c.caption, Markup(c.svg)) for c in documents.competition_charts(db(), competition)]  # noqa: S704
-
-
 def _second_round(competition: Competition, found: standings.Standings, second: dict | None) -> dict:
     """What the page needs to settle disagreements (phase 评审中 only)."""
     if competition.phase != "review":
@@ -87,7 +81,7 @@ def _context(competition: Competition, method: str | None = None, form: dict | N
                                              .order_by(Objection.id)).scalars()),
                 organisation=organisation.candidates(db(), competition),
                 participants=organisation.participants(db(), competition), can_grant=competition.phase in
-                organisation.PHASES, charts=_charts(competition), state_names=STATE_NAMES,
+                organisation.PHASES, charts=documents.chart_markup(db(), competition), state_names=STATE_NAMES,
                 **_second_round(competition, found, second))
 
 
@@ -255,4 +249,4 @@ def ranking_print(competition_id: int):
     shown = [["" if v is None else format_points(v) if isinstance(v, Decimal) else str(v) for v in row]
              for row in rows]
     return render_template("review/ranking_print.html", competition=competition, headers=headers, rows=shown,
-                           legend=export.LEGEND, charts=_charts(competition))
+                           legend=export.LEGEND, charts=documents.chart_markup(db(), competition))

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
@@ -67,6 +68,12 @@ def make_notice(session: Session, competition: Competition, now: datetime) -> Ma
 def default_tiers(found: Outcome) -> list[str]:
     """Every tier with winners: the booklet's default choice."""
     return [tier for tier, _winners in found.by_tier()]
+
+
+def chart_markup(session: Session, competition: Competition) -> list[tuple[str, str, Markup]]:
+    """The charts as pages show them, (id, caption, svg), for the admin only (units never get
+    them). Built by review.charts from numbers and escaped labels only."""
+    return [(c.key, c.caption, Markup(c.svg)) for c in competition_charts(session, competition)]  # noqa: S704
 
 
 def competition_charts(session: Session, competition: Competition) -> list[charts.Chart]:

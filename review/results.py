@@ -13,7 +13,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import select
 
 from essays.models import Competition, Submission
@@ -59,13 +58,7 @@ def _context(competition: Competition) -> dict:
     return dict(competition=competition, winners=publicity.winners(session, competition), publication=pub,
                 open=publicity.is_open(pub, now()), mine=mine,
                 organisation=organisation.granted_names(session, competition),
-                charts=_charts(competition) if current_user.role == "admin" else [])
-
-
-def _charts(competition: Competition) -> list[tuple[str, str, Markup]]:
-    """The competition in pictures, for the admin only (units never get them)."""
-    # Built by review.charts from numbers and escaped labels only.
-    return [(c.key, c.caption, Markup(c.svg)) for c in documents.competition_charts(db(), competition)]  # noqa: S704
+                charts=documents.chart_markup(db(), competition) if current_user.role == "admin" else [])
 
 
 @bp.route("/<int:competition_id>", methods=["GET"])

@@ -68,13 +68,15 @@ from essays.competitions import phases
 from essays.demo import build
 from essays.intake import reread
 from essays.jobs import queue, registry
-from essays.platform import audit
+from essays.platform import audit, audit_text
 
 def registered():
     return {"job kinds": sorted(registry.KINDS), "minute tasks": sorted(registry.EVERY_MINUTE),
             "phase checks": sorted(phases._CHECKS), "phase entries": sorted(phases._ENTRIES),
             "demo phases": sorted(build.LATER_PHASES),
-            "audit names": sorted(audit._REGISTERED), "reread listeners": sorted(reread.LISTENERS),
+            "audit names": sorted(audit._REGISTERED),
+            "audit words": sorted([*audit_text._OBJECTS, *audit_text._FIELDS, *audit_text._VALUES]),
+            "reread listeners": sorted(reread.LISTENERS),
             "job listener": event.contains(Session, "after_commit", queue._send_pending)}
 
 before = registered()
@@ -91,7 +93,8 @@ def test_importing_every_module_registers_nothing_and_create_app_registers_it_al
 
     seen = json.loads(out.strip().splitlines()[-1])
     assert seen["before"] == {"job kinds": [], "minute tasks": [], "phase checks": [], "phase entries": [],
-                              "demo phases": [], "audit names": [], "reread listeners": [], "job listener": False}
+                              "demo phases": [], "audit names": [], "audit words": [], "reread listeners": [],
+                              "job listener": False}
     after = seen["after"]
     assert after["job kinds"] == ["batch.confirm", "references.load", "similarity.run"]
     assert after["minute tasks"] == ["essays.intake.reread.reread_versions", "essays.people.sessions.purge",
@@ -100,7 +103,7 @@ def test_importing_every_module_registers_nothing_and_create_app_registers_it_al
     assert after["phase checks"] == ["closed", "published", "ranked", "review"]
     assert after["phase entries"] == ["published", "ranked"]
     assert after["demo phases"] == ["closed", "published", "ranked", "review"]
-    assert "review.freeze" in after["audit names"]
+    assert "review.freeze" in after["audit names"] and "score" in after["audit words"]
     assert after["job listener"] is True
 
 

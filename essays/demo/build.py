@@ -37,10 +37,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from essays.competitions.operations import CompetitionSettings, create_competition, grant_extension, move_phase
+from essays.competitions.phases import PHASE_NAMES
 from essays.demo import similarity as demo_similarity
 from essays.demo.text import (
     Essay,
@@ -60,7 +62,6 @@ from essays.platform.timeutil import SHANGHAI, end_of_day, format_deadline, loca
 from essays.similarity.service import refresh_stale
 
 DEMO_URL = "http://127.0.0.1:5000"
-PHASE_LABELS = {"open": "收稿中", "review": "评审中", "ranked": "排名已冻结"}
 TITLE = "解放思想大讨论征文活动"
 # Taken from the notice (三、（二）3 and its list of aspects).
 THEMES = ["解放思想与城管工作改革创新", "加强队伍建设和基层党组织建设",
@@ -185,7 +186,7 @@ class DemoReport:
 
     def lines(self) -> list[str]:
         roles = {"admin": "管理员", "judge": "评委", "unit": "单位账号"}
-        out = [f"演示数据已装入：{self.competition}（{PHASE_LABELS.get(self.phase, self.phase)}）",
+        out = [f"演示数据已装入：{self.competition}（{chinese_phase(self.phase)}）",
                f"请打开 {self.url} 登录。",
                f"截止时间：{format_deadline(self.deadline)}",
                f"所有演示账号的密码：{self.password}",
@@ -208,6 +209,11 @@ INTAKE_BEFORE = timedelta(days=12)  # how long before `now` the intake is played
 def register_phase(phase: str, builder: Callable[[Session, User, Competition, datetime], list[str]]) -> None:
     """Lets a package built on essays carry the demo on to `phase` (see the module doc)."""
     LATER_PHASES[phase] = builder
+
+
+def chinese_phase(phase: str) -> str:
+    with force_locale("zh"):  # the report is printed in Chinese whatever the caller's language
+        return str(PHASE_NAMES.get(phase, phase))
 
 
 def _check_can_build(session: Session, password: str, phase: str) -> None:

@@ -66,7 +66,7 @@ def normal_name(username: str) -> str:
 
 def keys(ip: str, username: str) -> list[tuple[str, str]]:
     """(scope, key) of one attempt, in locking order."""
-    name = normal_name(username)
+    name, ip = normal_name(username), ip[:45]  # as stored: the same keys whoever computes them
     return [("account", f"account:{name}"), ("pair", f"pair:{ip}|{name}"), ("source", f"source:{ip}")]
 
 

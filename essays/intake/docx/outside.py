@@ -39,6 +39,7 @@ settings, charts, the glossary...):
 from __future__ import annotations
 
 import io
+import logging
 import posixpath
 import re
 import zipfile
@@ -58,6 +59,8 @@ from essays.intake.docx.chunks import (
 from essays.intake.docx.fields import edit_fields, local_name
 from essays.intake.docx.safety import BROKEN_ERRORS, REL_NS, Package, open_package, parse_xml, read_member
 from essays.platform.errors import Refusal
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Reference", "defuse", "references"]
 
@@ -293,10 +296,18 @@ def references(package: Package, depth: int = 0) -> list[Reference]:
 
 def defuse(data: bytes) -> bytes:
     """The file without what `references` finds (rules in the docstring); `data` itself when
-    there is nothing to remove or it is not a .docx that can be opened."""
+    there is nothing to remove or it is not a .docx that can be opened. Fails closed: a file
+    found to reach outside that cannot be rewritten is refused (UPLOAD_BROKEN), never given
+    out as it is."""
     try:
         package = open_package(data)
         plan = _plan(package, 0)
-        return _apply(package, plan, 0) if plan.references else data
     except (Refusal, *BROKEN_ERRORS):
         return data
+    if not plan.references:
+        return data
+    try:
+        return _apply(package, plan, 0)
+    except (Refusal, *BROKEN_ERRORS):
+        log.exception("a file that reaches outside could not be defused: not given out")
+        raise Refusal("UPLOAD_BROKEN") from None
