@@ -30,7 +30,6 @@ from essays.people import passwords, sessions, throttle
 from essays.platform.audit import record
 from essays.platform.errors import Refusal
 
-MIN_PASSWORD_LENGTH = passwords.MIN_LENGTH
 # werkzeug's default (scrypt). The test suite swaps in a cheap method to stay fast;
 # check_password_hash reads the method from each stored hash, so both verify.
 HASH_METHOD = "scrypt"

@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 from essays.models import User
 from essays.people.models import LoginSession
 
-IDLE_MINUTES = {"admin": 30, "unit": 120, "judge": 120}
 LIFETIME = timedelta(hours=12)
 SEEN = "seen"  # the cookie's last-seen time (whole seconds since the epoch, app clock)
 SEEN_STEP = 60  # seconds: the cookie is re-sent with a new time at most once a minute
