@@ -31,6 +31,10 @@ FIELD_NAMES = {
     "decision": _l("决定"), "unit_reason": _l("告知单位的说明"), "name": _l("名称"), "username": _l("账号"),
     "role": _l("角色"), "active": _l("启用"), "until": _l("延期至"), "kind": _l("任务"), "status": _l("状态"),
     "choice": _l("选择"), "accounts": _l("账号数"), "count_title": _l("计入标题"),
+    "size": _l("大小（字节）"), "by_admin": _l("政工科代为导入"), "flag": _l("待复核"), "sha256": _l("SHA-256"),
+    "title_question": _l("题目待确认"), "similarity": _l("查重"), "format_rules": _l("格式要求"),
+    "notice_text": _l("活动通知"), "short_name": _l("简称"), "aliases": _l("别名"), "contact_name": _l("联系人"),
+    "display_name": _l("姓名"), "audience": _l("发给"), "files": _l("文件数"), "imported": _l("已导入"),
 }
 VALUE_NAMES: dict[str, dict[str, object]] = {
     "role": {"admin": _l("管理员"), "unit": _l("单位"), "judge": _l("评委")},
