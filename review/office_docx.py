@@ -103,41 +103,35 @@ def off_grid(paragraph) -> None:
     paragraph.paragraph_format.element.get_or_add_pPr().append(element)
 
 
+def _field_run(run, kind: str, instruction: str = "") -> None:
+    """Makes `run` one part of a complex field: its code (w:instrText) or a w:fldChar mark."""
+    if kind == "instr":
+        element = OxmlElement("w:instrText")
+        element.set(qn("xml:space"), "preserve")
+        element.text = f" {instruction} "
+    else:
+        element = OxmlElement("w:fldChar")
+        element.set(qn("w:fldCharType"), kind)
+    run._element.append(element)
+
+
 def add_field(paragraph, instruction: str, result: str, font: str = BODY_FONT, size: float = BODY_PT) -> None:
     """A complex field with its result already in place (Word shows the result as is)."""
     for kind in ("begin", "instr", "separate", "result", "end"):
         if kind == "result":
             add_run(paragraph, result, font, size)
-            continue
-        run = add_run(paragraph, "", font, size)
-        if kind == "instr":
-            element = OxmlElement("w:instrText")
-            element.set(qn("xml:space"), "preserve")
-            element.text = f" {instruction} "
         else:
-            element = OxmlElement("w:fldChar")
-            element.set(qn("w:fldCharType"), kind)
-        run._element.append(element)
+            _field_run(add_run(paragraph, "", font, size), kind, instruction)
 
 
 def field_begin(paragraph, instruction: str) -> None:
     """The opening of a field whose result spans several paragraphs (a table of contents)."""
     for kind in ("begin", "instr", "separate"):
-        run = paragraph.add_run()
-        if kind == "instr":
-            element = OxmlElement("w:instrText")
-            element.set(qn("xml:space"), "preserve")
-            element.text = f" {instruction} "
-        else:
-            element = OxmlElement("w:fldChar")
-            element.set(qn("w:fldCharType"), kind)
-        run._element.append(element)
+        _field_run(paragraph.add_run(), kind, instruction)
 
 
 def field_end(paragraph) -> None:
-    element = OxmlElement("w:fldChar")
-    element.set(qn("w:fldCharType"), "end")
-    paragraph.add_run()._element.append(element)
+    _field_run(paragraph.add_run(), "end")
 
 
 def page_setup(section, width_mm: float, height_mm: float, top: float, bottom: float, left: float,
