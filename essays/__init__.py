@@ -35,8 +35,8 @@ def init_app(app: Flask) -> None:
     from essays.platform import cli as platform_cli
     from essays.platform.web import shared_blueprint
     from essays.similarity import cli as similarity_cli
+    from essays.similarity import index_cli, reference_views
     from essays.similarity import jobs as similarity_jobs
-    from essays.similarity import reference_views
     from essays.similarity import views as similarity_views
 
     wiring.init_app(app)
@@ -59,10 +59,12 @@ def init_app(app: Flask) -> None:
     for task in (*similarity_jobs.MINUTE_TASKS, throttle.upkeep, sessions.purge, reread.reread_versions):
         registry.register_minute_task(task)
 
+    platform_cli.after_schema(app, index_cli.after_init_db, index_cli.after_restore)
     for command in (*platform_cli.COMMANDS, *people_cli.COMMANDS, *competition_cli.COMMANDS, demo_cli.demo_command):
         app.cli.add_command(command)
     files = AppGroup("essays", help="征文文件：上传前检查（inspect）、批量导入（import）、"
                                     "导入报送材料包（import-package）与查重（similar、similar-run）。")
-    for command in (*intake_cli.COMMANDS, *package_cli.COMMANDS, *similarity_cli.COMMANDS):
+    for command in (*intake_cli.COMMANDS, *package_cli.COMMANDS, *similarity_cli.COMMANDS,
+                    index_cli.similar_index_command):
         files.add_command(command)
     app.cli.add_command(files)

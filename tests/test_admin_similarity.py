@@ -542,3 +542,23 @@ def test_the_original_of_a_copied_pair_is_marked_original(client, world, session
     assert decision.decision == "original" and str(DECISION_NAMES["original"]) == "原创（被他文抄袭）"
     page = page_text(client.get(f"/admin/competitions/{competition.id}/similarity"))
     assert "原创（被他文抄袭）" in page
+
+
+def test_a_report_says_what_it_compared_with_and_a_pending_one_says_it_is_not_checked_yet(
+        client, world, session, make, monkeypatch):
+    from essays.similarity import index
+
+    competition, units, subs = world
+    text = page_text(client.get(f"/admin/similarity/versions/{subs['甲'].current.id}"))
+    assert "比对依据" in text
+    monkeypatch.setattr(index, "_CACHES", {})  # a worker just started, no shared files on this machine
+    monkeypatch.setattr(index, "DATABASE_PATH_MAX", 1)  # and more prints than an upload may read
+    with client.application.app_context():  # the upload's request: the app names the index folder
+        late = make.submission(competition, make.unit("城管执法庚中队"), title="后来者", data=docx_bytes([OWN_C]))
+    assert report_of(session, late).compared_with == "pending"
+    report = page_text(client.get(f"/admin/similarity/versions/{late.current.id}"))
+    assert "尚未比对 本机的查重共享索引正在建立；建好后（通常在几分钟内）系统会自动检查本文。" in report
+    assert "待更新" not in report
+    row = re.search(rf'<tr id="version-{late.current.id}".*?</tr>', client.get(
+        f"/admin/competitions/{competition.id}/similarity").get_data(as_text=True), re.S).group(0)
+    assert "尚未比对" in row and "待更新" not in row

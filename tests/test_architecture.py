@@ -98,7 +98,8 @@ def test_importing_every_module_registers_nothing_and_create_app_registers_it_al
     after = seen["after"]
     assert after["job kinds"] == ["batch.confirm", "references.load", "similarity.run"]
     assert after["minute tasks"] == ["essays.intake.reread.reread_versions", "essays.people.sessions.purge",
-                                     "essays.people.throttle.upkeep", "essays.similarity.jobs.refresh_stale_reports"]
+                                     "essays.people.throttle.upkeep", "essays.similarity.jobs.maintain_index",
+                                     "essays.similarity.jobs.refresh_stale_reports"]
     assert after["reread listeners"] == ["review.prepare.version_reread"]
     assert after["phase checks"] == ["closed", "published", "ranked", "review"]
     assert after["phase entries"] == ["published", "ranked"]

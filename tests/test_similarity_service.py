@@ -9,7 +9,7 @@ from sqlalchemy import select
 from essays.intake.receive import EssayForm, receive
 from essays.models import SubmissionVersion
 from essays.platform.models import AuditLog
-from essays.similarity import index, service
+from essays.similarity import buckets, index, service
 from essays.similarity.models import (
     REFERENCE_SCOPE,
     BaseQuotation,
@@ -230,6 +230,11 @@ def test_the_cache_adds_the_uploads_own_print_without_reading_it_back(session, m
     assert own in held
 
 
+def _cache(scope: int) -> index.ScopeCache:
+    """The worker's cache of `scope` (whatever the app's shared-index folder)."""
+    return next(c for (_, s), c in index._CACHES.items() if s == scope)
+
+
 def test_a_cache_that_saw_a_rolled_back_print_starts_again(session, make, monkeypatch):
     monkeypatch.setattr(index, "_CACHES", {})
     competition = make.competition()
@@ -237,11 +242,11 @@ def test_a_cache_that_saw_a_rolled_back_print_starts_again(session, make, monkey
     savepoint = session.begin_nested()
     make.submission(competition, paragraphs=paras(20))
     index.postings_for(session, [competition.id])
-    seen_generation = index.cache_for(competition.id).generation
+    seen_generation = _cache(competition.id).generation
     savepoint.rollback()
     kept = make.submission(competition, paragraphs=paras(40))  # takes the same generation again
     postings = index.postings_for(session, [competition.id])[0]
-    assert index.cache_for(competition.id).generation == seen_generation
+    assert _cache(competition.id).generation == seen_generation
     kept_print = session.execute(select(SimilarityPrint.id).where(
         SimilarityPrint.version_id == kept.current.id)).scalar_one()
     assert kept_print in _held(postings)
@@ -278,10 +283,11 @@ def test_the_bucket_search_finds_what_searchsorted_finds(values, query, data):
     import numpy as np
 
     hashes = np.sort(np.array(values + data.draw(st.lists(st.sampled_from(values), max_size=200)), dtype=np.uint64))
-    table, shift = index.bucket_table(hashes)
+    table, shift = buckets.bucket_table(hashes)
     q = np.array(query + values[:20], dtype=np.uint64)
     for side in ("left", "right"):
-        assert np.array_equal(index._search(hashes, table, shift, q, side), np.searchsorted(hashes, q, side=side))
+        found = buckets.search_in_buckets(hashes, table, shift, q, side)
+        assert np.array_equal(found, np.searchsorted(hashes, q, side=side))
 
 
 @settings(max_examples=50, deadline=None)

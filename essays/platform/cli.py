@@ -16,6 +16,19 @@ from sqlalchemy import inspect
 from essays.platform.config import load_secret_key
 from essays.platform.db import db
 
+AFTER_SCHEMA = "zhengwen.after_schema"
+
+
+def after_schema(app, init_db, restore) -> None:
+    """Registers what a package does once `init-db` (`init_db()`) or `restore` (`restore()`)
+    has brought the schema up to date: building derived files, say."""
+    app.extensions.setdefault(AFTER_SCHEMA, []).append({"init-db": init_db, "restore": restore})
+
+
+def _schema_ready(command: str) -> None:
+    for hooks in current_app.extensions.get(AFTER_SCHEMA, ()):
+        hooks[command]()
+
 
 def fail(message: str) -> NoReturn:
     click.echo(message, err=True)
@@ -31,6 +44,7 @@ def init_db() -> None:
     load_secret_key(current_app.instance_path)
     upgrade(current_app.config["DATABASE_URL"])
     click.echo("数据库已就绪（迁移到最新版本）。")
+    _schema_ready("init-db")
 
 
 def require_schema() -> None:
@@ -119,6 +133,7 @@ def restore_command(file: Path) -> None:
     except BackupError as e:
         fail(str(e))
     click.echo(f"已从 {file} 恢复（{kind}），并迁移到最新版本。请运行 flask --app app audit verify 核对审计日志。")
+    _schema_ready("restore")
 
 
 COMMANDS = (init_db, audit_verify_command, audit_cli, backup_command, restore_command)

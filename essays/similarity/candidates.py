@@ -56,6 +56,7 @@ class Found:
     candidates: list[Holder]  # to verify, the most shared first
     hot_groups: list[tuple[np.ndarray, list[int], int]]  # (query hash indices, version ids shown, holders)
     holders: dict[int, Holder]  # every live holder read
+    index: str = "shared"  # where the postings came from: "shared" files, or the "database"
 
 
 def id_in(session: Session, column, ids: list[int]):
@@ -94,17 +95,21 @@ def _holders(session: Session, ids: list[int], heavy: list[int], unit_id: int) -
     return {r[0]: Holder(*r) for r in rows if r.unit_id is None or r.unit_id != unit_id}
 
 
-def find(session: Session, scopes: list[int], own: SimilarityPrint | None, unit_id: int, query: Print) -> Found:
-    """`own`: the essay's own print, stored already (never its own source)."""
+def find(session: Session, scopes: list[int], own: SimilarityPrint | None, unit_id: int, query: Print,
+         wait: bool = True) -> Found:
+    """`own`: the essay's own print, stored already (never its own source); `wait`: see
+    essays.similarity.index.ScopeCache.current (IndexNotReady when it may not)."""
     fresh = own if own is not None and "hashes" in inspect(own).dict else None  # in memory: no reload
-    found = [p.lookup(query.hashes) for p in postings_for(session, scopes, fresh)]
+    postings = postings_for(session, scopes, fresh, wait)
+    index = "database" if any(not p.shared and len(p.hashes) for p in postings) else "shared"
+    found = [p.lookup(query.hashes) for p in postings]
     own_id = own.id if own is not None else None
     q = np.concatenate([f[0] for f in found])
     prints = np.concatenate([f[1] for f in found])
     if own_id is not None:
         q, prints = q[prints != own_id], prints[prints != own_id]
     if not len(prints):
-        return Found([], [], {})
+        return Found([], [], {}, index)
     df = np.bincount(q, minlength=len(query.hashes))
     hot = df[q] > HOT_MIN
     ids, shared = np.unique(prints[~hot], return_counts=True)
@@ -137,4 +142,4 @@ def find(session: Session, scopes: list[int], own: SimilarityPrint | None, unit_
             chosen.add(live[0].id)
         versions = [h.version_id for h in live if h.version_id][:MEMBERS_SHOWN]
         hot_groups.append((np.array(at), versions, len(members)))
-    return Found(candidates, hot_groups, holders)
+    return Found(candidates, hot_groups, holders, index)

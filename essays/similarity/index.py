@@ -14,45 +14,22 @@ worker share the cache, and a lookup works on the arrays it took at its start.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
+from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Integer, and_, bindparam, case, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, make_transient_to_detached
+from flask import current_app, has_app_context
+from sqlalchemy import Integer, and_, bindparam, case, func, or_, select
+from sqlalchemy.orm import Session
 
+from essays.similarity import shared
+from essays.similarity.buckets import bucket_table, search_in_buckets
 from essays.similarity.models import SimilarityIndex, SimilarityPrint
 
 MERGE_AT = 200_000  # postings in the tail (about 250 essays) before it is merged into the main part
-
-
-def bucket_table(hashes: np.ndarray) -> tuple[np.ndarray, int]:
-    """Where each bucket of sorted `hashes` starts, buckets being their top bits (about 8
-    postings each), and the shift that gives a hash's bucket. Hashes are uniform, so a
-    bucket is small: a lookup starts inside it instead of at the top of a binary search
-    over millions of postings, whose first dozen steps each miss the CPU cache once the
-    index outgrows it (a check runs between other work, so the cache is never warm).
-    numpy has no such search: written here, vectorised over the query (`_search`)."""
-    bits = int(np.clip(np.log2(max(len(hashes), 2) / 8), 1, 22))
-    shift = 64 - bits
-    firsts = np.arange(1 << bits, dtype=np.uint64) << np.uint64(shift)
-    return np.append(np.searchsorted(hashes, firsts, side="left"), len(hashes)), shift
-
-
-def _search(hashes: np.ndarray, table: np.ndarray, shift: int, query: np.ndarray, side: str) -> np.ndarray:
-    """np.searchsorted(hashes, query, side), by binary search inside each query's bucket."""
-    bucket = (query >> np.uint64(shift)).astype(np.int64)
-    lo, hi = table[bucket], table[bucket + 1]
-    active = lo < hi
-    while active.any():
-        mid = (lo + hi) >> 1
-        probe = hashes[np.where(active, mid, 0)] if len(hashes) else query
-        right = active & ((probe < query) if side == "left" else (probe <= query))
-        lo = np.where(right, mid + 1, lo)
-        hi = np.where(active & ~right, mid, hi)
-        active = lo < hi
-    return lo
+# Prints a request may read from the database when no shared generation is good: ~0.5 s.
+DATABASE_PATH_MAX = 2000
 
 
 def _join(hashes: np.ndarray, prints: np.ndarray, query: np.ndarray, table: tuple[np.ndarray, int] | None = None
@@ -64,7 +41,7 @@ def _join(hashes: np.ndarray, prints: np.ndarray, query: np.ndarray, table: tupl
             return np.searchsorted(hashes, values, side=side)
     else:
         def search(values, side):
-            return _search(hashes, table[0], table[1], values, side)
+            return search_in_buckets(hashes, table[0], table[1], values, side)
     by_value = np.argsort(query)  # searching in order is kinder to the CPU cache
     in_order = query[by_value]
     left = np.empty(len(query), dtype=np.int64)
@@ -82,11 +59,12 @@ def _join(hashes: np.ndarray, prints: np.ndarray, query: np.ndarray, table: tupl
 
 @dataclass(frozen=True)
 class Postings:
-    hashes: np.ndarray  # uint64, sorted
-    prints: np.ndarray  # int64 print ids, parallel to hashes
+    hashes: np.ndarray  # uint64, sorted (in memory, or mapped from a shared generation's file)
+    prints: np.ndarray  # print ids, parallel to hashes
     tail_hashes: np.ndarray  # recent postings, sorted on their own (cheap: the tail is small)
     tail_prints: np.ndarray
     table: tuple[np.ndarray, int] | None = None  # bucket_table(hashes), made when hashes change
+    shared: int = 0  # the shared generation the main part is mapped from; 0: read from the database
 
     def lookup(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(query index, print id) for every posting of every query hash."""
@@ -106,6 +84,11 @@ def _merge(hashes: np.ndarray, prints: np.ndarray, new_hashes: np.ndarray, new_p
     return np.insert(hashes, at, new_hashes), np.insert(prints, at, new_prints)
 
 
+def _sorted(hashes: np.ndarray, prints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(hashes, kind="stable")
+    return hashes[order], prints[order]
+
+
 def _main(hashes: np.ndarray, prints: np.ndarray) -> Postings:
     """Postings with a new main part and no tail."""
     return Postings(hashes, prints, EMPTY.tail_hashes, EMPTY.tail_prints, bucket_table(hashes))
@@ -114,45 +97,114 @@ def _main(hashes: np.ndarray, prints: np.ndarray) -> Postings:
 EMPTY = Postings(np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros(0, np.int64))
 
 
+class IndexNotReady(Exception):
+    """No shared generation of the scope is good yet, and reading its prints from the
+    database would make a request wait (see ScopeCache)."""
+
+
 class ScopeCache:
     """One scope's postings as this worker holds them.
+
+    Where the postings come from:
+    - with a shared index (`root`, see essays.similarity.shared), the main part is the newest
+      good generation on disk, mapped read-only, and only the prints stored since (the
+      delta) are read from the database into a small tail. When the task consumer publishes
+      a newer generation, the next lookup switches to it (one stat per lookup notices it) and
+      drops from the tail what the generation now holds; nothing is merged or sorted in a
+      request but the tail;
+    - without one (no good generation on disk yet, or no `root`: a script without an app),
+      every print is read from the database into memory (the database path), as one
+      worker did before shared files existed; the tail is merged into the main part once it
+      grows. In a request (`wait=False`) this is refused with IndexNotReady when it would
+      read more than DATABASE_PATH_MAX prints: the check is then deferred to the task
+      consumer, which builds the files first.
 
     The cache is filled from the session of whichever request asks, so it may load a print
     that its transaction later rolls back (an upload that fails after its check). Such a
     print's generation is then reused by the next upload. To notice, the cache remembers the
-    (print id, digest) it loaded for each generation and compares the one it would build on
+    (print id, digest) it holds for each generation and compares the one it would build on
     with the database before trusting itself; on a mismatch it starts again from nothing.
     A generation the database does not show yet (another thread's uncommitted upload) is
     harmless: its print is filtered out when candidates are read, being invisible there.
     """
 
-    def __init__(self, scope: int):
-        self.scope = scope
-        self.generation = 0
-        self.postings = EMPTY
-        self.tokens: dict[int, tuple[int, str]] = {}
+    def __init__(self, scope: int, root: Path | None = None):
+        self.scope, self.root = scope, root
         self.lock = threading.Lock()
+        self._reset()
 
     def _reset(self) -> None:
         self.generation, self.postings, self.tokens = 0, EMPTY, {}
+        self.stamp: tuple[int, int] | None = None
 
     def current(self, session: Session, generation: int, token: tuple[int, str] | None,
-                own: SimilarityPrint | None = None) -> Postings:
+                own: SimilarityPrint | None = None, wait: bool = True) -> Postings:
         """The postings as of `generation`; `token` is the database's (print id, digest) at
         min(generation, self.generation), read by `postings_for`. `own`: a print this
         session has just stored, with its hashes in memory: when it is the only one missing,
-        it is added without reading it back."""
+        it is added without reading it back. `wait`: whether the caller may wait for the
+        whole scope to be read from the database (the task consumer may, a request not)."""
         with self.lock:
             if generation == 0:
                 self._reset()
             elif self.generation and self.tokens.get(min(generation, self.generation)) != token:
                 self._reset()
+            if self.root is not None and not self.generation and generation:
+                self._start(session, generation, wait)
             if own is not None and self.generation and generation == own.generation == self.generation + 1:
                 self._add([(own.id, own.generation, own.digest, own.hashes)])
                 self.generation = generation
             elif generation > self.generation:
                 self._load(session, generation)
+            if self.root is not None and self.generation:
+                self._follow()
             return self.postings
+
+    def _start(self, session: Session, generation: int, wait: bool) -> None:
+        """Nothing held: starts from the newest good shared generation, if there is one."""
+        self.stamp = shared.pointer_stamp(self.root, self.scope)
+        good = shared.good_generation(session, self.root, self.scope)
+        if good is not None and good.generation <= generation:
+            self._adopt(good)
+        elif not wait and generation > DATABASE_PATH_MAX and session.execute(
+                select(func.count()).select_from(SimilarityPrint)
+                .where(SimilarityPrint.scope == self.scope)).scalar_one() > DATABASE_PATH_MAX:
+            raise IndexNotReady(self.scope)
+
+    def _follow(self) -> None:
+        """Switches to a newer shared generation when one was published and this cache holds
+        every print it names (its last print is the one held at that generation)."""
+        stamp = shared.pointer_stamp(self.root, self.scope)
+        if stamp is None or stamp == self.stamp:
+            return
+        pointer = shared.read_pointer(self.root, self.scope)
+        if pointer is None or pointer["generation"] <= self.postings.shared:
+            self.stamp = stamp
+            return
+        if pointer["generation"] > self.generation:
+            return  # not held so far yet: looked at again after the next load
+        self.stamp = stamp
+        if self.tokens.get(pointer["generation"]) != (pointer["print_id"], pointer["digest"]):
+            return  # not this database's, or not what this cache holds
+        found = shared.open_folder(self.scope, shared.scope_folder(self.root, self.scope) / pointer["folder"])
+        if found is not None:
+            self._adopt(found)
+
+    def _adopt(self, generation: shared.Generation) -> None:
+        """The shared generation becomes the main part; what the cache holds beyond it stays."""
+        newer = [t[0] for g, t in self.tokens.items() if g > generation.generation]
+        p = self.postings
+        if p.shared:
+            held_h, held_p = p.tail_hashes, p.tail_prints
+        else:
+            held_h, held_p = np.concatenate((p.hashes, p.tail_hashes)), np.concatenate((p.prints, p.tail_prints))
+        keep = np.isin(held_p, np.array(newer, dtype=np.int64))
+        tail_h, tail_p = _sorted(held_h[keep], held_p[keep])
+        self.postings = Postings(generation.hashes, generation.prints, tail_h, tail_p,
+                                 (generation.table, generation.shift), generation.generation)
+        self.tokens = {g: t for g, t in self.tokens.items() if g > generation.generation}
+        self.tokens[generation.generation] = generation.token
+        self.generation = max(self.generation, generation.generation)
 
     def _load(self, session: Session, generation: int) -> None:
         rows = session.execute(
@@ -172,11 +224,17 @@ class ScopeCache:
         p = self.postings
         if not rows:
             pass
-        elif not len(p.hashes) or len(rows) > 100:  # the first load, or catching up a long way
-            hashes = np.concatenate([p.hashes, p.tail_hashes, *new_hashes])
-            order = np.argsort(hashes, kind="stable")
-            prints = np.concatenate([p.prints, p.tail_prints, *new_prints])[order]
-            self.postings = _main(hashes[order], prints)
+        elif p.shared:  # the main part is shared and never changes here: only the tail grows
+            if len(rows) > 100:  # catching up a long way: one sort of the tail, not 100 inserts
+                tail_h, tail_p = _sorted(np.concatenate([p.tail_hashes, *new_hashes]),
+                                         np.concatenate([p.tail_prints, *new_prints]))
+            else:
+                tail_h, tail_p = _merge(p.tail_hashes, p.tail_prints, np.concatenate(new_hashes),
+                                        np.concatenate(new_prints))
+            self.postings = replace(p, tail_hashes=tail_h, tail_prints=tail_p)
+        elif not len(p.hashes) or len(rows) > 100:  # the database path: the first load, or catching up
+            self.postings = _main(*_sorted(np.concatenate([p.hashes, p.tail_hashes, *new_hashes]),
+                                           np.concatenate([p.prints, p.tail_prints, *new_prints])))
         else:  # a few new prints: merged into the sorted tail, then the tail into the main part
             tail_h, tail_p = _merge(p.tail_hashes, p.tail_prints, np.concatenate(new_hashes),
                                     np.concatenate(new_prints))
@@ -186,7 +244,7 @@ class ScopeCache:
                 self.postings = Postings(p.hashes, p.prints, tail_h, tail_p, p.table)
 
 
-_CACHES: dict[int, ScopeCache] = {}
+_CACHES: dict[tuple[Path | None, int], ScopeCache] = {}
 _CACHES_LOCK = threading.Lock()
 
 
@@ -204,11 +262,13 @@ def _generations_query(scopes: int):
             .where(or_(*(SimilarityIndex.scope == bindparam(f"scope_{i}") for i in range(scopes)))))
 
 
-def postings_for(session: Session, scopes: list[int], own: SimilarityPrint | None = None) -> list[Postings]:
+def postings_for(session: Session, scopes: list[int], own: SimilarityPrint | None = None,
+                 wait: bool = True) -> list[Postings]:
     """The current postings of each scope, read in one small query however many scopes:
     each scope's generation, beside the (print id, digest) at the generation its cache holds.
-    `own`: the print the caller has just stored (see ScopeCache.current)."""
-    caches = [cache_for(scope) for scope in scopes]
+    `own`: the print the caller has just stored; `wait`: see ScopeCache.current."""
+    root = shared.index_root(current_app) if has_app_context() else None
+    caches = [cache_for(scope, root) for scope in scopes]
     params = {}
     for i, c in enumerate(caches):
         params[f"scope_{i}"], params[f"held_{i}"] = c.scope, c.generation
@@ -216,66 +276,11 @@ def postings_for(session: Session, scopes: list[int], own: SimilarityPrint | Non
     generations = {r.scope: r.generation for r in rows}
     tokens = {r.scope: (r.id, r.digest) for r in rows if r.id is not None}
     return [c.current(session, generations.get(c.scope, 0), tokens.get(c.scope),
-                      own if own is not None and own.scope == c.scope else None) for c in caches]
+                      own if own is not None and own.scope == c.scope else None, wait) for c in caches]
 
 
-def cache_for(scope: int) -> ScopeCache:
+def cache_for(scope: int, root: Path | None = None) -> ScopeCache:
     with _CACHES_LOCK:
-        if scope not in _CACHES:
-            _CACHES[scope] = ScopeCache(scope)
-        return _CACHES[scope]
-
-
-@cache
-def _insert_print_query(columns: tuple[str, ...]):
-    """INSERT of a print whose generation is bumped in the same statement (PostgreSQL), built
-    once (see _generations_query). Parameters: p_scope, and p_ before each of `columns`
-    (a parameter named as a column would also be SET by the UPDATE)."""
-    table = SimilarityPrint.__table__
-    bumped = (update(SimilarityIndex).where(SimilarityIndex.scope == bindparam("p_scope", type_=Integer))
-              .values(generation=SimilarityIndex.generation + 1).returning(SimilarityIndex.generation)
-              .cte("bumped"))
-    return (insert(table)
-            .from_select(["scope", "generation", *columns],
-                         select(bindparam("p_scope", type_=Integer), bumped.c.generation,
-                                *(bindparam(f"p_{k}", type_=table.c[k].type) for k in columns)))
-            .returning(table.c.id, table.c.generation))
-
-
-def insert_print(session: Session, scope: int, values: dict) -> SimilarityPrint:
-    """Stores a print at its scope's next generation and returns it, persistent in the session.
-
-    On PostgreSQL the generation is bumped and the print inserted by one statement (the
-    UPDATE in a CTE, its row lock held to commit as `bump` holds it): one round trip less
-    on every upload. Elsewhere, and for a scope's first print (no row to bump yet), in two."""
-    table = SimilarityPrint.__table__
-    row = None
-    if session.get_bind().dialect.name == "postgresql":
-        row = session.execute(_insert_print_query(tuple(values)),
-                              {"p_scope": scope, **{f"p_{k}": v for k, v in values.items()}}).first()
-    if row is None:
-        generation = bump(session, scope)
-        row = session.execute(insert(table).values(scope=scope, generation=generation, **values)
-                              .returning(table.c.id, table.c.generation)).one()
-    stored = SimilarityPrint(id=row.id, scope=scope, generation=row.generation, **values)
-    make_transient_to_detached(stored)  # it is in the database already: no second INSERT
-    session.add(stored)
-    return stored
-
-
-def bump(session: Session, scope: int) -> int:
-    """The next generation of a scope. The UPDATE locks its row until commit, so generations
-    become visible in order (see the module doc of essays.similarity.models)."""
-    generation = session.execute(
-        update(SimilarityIndex).where(SimilarityIndex.scope == scope)
-        .values(generation=SimilarityIndex.generation + 1).returning(SimilarityIndex.generation)
-    ).scalar_one_or_none()
-    if generation is not None:
-        return generation
-    try:  # a competition's first print; two first uploads may race to create the row
-        with session.begin_nested():
-            session.add(SimilarityIndex(scope=scope, generation=0))
-            session.flush()
-    except IntegrityError:
-        pass
-    return bump(session, scope)
+        if (root, scope) not in _CACHES:
+            _CACHES[(root, scope)] = ScopeCache(scope, root)
+        return _CACHES[(root, scope)]

@@ -6,8 +6,10 @@
 - "references.load": loads a stored reference upload (essays.similarity.references); its
   result holds the outcome of every file, shown by admin/_references_job_result.html.
 
-And a minute task: re-checking the reports a later upload made stale
-(essays.similarity.service.refresh_stale).
+And two minute tasks, in this order: bringing this machine's shared index files up to date
+(essays.similarity.shared.refresh_all: a new generation when enough uploads came since),
+then re-checking the reports a later upload made stale, or that an upload left pending
+for want of those files (essays.similarity.service.refresh_stale).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from essays.jobs.runner import Progress
 from essays.models import Competition
 from essays.platform.audit import record
 from essays.platform.errors import Refusal
-from essays.similarity import references, service
+from essays.similarity import references, service, shared
 from essays.similarity.models import ReferenceUpload
 from essays.similarity.runs import run_competition
 
@@ -52,6 +54,14 @@ def run_job(session: Session, job: Job, progress: Progress) -> dict:
     return {**result, "competition_id": competition.id}
 
 
+def maintain_index(session: Session, now) -> None:
+    from flask import current_app
+
+    root = shared.index_root(current_app)
+    if root is not None:
+        shared.refresh_all(session, root)
+
+
 def refresh_stale_reports(session: Session, now) -> None:
     service.refresh_stale(session, now)
 
@@ -71,4 +81,4 @@ def load_job(session: Session, job: Job, progress: Progress) -> dict:
 
 KINDS = (JobKind(RUN, _l("全活动查重"), run_job, template="admin/_similarity_run_result.html"),
          JobKind(LOAD, _l("导入比对文献"), load_job, template="admin/_references_job_result.html"))
-MINUTE_TASKS = (refresh_stale_reports,)
+MINUTE_TASKS = (maintain_index, refresh_stale_reports)

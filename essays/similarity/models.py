@@ -39,6 +39,7 @@ from essays.platform.db import Base, UTCDateTime, utcnow
 REFERENCE_SCOPE = 0
 LEVELS = ("none", "listed", "suspect", "severe")
 DECISIONS = ("dismissed", "original", "confirmed", "disqualified")
+COMPARED_WITH = ("shared", "database", "run", "pending")
 
 
 class SimilarityIndex(Base):
@@ -116,6 +117,9 @@ class SimilarityReport(Base):
     largest first. `traces`: [{"kind", "start", "end", "excerpt"}]. `hot`: [{"text", "members"}].
     `stale`: a later upload shares passages with this essay, so the report may not name it
     yet; it is checked again by the task queue's minute task or the next whole run.
+    `compared_with`: what the check compared with (COMPARED_WITH): the machine's shared index files,
+    the database (no shared files yet), the whole run, or "pending" (no shared files yet and
+    too many prints to read in the upload: the task queue checks it once it has built them).
     """
 
     __tablename__ = "similarity_report"
@@ -123,6 +127,8 @@ class SimilarityReport(Base):
         CheckConstraint("level IN ('none', 'listed', 'suspect', 'severe')", name="level_known"),
         CheckConstraint("total_ratio >= 0 AND total_ratio <= 1", name="total_ratio_share"),
         CheckConstraint("base_ratio >= 0 AND base_ratio <= 1", name="base_ratio_share"),
+        CheckConstraint(f"compared_with IN ({', '.join(repr(s) for s in COMPARED_WITH)})",
+                        name="compared_with_known"),
     )
 
     version_id: Mapped[int] = mapped_column(ForeignKey("submission_version.id", ondelete="CASCADE"),
@@ -138,6 +144,7 @@ class SimilarityReport(Base):
     hot: Mapped[list] = mapped_column(JSON, default=list)
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     stale: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    compared_with: Mapped[str] = mapped_column(String(10), default="shared", server_default="shared")
 
     version: Mapped[SubmissionVersion] = relationship()
 

@@ -68,7 +68,7 @@ def run_competition(session: Session, competition: Competition, now: datetime,
         traces = None if old is not None and old.traces else [t.__dict__ for t in find_traces(version.text)][:200]
         report = store_report(session, version, competition, total=r.total_ratio, base_ratio=r.base_ratio,
                               sources=sources, duplicates=[_key_id(k) for k in r.duplicates],
-                              hot=hot_of.get(f"v{vid}", []), traces=traces, now=now)
+                              hot=hot_of.get(f"v{vid}", []), traces=traces, now=now, compared_with="run")
         levels[report.level] = levels.get(report.level, 0) + 1
     return {"essays": len(versions), "references": len(refs), "pairs": len(result.pairs),
             "hot": len(result.hot), "severe": levels.get("severe", 0), "suspect": levels.get("suspect", 0),

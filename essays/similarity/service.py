@@ -34,7 +34,7 @@ from essays.similarity.base import BaseText, base_mask, build_base
 from essays.similarity.candidates import Holder, find, id_in
 from essays.similarity.compare import Match, Prepared, match, prepare
 from essays.similarity.fingerprint import Print
-from essays.similarity.index import insert_print
+from essays.similarity.index import IndexNotReady
 from essays.similarity.models import (
     REFERENCE_SCOPE,
     BaseQuotation,
@@ -43,6 +43,7 @@ from essays.similarity.models import (
     SimilarityReport,
 )
 from essays.similarity.normalize import Normalized
+from essays.similarity.prints import insert_print
 from essays.similarity.traces import find_traces
 
 logger = logging.getLogger(__name__)
@@ -166,9 +167,12 @@ def _verify(session: Session, prep: Prepared, holders: list[Holder], base: BaseT
 
 
 def check_version(session: Session, version: SubmissionVersion, now: datetime,
-                  refresh_sources: bool = True, fresh: bool = False) -> SimilarityReport:
+                  refresh_sources: bool = True, fresh: bool = False, wait: bool = True) -> SimilarityReport:
     """Indexes the version if it is not yet, checks it and stores its report. `fresh`: the
-    version was stored in this transaction (an upload), so it has no print nor report yet."""
+    version was stored in this transaction (an upload), so it has no print nor report yet.
+    `wait=False` (an upload): when the machine has no shared index files yet and reading the
+    index from the database would make the upload wait, the report is stored "pending" and
+    stale, and the task queue checks it once it has built the files (refresh_stale)."""
     submission = version.submission
     competition = submission.competition
     base = base_for(session, competition)
@@ -177,7 +181,12 @@ def check_version(session: Session, version: SubmissionVersion, now: datetime,
     prep = prepare(f"v{version.id}", text, base)
     own = index_version(session, version, prep, fresh=fresh)
     free = prep.free_print()
-    found = find(session, [competition.id, REFERENCE_SCOPE], own, submission.unit_id, free)
+    traces = [t.__dict__ for t in find_traces(text)][:200] if refresh_sources else None
+    try:
+        found = find(session, [competition.id, REFERENCE_SCOPE], own, submission.unit_id, free, wait)
+    except IndexNotReady:
+        return store_report(session, version, competition, total=0.0, base_ratio=prep.base_ratio(), sources=[],
+                            duplicates=[], hot=[], traces=traces, now=now, fresh=fresh, compared_with="pending")
     sources, covered = _verify(session, prep, found.candidates, base)
     # An exact duplicate shares every fingerprint, so it is among the holders read.
     duplicates = sorted(h.version_id for h in found.holders.values() if h.digest == prep.digest and h.version_id)
@@ -185,9 +194,8 @@ def check_version(session: Session, version: SubmissionVersion, now: datetime,
            for at, members, count in found.hot_groups]
     report = store_report(session, version, competition, total=float(covered.sum()) / max(1, prep.length),
                           base_ratio=prep.base_ratio(), sources=sources, duplicates=duplicates,
-                          hot=[h for h in hot if h["text"]],
-                          traces=[t.__dict__ for t in find_traces(text)][:200] if refresh_sources else None,
-                          now=now, fresh=fresh)
+                          hot=[h for h in hot if h["text"]], traces=traces, now=now, fresh=fresh,
+                          compared_with=found.index)
     earlier = earlier_essays(sources)
     if refresh_sources and earlier:
         session.execute(update(SimilarityReport).where(SimilarityReport.version_id.in_(earlier))
@@ -225,7 +233,8 @@ def refresh_stale(session: Session, now: datetime, limit: int = REFRESH_AT_ONCE)
     for report in rows:
         version = report.version
         if version.submission.current is version:
-            check_version(session, version, now, refresh_sources=False)
+            # A pending report was never compared: its sources are marked and its traces read now.
+            check_version(session, version, now, refresh_sources=report.compared_with == "pending")
             done.append(version.id)
         report.stale = False
     if rows:
@@ -243,7 +252,9 @@ def _hot_text(prep: Prepared, free: Print, hashes_at: np.ndarray, covered: np.nd
 
 def store_report(session: Session, version: SubmissionVersion, competition: Competition, *, total: float,
                  base_ratio: float, sources: list[dict], duplicates: list[int], hot: list[dict],
-                 traces: list[dict] | None, now: datetime, fresh: bool = False) -> SimilarityReport:
+                 traces: list[dict] | None, now: datetime, fresh: bool = False,
+                 compared_with: str = "shared") -> SimilarityReport:
+    """Stores the report (`compared_with` "pending" leaves it stale: see check_version)."""
     report = None if fresh else session.get(SimilarityReport, version.id)
     if report is None:
         report = SimilarityReport(version_id=version.id)
@@ -257,7 +268,8 @@ def store_report(session: Session, version: SubmissionVersion, competition: Comp
     report.level = level_for(competition, report.total_ratio, bool(duplicates))
     report.notice_flag = report.base_ratio >= competition.sim_notice_from
     report.checked_at = now
-    report.stale = False
+    report.compared_with = compared_with
+    report.stale = compared_with == "pending"
     session.flush()
     return report
 
@@ -270,7 +282,7 @@ def check_upload(session: Session, version: SubmissionVersion, now: datetime) ->
     logged, and the version shows as not yet checked until the next whole run."""
     try:
         with session.begin_nested():
-            report = check_version(session, version, now, fresh=True)
+            report = check_version(session, version, now, fresh=True, wait=False)
     except Exception:  # logged; the upload itself is not at fault
         logger.exception("copy detection failed for version %s", version.id)
         return None

@@ -1,0 +1,214 @@
+"""The shared index files (essays.similarity.shared) and the workers that map them
+(essays.similarity.index.ScopeCache): every answer is the one a freshly built in-memory
+index gives, whatever generation a worker is on and however many uploads came since."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sqlalchemy import delete, select
+
+from essays.jobs import runner
+from essays.similarity import index, service, shared
+from essays.similarity.base import BaseText
+from essays.similarity.compare import prepare
+from essays.similarity.models import SimilarityIndex, SimilarityPrint
+from tests.test_similarity_engine import PARAS
+from tests.test_similarity_service import NOW, paras, report_of
+
+
+@pytest.fixture
+def root(app):
+    with app.app_context():
+        yield shared.index_root(app)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_workers(monkeypatch):
+    monkeypatch.setattr(index, "_CACHES", {})
+
+
+def _generation(session, scope: int) -> int:
+    return session.get(SimilarityIndex, scope).generation
+
+
+def _answers(session, scope: int, queries: list[np.ndarray]) -> list[set[tuple[int, int]]]:
+    """What this worker's index answers for each query: (query index, print id) pairs."""
+    postings = index.postings_for(session, [scope])[0]
+    return [set(zip(*(a.tolist() for a in postings.lookup(q)), strict=True)) for q in queries]
+
+
+def _fresh_answers(session, scope: int, queries: list[np.ndarray], monkeypatch) -> list[set[tuple[int, int]]]:
+    """The same from an index read whole from the database, in a worker that never saw a file."""
+    saved = index._CACHES
+    monkeypatch.setattr(index, "_CACHES", {})
+    fresh = index.ScopeCache(scope, None)
+    generation = _generation(session, scope)
+    postings = fresh.current(session, generation, None)
+    monkeypatch.setattr(index, "_CACHES", saved)
+    return [set(zip(*(a.tolist() for a in postings.lookup(q)), strict=True)) for q in queries]
+
+
+def _queries() -> list[np.ndarray]:
+    """Fingerprints of texts that share passages with the uploads below, and of one that does not."""
+    texts = ["".join(PARAS[i:i + 6]) for i in (0, 10, 20, 33)] + ["与任何论文都不相同的一段文字，只有它自己。" * 3]
+    return [prepare("q", t, BaseText()).print.hashes for t in texts]
+
+
+def test_a_shared_generation_with_uploads_since_answers_like_a_fresh_index(app, session, make, root, monkeypatch):
+    competition = make.competition()
+    for first in (0, 8, 16):
+        make.submission(competition, paragraphs=paras(first))
+    built = shared.refresh(session, root, competition.id, _generation(session, competition.id), whole=True)
+    assert built.generation == 3 and len(built.hashes) == len(built.prints)
+    assert np.all(built.hashes[:-1] <= built.hashes[1:])
+    queries = _queries()
+    assert _answers(session, competition.id, queries) == _fresh_answers(session, competition.id, queries, monkeypatch)
+    worker = index.postings_for(session, [competition.id])[0]
+    assert worker.shared == 3 and isinstance(worker.hashes, np.memmap)
+
+    for first in (24, 30):  # the delta: uploads after the generation was built
+        make.submission(competition, paragraphs=paras(first))
+    worker = index.postings_for(session, [competition.id])[0]
+    assert worker.shared == 3 and len(worker.tail_hashes) > 0
+    assert _answers(session, competition.id, queries) == _fresh_answers(session, competition.id, queries, monkeypatch)
+
+    # The consumer merges the delta into a new generation; the worker switches at its next lookup.
+    monkeypatch.setattr(shared, "MERGE_FROM", 2)
+    merged = shared.refresh(session, root, competition.id, _generation(session, competition.id))
+    assert merged.generation == 5 and len(merged.hashes) == len(built.hashes) + len(worker.tail_hashes)
+    worker = index.postings_for(session, [competition.id])[0]
+    assert worker.shared == 5 and len(worker.tail_hashes) == 0
+    assert _answers(session, competition.id, queries) == _fresh_answers(session, competition.id, queries, monkeypatch)
+    # A worker that starts now opens the new generation and reads nothing more.
+    monkeypatch.setattr(index, "_CACHES", {})
+    assert index.postings_for(session, [competition.id])[0].shared == 5
+    assert _answers(session, competition.id, queries) == _fresh_answers(session, competition.id, queries, monkeypatch)
+
+
+def test_a_merged_generation_equals_one_built_whole(app, session, make, root, monkeypatch):
+    competition = make.competition()
+    for first in (0, 8):
+        make.submission(competition, paragraphs=paras(first))
+    shared.refresh(session, root, competition.id, 2, whole=True)
+    for first in (16, 24, 32):
+        make.submission(competition, paragraphs=paras(first))
+    monkeypatch.setattr(shared, "MERGE_FROM", 1)
+    merged = shared.refresh(session, root, competition.id, 5)
+    whole = shared.refresh(session, root, competition.id, 5, whole=True)
+    assert merged.generation == whole.generation == 5
+    pairs = sorted(zip(merged.hashes.tolist(), merged.prints.tolist(), strict=True))
+    assert pairs == sorted(zip(whole.hashes.tolist(), whole.prints.tolist(), strict=True))
+    assert np.array_equal(merged.table, whole.table)
+
+
+def test_a_new_generation_replaces_the_pointer_and_keeps_the_one_before(session, make, root, monkeypatch):
+    competition = make.competition()
+    monkeypatch.setattr(shared, "MERGE_FROM", 1)
+    names = []
+    for first in (0, 8, 16):
+        make.submission(competition, paragraphs=paras(first))
+        built = shared.refresh(session, root, competition.id, _generation(session, competition.id))
+        names.append(built.folder.name)
+    folder = shared.scope_folder(root, competition.id)
+    assert json.loads((folder / "current.json").read_text())["folder"] == names[-1]
+    assert sorted(p.name for p in folder.glob("g*")) == sorted(names[-2:])  # the last good one stays
+    assert not list(folder.glob(".build-*")) and not list(folder.glob(".current-*"))
+
+
+def test_nothing_is_built_until_it_is_due(session, make, root, monkeypatch):
+    competition = make.competition()
+    make.submission(competition, paragraphs=paras(0))
+    first = shared.refresh(session, root, competition.id, 1)
+    assert first is not None and first.generation == 1  # no generation at all: built at once
+    make.submission(competition, paragraphs=paras(8))
+    assert shared.refresh(session, root, competition.id, 2, now=first.built_at + 60) is None
+    assert shared.refresh(session, root, competition.id, 2, now=first.built_at + shared.MERGE_AFTER).generation == 2
+
+
+def test_files_of_another_database_are_never_used(app, session, make, root, monkeypatch):
+    competition = make.competition()
+    for first in (0, 8):
+        make.submission(competition, paragraphs=paras(first))
+    built = shared.refresh(session, root, competition.id, 2, whole=True)
+    meta = built.folder / "meta.json"
+    pointer = shared.scope_folder(root, competition.id) / "current.json"
+    for path in (meta, pointer):  # as if built from another database: its last print differs
+        path.write_text(json.dumps({**json.loads(path.read_text()), "digest": "0" * 64}))
+    assert shared.good_generation(session, root, competition.id) is None
+    worker = index.postings_for(session, [competition.id])[0]
+    assert worker.shared == 0 and len(worker.hashes) > 0  # read from the database instead
+    copy = make.submission(competition, paragraphs=paras(0))
+    report = report_of(session, copy)
+    assert report.compared_with == "database" and report.sources
+
+
+def test_deleted_files_are_built_again_by_the_minute_task(app, session, make, root):
+    competition = make.competition()
+    make.submission(competition, paragraphs=paras(0))
+    with app.app_context():
+        runner.minute_tasks(lambda: session)
+    assert shared.good_generation(session, root, competition.id).generation == 1
+    import shutil
+
+    shutil.rmtree(root)
+    with app.app_context():
+        runner.minute_tasks(lambda: session)
+    assert shared.good_generation(session, root, competition.id).generation == 1
+
+
+def test_an_upload_never_waits_for_a_big_index_it_is_checked_once_the_files_exist(app, session, make, root,
+                                                                                  monkeypatch):
+    competition = make.competition()
+    original = make.submission(competition, paragraphs=paras(0))
+    make.submission(competition, paragraphs=paras(8))
+    monkeypatch.setattr(index, "_CACHES", {})  # a worker that has just started, with no files to open
+    monkeypatch.setattr(index, "DATABASE_PATH_MAX", 1)  # and too many prints to read in a request
+    copy = make.submission(competition, paragraphs=paras(0, 3) + paras(40, 3))
+    report = report_of(session, copy)
+    assert report.compared_with == "pending" and report.stale and report.sources == []
+    assert report.level == "none"
+    assert session.execute(select(SimilarityPrint.id).where(
+        SimilarityPrint.version_id == copy.current.id)).scalar() is not None  # indexed all the same
+    shared.refresh_all(session, root)  # the consumer's minute task: the files first...
+    assert service.refresh_stale(session, NOW) == [copy.current.id]  # ...then the pending check
+    assert report.compared_with == "shared" and not report.stale
+    assert report.sources[0]["id"] == original.current.id and report.total_ratio > 0.3
+    assert report_of(session, original).stale  # its source is told, as an upload would have told it
+
+
+def test_a_reread_print_makes_the_files_unusable_until_rebuilt(app, session, make, root):
+    competition = make.competition()
+    first = make.submission(competition, paragraphs=paras(0))
+    last = make.submission(competition, paragraphs=paras(8))
+    shared.refresh(session, root, competition.id, 2, whole=True)
+    session.execute(delete(SimilarityPrint).where(SimilarityPrint.version_id == last.current.id))
+    assert shared.good_generation(session, root, competition.id) is None
+    rebuilt = shared.refresh(session, root, competition.id, 2)
+    assert rebuilt.generation == 1 and set(rebuilt.prints.tolist()) == {
+        session.execute(select(SimilarityPrint.id).where(SimilarityPrint.version_id == first.current.id)).scalar()}
+
+
+def test_the_command_builds_the_files_and_says_where(app, session, make, runner_cli):
+    competition = make.competition()
+    make.submission(competition, paragraphs=paras(0))
+    result = runner_cli.invoke(args=["essays", "similar-index", "--rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "查重共享索引：更新了" in result.output and "similarity-index" in result.output
+    assert shared.good_generation(session, shared.index_root(app), competition.id).generation == 1
+
+
+def test_without_a_shared_index_every_worker_reads_the_database(app, session, make):
+    app.config["SIMILARITY_SHARED_INDEX"] = False
+    competition = make.competition()
+    make.submission(competition, paragraphs=paras(0))
+    copy = make.submission(competition, paragraphs=paras(0))
+    assert report_of(session, copy).compared_with == "database"
+    assert shared.index_root(app) is None
+
+
+@pytest.fixture
+def runner_cli(app):
+    return app.test_cli_runner()
