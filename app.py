@@ -54,6 +54,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE="zh",
         BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
         BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
+        # Copy detection's shared index files (essays.similarity.shared): by default in the
+        # instance folder; SIMILARITY_SHARED_INDEX=0 makes each worker read the database instead.
+        SIMILARITY_INDEX_DIR=os.environ.get("SIMILARITY_INDEX_DIR", ""),
+        SIMILARITY_SHARED_INDEX=os.environ.get("SIMILARITY_SHARED_INDEX", "1") != "0",
     )
     if test_config is not None:
         app.config.update(test_config)

@@ -56,9 +56,14 @@ def test_a_ranked_competition_round_trips_through_backup_and_restore(committed_a
     assert again.exit_code == 1 and "已存在" in again.output  # never overwrites
 
     restored_app = create_app(_test_config(empty_url, tmp_path / "second"))
+    restored_app.instance_path = str(tmp_path / "second" / "instance")
     second = restored_app.test_cli_runner()
     done = second.invoke(args=["restore", str(out)])
     assert done.exit_code == 0, done.output
+    # The restore builds this machine's copy-detection index files from the restored prints.
+    assert "查重共享索引：更新了" in done.output
+    index_files = tmp_path / "second" / "instance" / "similarity-index"
+    assert list(index_files.glob("scope-*/current.json"))
     before, after = _rows(database_url), _rows(empty_url)
     assert before["submission_version"] and before["score"] and before["rank_entry"] and before["recommendation"]
     assert after == before  # files (bytes and SHA-256), scores, ranking, audit log: all the same

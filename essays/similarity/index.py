@@ -1,11 +1,12 @@
-"""The fingerprint index as each worker process holds it in memory, kept current from the
-database by the generation number (see essays.similarity.models).
+"""The fingerprint index as each worker process sees it: the machine's shared generation
+(essays.similarity.shared, mapped read-only) plus the prints stored since, kept current from
+the database by the generation number (see essays.similarity.models).
 
 A check reads the scope's generation (one small query). When it differs from the one held,
-the prints inserted since are loaded (their hashes only) and appended; so a worker never
-rebuilds the index, and another worker's uploads are seen by the next check. Appends go to
-a small tail, sorted on its own, that is merged into the main part once it grows: a lookup
-is a binary search in each.
+the prints inserted since are loaded (their hashes only) into a small tail, sorted on its
+own; a lookup is a binary search in the main part and in the tail. Another worker's uploads
+are seen by the next check, and a worker never rebuilds the index: the task consumer
+publishes new shared generations, which a worker adopts at its next check.
 
 The held arrays are replaced, never changed in place, under a lock: gunicorn threads of one
 worker share the cache, and a lookup works on the arrays it took at its start.

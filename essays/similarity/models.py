@@ -5,12 +5,14 @@ The index is the table `similarity_print`: one row per indexed document (an uplo
 version, or a reference text) with its normalised text and its fingerprints packed as
 bytes. Each scope (a competition; scope 0 is the reference library, shared by all
 competitions) has a generation number in `similarity_index`, bumped under a row lock by
-every insert, and each print keeps the generation it was inserted at. A worker's in-memory
-copy of the index (essays.similarity.index) reads the generation (one small query) and
-loads only the prints newer than the ones it holds: because the row lock is held until
-commit, generations become visible in order and none is skipped.
-Prints are never deleted: a replaced version or a withdrawn reference is marked inactive and
-filtered out when candidates are read.
+every insert, and each print keeps the generation it was inserted at. The machine's shared
+index files (essays.similarity.shared) hold a scope up to some generation; a worker
+(essays.similarity.index) reads the generation (one small query) and loads only the prints
+newer than the ones it holds: because the row lock is held until commit, generations become
+visible in order and none is skipped.
+A replaced version or a withdrawn reference is marked inactive and filtered out when
+candidates are read; a print is deleted only when its version's text is read again
+(essays.similarity.service.text_changed), and a deleted print is filtered out the same way.
 """
 
 from __future__ import annotations

@@ -1,0 +1,272 @@
+"""Benchmark: copy detection at bureau scale with several worker processes, the shared index
+files (essays.similarity.shared) beside the current design measured in the same run.
+
+Setup (not timed): bench/similarity_db.py's database, a competition of N generated essays
+with their prints on PostgreSQL. Then, for each design:
+
+- "memory" (the design before shared files, SIMILARITY_SHARED_INDEX = False): each worker
+  reads the whole index from the database into its own memory at its first check;
+- "shared": the task consumer's build of the files is timed (`shared.refresh_all`, whole),
+  then each worker maps them and reads only the delta; a consumer process runs beside the
+  workers and publishes a new generation whenever MERGE_FROM uploads have come (lowered
+  here to --merge-from so that workers switch generations during the run).
+
+W worker processes are started fresh (multiprocessing "spawn": a new interpreter, as after
+a restart), each builds the app as gunicorn's workers do and waits. The M new essays (some
+copies, most original: bench.essaygen.extra_essays) are then uploaded one at a time, round
+robin over the workers, each checked through the app's path (service.check_upload) and
+committed. Per design it reports each worker's first check (the cold start), the median,
+p95 and slowest check of the others, and each worker's memory before its first check
+(idle: the app built, one query made) and after the run, from /proc/<pid>/smaps_rollup
+while all workers are alive: RSS, PSS (shared pages divided among the processes mapping
+them) and USS (private pages: Private_Clean + Private_Dirty). After each design the new
+essays are deleted again, so both designs check the same essays against the same index.
+
+    .venv/bin/python -m bench.similarity_workers --n 100000 --m 400 --workers 4
+    .venv/bin/python -m bench.similarity_workers --n 300000 --designs shared
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import create_engine, delete, insert, select, text, update
+from sqlalchemy.orm import Session, undefer
+
+from bench import essaygen
+from bench.intake import machine
+from bench.similarity_db import DEFAULT_URL, NOW, _version_row, fresh_database, p95, populate
+
+MB = 2**20
+
+
+def smaps(pid: int | str = "self") -> dict[str, float]:
+    """RSS, PSS and USS of a process in MB (the kernel's smaps_rollup)."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, value = line.split(":", 1)
+        fields[name] = int(value.split()[0]) * 1024
+    return {"rss": fields["Rss"] / MB, "pss": fields["Pss"] / MB,
+            "uss": (fields["Private_Clean"] + fields["Private_Dirty"]) / MB, "anon": fields["Anonymous"] / MB}
+
+
+def _worker(conn, url: str, design: str, index_dir: str) -> None:
+    """One app worker: checks the essays it is sent, answers with the time each took."""
+    from app import create_app
+    from essays.models import SubmissionVersion
+    from essays.platform.db import make_engine
+    from essays.similarity import service
+
+    os.environ["ZHENGWEN_INSTANCE"] = tempfile.mkdtemp(prefix="zhengwen-bench-")
+    app = create_app({"DATABASE_URL": url, "HUEY_IMMEDIATE": False, "SECRET_KEY": "bench",
+                      "SIMILARITY_SHARED_INDEX": design == "shared", "SIMILARITY_INDEX_DIR": index_dir})
+    engine = make_engine(url)
+    with app.app_context():
+        with Session(engine) as session:
+            session.execute(text("SELECT 1"))
+        conn.send(("ready", smaps()))
+        while True:
+            message = conn.recv()
+            if message == "memory":
+                conn.send(("memory", smaps()))
+                continue
+            if message == "stop":
+                break
+            version_id = message
+            with Session(engine) as session:
+                version = session.get(SubmissionVersion, version_id, options=[undefer(SubmissionVersion.text)])
+                assert version.submission.competition is not None  # loaded by the upload before it checks
+                started = time.perf_counter()
+                summary = service.check_upload(session, version, NOW)
+                elapsed = time.perf_counter() - started
+                session.commit()
+            conn.send(("checked", elapsed, summary))
+    engine.dispose()
+
+
+def _consumer(stop, url: str, index_dir: str, merge_from: int, published) -> None:
+    """The task consumer's minute task, run every second: a new generation once `merge_from`
+    uploads have come since the current one."""
+    from essays.platform.db import make_engine
+    from essays.similarity import shared
+
+    shared.MERGE_FROM = merge_from
+    engine = make_engine(url)
+    while not stop.is_set():
+        with Session(engine) as session:
+            started = time.perf_counter()
+            built = shared.refresh_all(session, Path(index_dir))
+            if built:
+                published.put((max(g.generation for g in built), time.perf_counter() - started))
+        stop.wait(1.0)
+    engine.dispose()
+
+
+def _store_new(url: str, comp_id: int, admin_id: int, unit_ids: dict[str, int],
+               new: list[tuple[str, str, str]]) -> list[int]:
+    from essays.models import Submission, SubmissionVersion
+
+    engine = create_engine(url)
+    with Session(engine) as session:
+        ids = []
+        for key, group, body in new:
+            sid = session.scalar(insert(Submission).returning(Submission.id), {
+                "competition_id": comp_id, "unit_id": unit_ids[group], "title": key, "authors": [],
+                "contact_phone": "", "created_at": NOW, "updated_at": NOW})
+            ids.append(session.scalar(insert(SubmissionVersion).returning(SubmissionVersion.id),
+                                      _version_row(sid, admin_id, body)))
+        session.commit()
+    engine.dispose()
+    return ids
+
+
+def _forget_new(url: str, comp_id: int, version_ids: list[int], generation: int) -> None:
+    """Deletes the new essays' prints and reports and resets the generation: the index is as
+    populated again (the versions stay, unchecked, for the next design)."""
+    from essays.similarity.models import SimilarityIndex, SimilarityPrint, SimilarityReport
+
+    engine = create_engine(url)
+    with Session(engine) as session:
+        session.execute(delete(SimilarityReport).where(SimilarityReport.version_id.in_(version_ids)))
+        session.execute(delete(SimilarityPrint).where(SimilarityPrint.version_id.in_(version_ids)))
+        session.execute(update(SimilarityIndex).where(SimilarityIndex.scope == comp_id)
+                        .values(generation=generation))
+        session.commit()
+    engine.dispose()
+
+
+def run_design(design: str, url: str, version_ids: list[int], workers: int, index_dir: str,
+               merge_from: int) -> dict:
+    from essays.platform.db import make_engine
+    from essays.similarity import shared
+
+    result: dict = {"design": design}
+    if design == "shared":
+        engine = make_engine(url)
+        with Session(engine) as session:
+            started = time.perf_counter()
+            built = shared.refresh_all(session, Path(index_dir), whole=True)
+            result["build"] = time.perf_counter() - started
+            result["postings"] = sum(len(g.hashes) for g in built)
+        engine.dispose()
+        result["disk"] = shared.disk_bytes(Path(index_dir)) / MB
+    spawn = multiprocessing.get_context("spawn")
+    pipes, procs = [], []
+    for _ in range(workers):
+        mine, theirs = spawn.Pipe()
+        proc = spawn.Process(target=_worker, args=(theirs, url, design, index_dir))
+        proc.start()
+        pipes.append(mine)
+        procs.append(proc)
+    idle = [pipe.recv()[1] for pipe in pipes]
+    stop, published = spawn.Event(), spawn.Queue()
+    consumer = None
+    if design == "shared":
+        consumer = spawn.Process(target=_consumer, args=(stop, url, index_dir, merge_from, published))
+        consumer.start()
+    first, times = [], []
+    for number, version_id in enumerate(version_ids):
+        pipe = pipes[number % workers]
+        pipe.send(version_id)
+        _, elapsed, _summary = pipe.recv()
+        (first if number < workers else times).append(elapsed)
+    after = []
+    for pipe in pipes:
+        pipe.send("memory")
+        after.append(pipe.recv()[1])
+    for pipe in pipes:
+        pipe.send("stop")
+    for proc in procs:
+        proc.join()
+    if consumer is not None:
+        stop.set()
+        consumer.join()
+    merges = []
+    while not published.empty():
+        merges.append(published.get())
+    result.update(workers=workers, first=first, median=statistics.median(times), p95=p95(times), max=max(times),
+                  idle=idle, after=after, merges=merges, checks=len(version_ids))
+    return result
+
+
+def _row(r: dict) -> str:
+    grow = {k: max(a[k] - i[k] for a, i in zip(r["after"], r["idle"], strict=True)) for k in ("uss", "pss", "rss")}
+    return (f"| {r['design']} | {max(r['first']):.2f} s | {r['median'] * 1000:.1f} ms | {r['p95'] * 1000:.1f} ms | "
+            f"{r['max'] * 1000:.0f} ms | {grow['uss']:.0f} / {grow['pss']:.0f} / {grow['rss']:.0f} MB | "
+            f"{max(a['uss'] for a in r['after']):.0f} / {max(a['pss'] for a in r['after']):.0f} / "
+            f"{max(a['rss'] for a in r['after']):.0f} MB |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--m", type=int, default=400)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--designs", default="memory,shared")
+    parser.add_argument("--memory-workers", type=int, default=0,
+                        help="workers for the memory design (default --workers; 1 at 300,000 essays, "
+                             "where four copies of the index would not fit in 24 GB)")
+    parser.add_argument("--merge-from", type=int, default=100)
+    parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--keep", action="store_true", help="reuse the populated database (same --n)")
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    corpus = essaygen.generate(args.n, per_cell=max(1, min(20, args.n // 1000)))
+    new, _planted = essaygen.extra_essays(corpus, args.m)
+    print(f"generated {len(corpus.essays):,} essays + {len(new)} new in {time.perf_counter() - t0:.1f} s", flush=True)
+    engine = create_engine(args.url)
+    if not args.keep:
+        fresh_database(args.url)
+        t0 = time.perf_counter()
+        comp_id, admin_id, unit_ids = populate(args.url, corpus)
+        print(f"populated PostgreSQL in {time.perf_counter() - t0:.1f} s", flush=True)
+    else:
+        with engine.connect() as conn:
+            comp_id = conn.execute(text("SELECT id FROM competition")).scalar_one()
+            admin_id = conn.execute(text("SELECT id FROM user_account")).scalar_one()
+            unit_ids = dict(conn.execute(text("SELECT short_name, id FROM unit")).tuples().all())
+    with engine.connect() as conn:
+        generation = conn.execute(text("SELECT generation FROM similarity_index WHERE scope = :s"),
+                                  {"s": comp_id}).scalar_one()
+        conn.execute(text("DELETE FROM similarity_report"))
+        conn.execute(text("DELETE FROM similarity_print WHERE scope = :s AND generation > :g"),
+                     {"s": comp_id, "g": generation})
+        conn.commit()
+        stored = conn.execute(select(text("count(*)")).select_from(text("similarity_print"))).scalar_one()
+    engine.dispose()
+    version_ids = _store_new(args.url, comp_id, admin_id, unit_ids, new)
+    index_dir = tempfile.mkdtemp(prefix="zhengwen-index-")
+    results = []
+    for design in args.designs.split(","):
+        print(f"design {design} ...", flush=True)
+        workers = (args.memory_workers or args.workers) if design == "memory" else args.workers
+        results.append(run_design(design, args.url, version_ids, workers, index_dir, args.merge_from))
+        _forget_new(args.url, comp_id, version_ids, generation)
+    facts = machine()
+    print(f"\n{facts['date']} · {facts['cpu']} · {facts['uname']}")
+    print(f"{args.n:,} essays indexed ({stored:,} prints with the references), {args.m} uploads checked one at a "
+          f"time, round robin over fresh worker processes (memory design: "
+          f"{args.memory_workers or args.workers}, shared: {args.workers}):\n")
+    print("| design | slowest first check | median | p95 | slowest check | worker growth USS / PSS / RSS | "
+          "largest worker USS / PSS / RSS |")
+    print("|---|---|---|---|---|---|---|")
+    for r in results:
+        print(_row(r))
+    for r in results:
+        if r["design"] == "shared":
+            merges = ", ".join(f"g{g} in {s:.1f} s" for g, s in r["merges"])
+            print(f"\nshared: files built by the consumer in {r['build']:.1f} s ({r['postings']:,} postings, "
+                  f"{r['disk']:.0f} MB on disk); generations published during the run: {merges or 'none'}")
+        firsts = ", ".join(f"{s:.2f} s" for s in r["first"])
+        idle = ", ".join("{uss:.0f}/{pss:.0f}/{rss:.0f}".format(**i) for i in r["idle"])
+        print(f"{r['design']}: first checks {firsts}; idle workers USS/PSS/RSS {idle} MB")
+
+
+if __name__ == "__main__":
+    main()
