@@ -153,7 +153,7 @@ def run_design(design: str, url: str, version_ids: list[int], workers: int, inde
             started = time.perf_counter()
             built = shared.refresh_all(session, Path(index_dir), whole=True)
             result["build"] = time.perf_counter() - started
-            result["postings"] = sum(len(g.hashes) for g in built)
+            result["postings"] = sum(g.count for g in built)
         engine.dispose()
         result["disk"] = shared.disk_bytes(Path(index_dir)) / MB
     spawn = multiprocessing.get_context("spawn")

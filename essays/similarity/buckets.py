@@ -13,16 +13,31 @@ def bucket_table(hashes: np.ndarray) -> tuple[np.ndarray, int]:
     over millions of postings, whose first dozen steps each miss the CPU cache once the
     index outgrows it (a check runs between other work, so the cache is never warm).
     numpy has no such search: written here, vectorised over the query (`search_in_buckets`)."""
-    bits = int(np.clip(np.log2(max(len(hashes), 2) / 8), 1, 22))
-    shift = 64 - bits
-    firsts = np.arange(1 << bits, dtype=np.uint64) << np.uint64(shift)
+    shift = shift_for(len(hashes))
+    firsts = np.arange(1 << (64 - shift), dtype=np.uint64) << np.uint64(shift)
     return np.append(np.searchsorted(hashes, firsts, side="left"), len(hashes)), shift
+
+
+def shift_for(count: int) -> int:
+    """The shift of a table for `count` hashes: about 8 per bucket, at most 2**22 buckets."""
+    return 64 - int(np.clip(np.log2(max(count, 2) / 8), 1, 22))
+
+
+def counted_table(hashes: np.ndarray, chunk: int = 1 << 23) -> tuple[np.ndarray, int]:
+    """bucket_table(hashes) by counting each bucket's hashes, a chunk at a time: for hashes
+    mapped from a file, where searchsorted would first copy them all into memory."""
+    shift = shift_for(len(hashes))
+    counts = np.zeros(1 << (64 - shift), dtype=np.int64)
+    for start in range(0, len(hashes), chunk):
+        part = np.asarray(hashes[start:start + chunk]) >> np.uint64(shift)
+        counts += np.bincount(part.astype(np.int64), minlength=len(counts))
+    return np.concatenate(([0], np.cumsum(counts))), shift
 
 
 def search_in_buckets(hashes: np.ndarray, table: np.ndarray, shift: int, query: np.ndarray, side: str) -> np.ndarray:
     """np.searchsorted(hashes, query, side), by binary search inside each query's bucket."""
     bucket = (query >> np.uint64(shift)).astype(np.int64)
-    lo, hi = table[bucket], table[bucket + 1]
+    lo, hi = table[bucket].astype(np.int64), table[bucket + 1].astype(np.int64)
     active = lo < hi
     while active.any():
         mid = (lo + hi) >> 1

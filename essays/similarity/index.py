@@ -65,11 +65,19 @@ class Postings:
     tail_hashes: np.ndarray  # recent postings, sorted on their own (cheap: the tail is small)
     tail_prints: np.ndarray
     table: tuple[np.ndarray, int] | None = None  # bucket_table(hashes), made when hashes change
-    shared: int = 0  # the shared generation the main part is mapped from; 0: read from the database
+    main: shared.Generation | None = None  # the shared generation in place of hashes and prints
+
+    @property
+    def shared(self) -> int:
+        """The shared generation the main part is; 0 when it was read from the database."""
+        return self.main.generation if self.main is not None else 0
 
     def lookup(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(query index, print id) for every posting of every query hash."""
-        q, prints = _join(self.hashes, self.prints, query, self.table)
+        if self.main is not None:
+            q, prints = self.main.lookup(query)
+        else:
+            q, prints = _join(self.hashes, self.prints, query, self.table)
         if len(self.tail_hashes):
             tq, tp = _join(self.tail_hashes, self.tail_prints, query)
             q, prints = np.concatenate((q, tq)), np.concatenate((prints, tp))
@@ -201,8 +209,7 @@ class ScopeCache:
             held_h, held_p = np.concatenate((p.hashes, p.tail_hashes)), np.concatenate((p.prints, p.tail_prints))
         keep = np.isin(held_p, np.array(newer, dtype=np.int64))
         tail_h, tail_p = _sorted(held_h[keep], held_p[keep])
-        self.postings = Postings(generation.hashes, generation.prints, tail_h, tail_p,
-                                 (generation.table, generation.shift), generation.generation)
+        self.postings = Postings(EMPTY.hashes, EMPTY.prints, tail_h, tail_p, main=generation)
         self.tokens = {g: t for g, t in self.tokens.items() if g > generation.generation}
         self.tokens[generation.generation] = generation.token
         self.generation = max(self.generation, generation.generation)

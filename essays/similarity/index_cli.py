@@ -29,7 +29,7 @@ def build(rebuild: bool) -> None:
     started = time.perf_counter()
     built = shared.refresh_all(session, root, whole=rebuild)
     session.rollback()  # read only
-    postings = sum(len(g.hashes) for g in built)
+    postings = sum(g.count for g in built)
     seconds = time.perf_counter() - started
     click.echo(f"查重共享索引：更新了 {len(built)} 个索引（{postings:,} 条指纹），"
                f"目录 {root} 共 {shared.disk_bytes(root) / 2**20:.0f} MB，用时 {seconds:.1f} 秒。")

@@ -2,19 +2,27 @@
 
 At bureau scale (100,000 essays: 75 million postings) an index held in each worker's
 memory costs ~2.9 GB per worker and 25 s to load after every start. Instead, the postings
-are written once as numpy arrays under the instance folder and each worker maps them
-(`np.load(mmap_mode="r")`): the pages live once in the kernel's page cache, shared by all
-workers, and a fresh worker opens them in milliseconds. numpy's own .npy files are used
-because they are exactly the arrays a lookup needs; a database engine (LMDB, SQLite) would
-add a per-lookup cost to what is a binary search in sorted memory.
+are written once into files under the instance folder, sorted by hash, and every worker
+reads them through the kernel's page cache: the data lives once per machine, whatever the
+number of workers, and a fresh worker opens them in milliseconds.
+
+A worker maps the small bucket table (`np.load(mmap_mode="r")`) and reads each query hash's
+bucket of postings with `os.pread` (about 18 postings, 216 bytes, at 100,000 essays), one
+call per hash: ~1 ms for an essay's 700 hashes. The postings are not mapped: on this kernel
+the page cache holds large folios, and a fault on a mapped file maps the whole folio, so one
+lookup mapped 358 MB and a few hundred checks the whole file into every worker; the pages
+were still shared, but each worker's PSS grew to the file's size divided by the number of
+workers (225 MB each for four at 100,000 essays, three times that at 300,000). A read copies
+only the bytes asked for. numpy's .npy format is used because it is exactly these arrays; a
+database engine (LMDB, SQLite) would add its own cost to what is one read per hash.
 
 Layout, per scope (a competition; 0 is the reference library):
 
     <root>/scope-<scope>/current.json           the generation to open (see `Generation`)
-    <root>/scope-<scope>/g<generation>-<tag>/   hashes.npy (uint64, sorted), prints.npy
-                                                (uint32 print ids, parallel), table.npy
-                                                (essays.similarity.index.bucket_table),
-                                                meta.json
+    <root>/scope-<scope>/g<generation>-<tag>/   postings.npy ((hash uint64, print id uint32)
+                                                records, 12 bytes, sorted by hash),
+                                                table.npy (uint32: where each bucket starts,
+                                                essays.similarity.buckets), meta.json
 
 Rules:
 - the database stays the source of truth: a generation holds every print of the scope up to
@@ -40,6 +48,7 @@ import os
 import shutil
 import time
 import uuid
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +57,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from essays.similarity.buckets import bucket_table
+from essays.similarity.buckets import counted_table, search_in_buckets
 from essays.similarity.models import SimilarityIndex, SimilarityPrint
 
 MERGE_FROM = 200  # prints stored since the current generation: a new one is built
@@ -56,24 +65,53 @@ MERGE_AFTER = 600  # seconds: a smaller delta is merged once the generation is t
 CHUNK = 2000  # prints read per round trip while building
 
 
-@dataclass(frozen=True)
+RECORD = np.dtype([("hash", "<u8"), ("print", "<u4")])  # packed: 12 bytes
+
+
+@dataclass(frozen=True, eq=False)
 class Generation:
-    """One built generation of a scope, its arrays mapped read-only."""
+    """One built generation of a scope: its bucket table mapped, its postings read on demand."""
 
     scope: int
     generation: int
     print_id: int  # the print at `generation`: with its digest, checked against the database
     digest: str
     built_at: float
-    hashes: np.ndarray
-    prints: np.ndarray
-    table: np.ndarray
+    count: int  # postings
+    table: np.ndarray  # uint32, 2**bits + 1 entries: where each bucket starts
     shift: int
     folder: Path
+    fd: int  # postings.npy, open for reading
+    offset: int  # where its records start (after the .npy header)
 
     @property
     def token(self) -> tuple[int, str]:
         return (self.print_id, self.digest)
+
+    def lookup(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(query index, print id) for every posting of every query hash: each hash's bucket
+        is read (one pread: see the module doc) and its postings of that hash kept."""
+        bucket = (query >> np.uint64(self.shift)).astype(np.int64)
+        starts, ends = self.table[bucket].astype(np.int64), self.table[bucket + 1].astype(np.int64)
+        pread, fd, offset = os.pread, self.fd, self.offset
+        data = b"".join([pread(fd, (end - start) * RECORD.itemsize, offset + start * RECORD.itemsize)
+                         for start, end in zip(starts.tolist(), ends.tolist(), strict=True) if end > start])
+        records = np.frombuffer(data, RECORD)
+        q = np.repeat(np.arange(len(query)), ends - starts)
+        hit = records["hash"] == query[q]
+        return q[hit], records["print"][hit].astype(np.int64)
+
+    def records(self) -> np.ndarray:
+        """Every posting, mapped (for the consumer's next build, and for tests)."""
+        return np.load(self.folder / "postings.npy", mmap_mode="r")
+
+    @property
+    def hashes(self) -> np.ndarray:
+        return self.records()["hash"]
+
+    @property
+    def prints(self) -> np.ndarray:
+        return self.records()["print"]
 
 
 def index_root(app) -> Path | None:
@@ -107,18 +145,22 @@ def pointer_stamp(root: Path, scope: int) -> tuple[int, int] | None:
 
 
 def open_folder(scope: int, folder: Path) -> Generation | None:
-    """The generation in `folder`, mapped; None when it is incomplete or unreadable."""
+    """The generation in `folder`, opened; None when it is incomplete or unreadable. Its file
+    is closed when the Generation is dropped."""
     try:
         meta = json.loads((folder / "meta.json").read_text())
-        hashes = np.load(folder / "hashes.npy", mmap_mode="r")
-        prints = np.load(folder / "prints.npy", mmap_mode="r")
+        records = np.load(folder / "postings.npy", mmap_mode="r")
         table = np.load(folder / "table.npy", mmap_mode="r")
+        fd = os.open(folder / "postings.npy", os.O_RDONLY)
     except (OSError, ValueError):
         return None
-    if len(hashes) != meta["postings"] or len(prints) != len(hashes):
+    if len(records) != meta["postings"] or records.dtype != RECORD:
+        os.close(fd)
         return None
-    return Generation(scope, meta["generation"], meta["print_id"], meta["digest"], meta["built_at"], hashes,
-                      prints, table, meta["shift"], folder)
+    found = Generation(scope, meta["generation"], meta["print_id"], meta["digest"], meta["built_at"], len(records),
+                       table, meta["shift"], folder, fd, records.offset)
+    weakref.finalize(found, os.close, fd)
+    return found
 
 
 def candidates(root: Path, scope: int) -> list[Generation]:
@@ -178,22 +220,21 @@ def _read_prints(session: Session, scope: int, after: int) -> tuple[np.ndarray, 
 
 
 def _write(root: Path, scope: int, generation: int, token: tuple[int, str], fill) -> Generation:
-    """Writes a generation into a new folder through `fill(out_hashes, out_prints)` (given
-    the output arrays, mapped from their files), then makes it current."""
+    """Writes a generation into a new folder through `fill(out)`, which fills the records
+    file `out(n)` maps, then makes it current."""
     folder = scope_folder(root, scope)
     folder.mkdir(parents=True, exist_ok=True)
     name = f"g{generation}-{uuid.uuid4().hex[:8]}"
     work = folder / f".build-{name}"
     work.mkdir()
-    hashes, prints = fill(lambda n, dtype, file: np.lib.format.open_memmap(work / file, "w+", dtype, (n,)))
-    hashes.flush()
-    prints.flush()
-    table, shift = bucket_table(hashes)
-    np.save(work / "table.npy", table)
+    records = fill(lambda n: np.lib.format.open_memmap(work / "postings.npy", "w+", RECORD, (n,)))
+    records.flush()
+    table, shift = counted_table(records["hash"])
+    np.save(work / "table.npy", table.astype(np.uint32))
     meta = {"scope": scope, "generation": generation, "print_id": token[0], "digest": token[1],
-            "postings": len(hashes), "shift": shift, "built_at": time.time()}
+            "postings": len(records), "shift": shift, "built_at": time.time()}
     (work / "meta.json").write_text(json.dumps(meta))
-    del hashes, prints
+    del records
     os.rename(work, folder / name)
     pointer = folder / f".current-{name}.json"
     pointer.write_text(json.dumps({**meta, "folder": name}))
@@ -224,10 +265,10 @@ def build_whole(session: Session, root: Path, scope: int) -> Generation | None:
     order = np.argsort(hashes)
 
     def fill(out):
-        out_h, out_p = out(len(hashes), np.uint64, "hashes.npy"), out(len(hashes), np.uint32, "prints.npy")
-        np.take(hashes, order, out=out_h)
-        np.take(prints, order, out=out_p)
-        return out_h, out_p
+        records = out(len(hashes))
+        records["hash"] = hashes[order]
+        records["print"] = prints[order]
+        return records
 
     return _write(root, scope, last, token, fill)
 
@@ -239,16 +280,17 @@ def build_next(session: Session, root: Path, base: Generation) -> Generation:
         return base
     order = np.argsort(new_h, kind="stable")
     new_h, new_p = new_h[order], new_p[order]
-    at = np.searchsorted(base.hashes, new_h, side="right") + np.arange(len(new_h))
+    # Where each new posting goes: after the base's postings of smaller or equal hashes.
+    at = search_in_buckets(base.hashes, base.table, base.shift, new_h, "right") + np.arange(len(new_h))
 
     def fill(out):
-        n = len(base.hashes) + len(new_h)
-        out_h, out_p = out(n, np.uint64, "hashes.npy"), out(n, np.uint32, "prints.npy")
-        new = np.zeros(n, dtype=bool)
+        old = base.records()
+        records = out(len(old) + len(new_h))
+        new = np.zeros(len(records), dtype=bool)
         new[at] = True
-        out_h[new], out_p[new] = new_h, new_p
-        out_h[~new], out_p[~new] = base.hashes, base.prints
-        return out_h, out_p
+        records["hash"][new], records["print"][new] = new_h, new_p
+        records[~new] = old
+        return records
 
     return _write(root, base.scope, last, token, fill)
 
@@ -301,4 +343,5 @@ def refresh_all(session: Session, root: Path, whole: bool = False) -> list[Gener
 
 
 def disk_bytes(root: Path) -> int:
+    """What the index files take on disk (every generation kept)."""
     return sum(p.stat().st_size for p in Path(root).rglob("*.npy"))
