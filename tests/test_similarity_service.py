@@ -334,14 +334,3 @@ def test_a_passage_many_essays_share_is_reported_hot_with_its_holders(session, m
     assert len(report.hot[0]["text"]) >= 30
     assert set(report.hot[0]["members"]) == {s.current.id for s in subs[:-1]}
     assert report.total_ratio > 0  # a hot passage still counts as found elsewhere
-
-
-@settings(max_examples=40, deadline=None)
-@given(st.lists(U64, min_size=0, max_size=3000), st.integers(1, 700))
-def test_a_table_counted_in_chunks_is_the_searched_one(values, chunk):
-    import numpy as np
-
-    hashes = np.sort(np.array(values, dtype=np.uint64))
-    table, shift = buckets.bucket_table(hashes)
-    counted, counted_shift = buckets.counted_table(hashes, chunk=chunk)
-    assert counted_shift == shift and np.array_equal(counted, table)

@@ -88,7 +88,9 @@ def test_a_shared_generation_with_uploads_since_answers_like_a_fresh_index(app, 
     assert _answers(session, competition.id, queries) == _fresh_answers(session, competition.id, queries, monkeypatch)
 
 
-def test_a_merged_generation_equals_one_built_whole(app, session, make, root, monkeypatch):
+@pytest.mark.parametrize("chunk", [7, 1 << 22])
+def test_a_merged_generation_equals_one_built_whole(app, session, make, root, monkeypatch, chunk):
+    monkeypatch.setattr(shared, "WRITE_CHUNK", chunk)  # written a few postings at a time, or at once
     competition = make.competition()
     for first in (0, 8):
         make.submission(competition, paragraphs=paras(first))
@@ -102,6 +104,9 @@ def test_a_merged_generation_equals_one_built_whole(app, session, make, root, mo
     pairs = sorted(zip(merged.hashes.tolist(), merged.prints.tolist(), strict=True))
     assert pairs == sorted(zip(whole.hashes.tolist(), whole.prints.tolist(), strict=True))
     assert np.array_equal(merged.table, whole.table)
+    assert np.all(merged.hashes[:-1] <= merged.hashes[1:])
+    assert list(merged.table[1:] - merged.table[:-1]) == list(np.bincount(
+        (merged.hashes >> np.uint64(merged.shift)).astype(np.int64), minlength=len(merged.table) - 1))
 
 
 def test_a_new_generation_replaces_the_pointer_and_keeps_the_one_before(session, make, root, monkeypatch):

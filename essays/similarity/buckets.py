@@ -23,17 +23,6 @@ def shift_for(count: int) -> int:
     return 64 - int(np.clip(np.log2(max(count, 2) / 8), 1, 22))
 
 
-def counted_table(hashes: np.ndarray, chunk: int = 1 << 23) -> tuple[np.ndarray, int]:
-    """bucket_table(hashes) by counting each bucket's hashes, a chunk at a time: for hashes
-    mapped from a file, where searchsorted would first copy them all into memory."""
-    shift = shift_for(len(hashes))
-    counts = np.zeros(1 << (64 - shift), dtype=np.int64)
-    for start in range(0, len(hashes), chunk):
-        part = np.asarray(hashes[start:start + chunk]) >> np.uint64(shift)
-        counts += np.bincount(part.astype(np.int64), minlength=len(counts))
-    return np.concatenate(([0], np.cumsum(counts))), shift
-
-
 def search_in_buckets(hashes: np.ndarray, table: np.ndarray, shift: int, query: np.ndarray, side: str) -> np.ndarray:
     """np.searchsorted(hashes, query, side), by binary search inside each query's bucket."""
     bucket = (query >> np.uint64(shift)).astype(np.int64)
