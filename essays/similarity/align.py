@@ -18,8 +18,8 @@ Rules:
   passage the two texts are aligned character by character: the runs anchor the
   alignment, the gap between two runs is aligned by rapidfuzz's Levenshtein opcodes, and at
   its two ends the passage is extended along its diagonal through isolated edits (`_edge`:
-  at most COUNT_GAP characters, +1 for an equal character, -1 for another, stopped 2 below
-  the best score, the best-scoring stretch kept). Every equal character counts, whatever
+  at most COUNT_GAP characters, +1 for an equal character, -1 for another, stopped once more
+  than 2 below the best score, the best-scoring stretch kept). Every equal character counts, whatever
   the length of its stretch. In a pair whose runs hold 4 * MIN_RUN characters (a copy, not
   a stock phrase), a shorter run (K to MIN_RUN - 1 characters, seeded from every k-gram
   outside base text: essays.similarity.compare.all_runs) counts too when it and the equal
@@ -196,7 +196,7 @@ def chain(runs_: list[Run], gap: int = CHAIN_GAP) -> list[Passage]:
 
 def _marks(length: int, starts: list[int], ends: list[int]) -> np.ndarray:
     """A boolean mask over `length` characters: True inside any [start, end). One slice per
-    stretch: a few dozen at most in a pair, cheaper so than np.add.at."""
+    stretch (tens to a few hundred in a pair): cheaper than np.add.at."""
     mask = np.zeros(length, dtype=bool)
     for start, end in zip(starts, ends, strict=True):
         mask[start:end] = True
@@ -244,7 +244,7 @@ def _ends(a: str, b: str, first: Run, last: Run, window: int) -> list[tuple[int,
 def _edge(a: str, b: str, i: int, j: int, step: int, window: int) -> list[tuple[int, int]]:
     """The equal stretches (start, end in a) of an ungapped extension of a passage from
     (i, j) on, one character at a time in direction `step`: +1 for an equal character,
-    -EDGE_MISMATCH for another; it stops when the score falls EDGE_DROP below its best, or
+    -EDGE_MISMATCH for another; it stops when the score falls more than EDGE_DROP below its best, or
     after `window` characters, and keeps the best-scoring stretch (nothing if no score
     is above zero). A loop of at most COUNT_GAP steps, most of them ending after three
     (unrelated text): cheaper than numpy on so few characters."""
