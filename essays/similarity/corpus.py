@@ -258,10 +258,8 @@ def _summarise(docs: list[Prepared], verified: list[tuple[int, int, Match]], min
 
 
 def _covered_b(m: Match, b: Prepared) -> np.ndarray:
-    mask = np.zeros(b.length, dtype=bool)
-    for r in m.runs:
-        mask[r.b:r.b_end] = True
-    return mask & ~b.base
+    """b's characters found in a: counted by the match itself (essays.similarity.compare)."""
+    return m.covered_b
 
 
 __all__ = ["CorpusResult", "Document", "EssayReport", "HotPassage", "Pair", "compare_corpus", "seeds"]
