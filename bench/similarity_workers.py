@@ -13,7 +13,8 @@ with their prints on PostgreSQL. Then, for each design:
 
 W worker processes are started fresh (multiprocessing "spawn": a new interpreter, as after
 a restart), each builds the app as gunicorn's workers do and waits. The M new essays (some
-copies, most original: bench.essaygen.extra_essays) are then uploaded one at a time, round
+copies, most original: bench.essaygen.extra_essays) are then uploaded one at a time (at
+--rate per second: 5 by default, the deadline minute of bench/load.py), round
 robin over the workers, each checked through the app's path (service.check_upload) and
 committed. Per design it reports each worker's first check (the cold start), the median,
 p95 and slowest check of the others, and each worker's memory before its first check
@@ -100,10 +101,10 @@ def _consumer(stop, url: str, index_dir: str, merge_from: int, published) -> Non
     engine = make_engine(url)
     while not stop.is_set():
         with Session(engine) as session:
-            started = time.perf_counter()
+            started = time.time()
             built = shared.refresh_all(session, Path(index_dir))
             if built:
-                published.put((max(g.generation for g in built), time.perf_counter() - started))
+                published.put((max(g.generation for g in built), started, time.time()))
         stop.wait(1.0)
     engine.dispose()
 
@@ -142,7 +143,7 @@ def _forget_new(url: str, comp_id: int, version_ids: list[int], generation: int)
 
 
 def run_design(design: str, url: str, version_ids: list[int], workers: int, index_dir: str,
-               merge_from: int) -> dict:
+               merge_from: int, rate: float) -> dict:
     from essays.platform.db import make_engine
     from essays.similarity import shared
 
@@ -170,9 +171,13 @@ def run_design(design: str, url: str, version_ids: list[int], workers: int, inde
     if design == "shared":
         consumer = spawn.Process(target=_consumer, args=(stop, url, index_dir, merge_from, published))
         consumer.start()
-    first, times = [], []
+    first, times, sent = [], [], []
+    began = time.time()
     for number, version_id in enumerate(version_ids):
+        if rate:  # uploads arrive at `rate` per second, as in the deadline minute of bench/load.py
+            time.sleep(max(0.0, began + number / rate - time.time()))
         pipe = pipes[number % workers]
+        sent.append(time.time())
         pipe.send(version_id)
         _, elapsed, _summary = pipe.recv()
         (first if number < workers else times).append(elapsed)
@@ -190,8 +195,10 @@ def run_design(design: str, url: str, version_ids: list[int], workers: int, inde
     merges = []
     while not published.empty():
         merges.append(published.get())
-    result.update(workers=workers, first=first, median=statistics.median(times), p95=p95(times), max=max(times),
-                  idle=idle, after=after, merges=merges, checks=len(version_ids))
+    during = [t for t, at in zip(times, sent[workers:], strict=True)
+              if any(start <= at <= end for _, start, end in merges)]
+    result.update(during=during, workers=workers, first=first, median=statistics.median(times), p95=p95(times),
+                  max=max(times), idle=idle, after=after, merges=merges, checks=len(version_ids))
     return result
 
 
@@ -212,7 +219,9 @@ def main() -> None:
     parser.add_argument("--memory-workers", type=int, default=0,
                         help="workers for the memory design (default --workers; 1 at 300,000 essays, "
                              "where four copies of the index would not fit in 24 GB)")
-    parser.add_argument("--merge-from", type=int, default=100)
+    parser.add_argument("--merge-from", type=int, default=200, help="the consumer's MERGE_FROM")
+    parser.add_argument("--rate", type=float, default=5.0,
+                        help="uploads per second (0: back to back); 5 is the deadline minute of bench/load.py")
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--keep", action="store_true", help="reuse the populated database (same --n)")
     args = parser.parse_args()
@@ -246,12 +255,12 @@ def main() -> None:
     for design in args.designs.split(","):
         print(f"design {design} ...", flush=True)
         workers = (args.memory_workers or args.workers) if design == "memory" else args.workers
-        results.append(run_design(design, args.url, version_ids, workers, index_dir, args.merge_from))
+        results.append(run_design(design, args.url, version_ids, workers, index_dir, args.merge_from, args.rate))
         _forget_new(args.url, comp_id, version_ids, generation)
     facts = machine()
     print(f"\n{facts['date']} · {facts['cpu']} · {facts['uname']}")
     print(f"{args.n:,} essays indexed ({stored:,} prints with the references), {args.m} uploads checked one at a "
-          f"time, round robin over fresh worker processes (memory design: "
+          f"time ({args.rate or 'back to back'}/s), round robin over fresh worker processes (memory design: "
           f"{args.memory_workers or args.workers}, shared: {args.workers}):\n")
     print("| design | slowest first check | median | p95 | slowest check | worker growth USS / PSS / RSS | "
           "largest worker USS / PSS / RSS |")
@@ -260,9 +269,12 @@ def main() -> None:
         print(_row(r))
     for r in results:
         if r["design"] == "shared":
-            merges = ", ".join(f"g{g} in {s:.1f} s" for g, s in r["merges"])
+            merges = ", ".join(f"g{g} in {end - start:.1f} s" for g, start, end in r["merges"])
             print(f"\nshared: files built by the consumer in {r['build']:.1f} s ({r['postings']:,} postings, "
-                  f"{r['disk']:.0f} MB on disk); generations published during the run: {merges or 'none'}")
+                  f"{r['disk']:.0f} MB on disk); generations published during the run: {merges or 'none'}; "
+                  f"{len(r['during'])} checks ran while the consumer was building"
+                  + (f" (median {statistics.median(r['during']) * 1000:.1f} ms, slowest "
+                     f"{max(r['during']) * 1000:.0f} ms)" if r["during"] else ""))
         firsts = ", ".join(f"{s:.2f} s" for s in r["first"])
         idle = ", ".join("{uss:.0f}/{pss:.0f}/{rss:.0f}".format(**i) for i in r["idle"])
         print(f"{r['design']}: first checks {firsts}; idle workers USS/PSS/RSS {idle} MB")
