@@ -25,9 +25,12 @@ def root(app):
         yield shared.index_root(app)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_workers(monkeypatch):
+@pytest.fixture(autouse=True, params=["read", "held"])
+def _fresh_workers(monkeypatch, request):
+    """Each test twice: generations read from their files (as at bureau scale), and small
+    ones held in memory."""
     monkeypatch.setattr(index, "_CACHES", {})
+    monkeypatch.setattr(shared, "HOLD_UP_TO", 0 if request.param == "read" else 1 << 20)
 
 
 def _generation(session, scope: int) -> int:
@@ -64,6 +67,7 @@ def test_a_shared_generation_with_uploads_since_answers_like_a_fresh_index(app, 
     built = shared.refresh(session, root, competition.id, _generation(session, competition.id), whole=True)
     assert built.generation == 3 and built.count == len(built.prints) > 0
     assert np.all(built.hashes[:-1] <= built.hashes[1:])
+    assert (built.held is None) == (shared.HOLD_UP_TO == 0)
     queries = _queries()
     assert _answers(session, competition.id, queries) == _fresh_answers(session, competition.id, queries, monkeypatch)
     worker = index.postings_for(session, [competition.id])[0]
