@@ -49,6 +49,7 @@ import shutil
 import time
 import uuid
 import weakref
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,17 +175,19 @@ def open_folder(scope: int, folder: Path) -> Generation | None:
     return found
 
 
-def candidates(root: Path, scope: int) -> list[Generation]:
+def candidates(root: Path, scope: int) -> Iterator[Generation]:
     """The scope's generations on disk worth trying, the current one first, then the others
-    newest first (the last good one, should the current be wrong)."""
+    newest first (the last good one, should the current be wrong); each opened when asked for."""
     folder = scope_folder(root, scope)
     pointer = read_pointer(root, scope)
     names = sorted((p.name for p in folder.glob("g*") if p.is_dir()), key=_generation_of, reverse=True)
     if pointer is not None and pointer.get("folder") in names:
         names.remove(pointer["folder"])
         names.insert(0, pointer["folder"])
-    opened = (open_folder(scope, folder / name) for name in names)
-    return [g for g in opened if g is not None]
+    for name in names:
+        found = open_folder(scope, folder / name)
+        if found is not None:
+            yield found
 
 
 def _generation_of(name: str) -> int:
