@@ -11,10 +11,13 @@ import re
 from html import unescape
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from essays.jobs.models import Job
 from essays.platform.db import utcnow
+from essays.platform.errors import Refusal
 from essays.platform.models import AuditLog
 from essays.similarity import references
 from essays.similarity.models import BaseQuotation, ReferenceText, SimilarityPrint, SimilarityReport
@@ -280,3 +283,57 @@ def test_bad_quotations_are_refused(client, admin, session, text, message):
     assert response.status_code == 400
     assert flash_error(response) == message
     assert count(session, BaseQuotation) == 0 and count(session, AuditLog) == before
+
+
+# --- the vectorised test for binary text ------------------------------------------------------
+
+
+def _looks_binary_by_loop(text: str) -> bool:
+    """The per-character loop the regex replaced (5.7 s of a 20,000-file run), kept as the reference."""
+    import unicodedata
+
+    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v")
+    return "\x00" in text or controls > max(2, len(text) // 200)
+
+
+def test_the_control_characters_are_unicodes_cc_less_whitespace():
+    import unicodedata
+
+    from essays.similarity.reference_files import _CONTROLS
+
+    every = "".join(chr(cp) for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF)
+    expected = {ch for ch in every if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v"}
+    assert set(_CONTROLS.findall(every)) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "", "a", "\x00", "正文\x00", "\x01\x02", "\x01\x02\x03", "\t\n\r\f\v" * 100, "\x85\x85\x85",
+    "字" * 599 + "\x01\x02\x03", "字" * 600 + "\x01\x02\x03", "字" * 800 + "\x01" * 4, "字" * 800 + "\x01" * 5,
+    "\x7f" + "字" * 10 + "\x9f\x1b", "\x1f\x0e\x08" + "字" * 2000, "\ufeff正文\u2028\u200b",
+])
+def test_the_binary_test_answers_as_the_loop_did(text):
+    from essays.similarity.reference_files import _looks_binary
+
+    assert _looks_binary(text) is _looks_binary_by_loop(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("字a \n\t\x00\x01\x0b\x1f\x7f\x80\x9f\xa0"), max_size=1200))
+def test_the_binary_test_agrees_with_the_loop_on_any_text(text):
+    from essays.similarity.reference_files import _looks_binary
+
+    assert _looks_binary(text) is _looks_binary_by_loop(text)
+
+
+def test_reference_text_reads_what_read_reference_reads():
+    from essays.similarity.reference_files import reference_text
+
+    for name, data in [("范文.txt", f"{FANWEN_TITLE}\r\n{FANWEN}".encode("gbk")), ("u.txt", FANWEN.encode("utf-16")),
+                       ("论文.docx", docx_bytes([FANWEN], title="城管执法体制改革研究"))]:
+        assert reference_text(name, data) == references.read_reference(name, data)[1]
+    for name, data in [("坏.txt", b"\x00\x01binary"), ("空.txt", b""), ("表.xlsx", b"PK\x03\x04")]:
+        with pytest.raises(Refusal) as caught:
+            reference_text(name, data)
+        with pytest.raises(Refusal) as again:
+            references.read_reference(name, data)
+        assert caught.value.code == again.value.code

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from essays.similarity.reference_files import read_reference
+from essays.similarity.reference_files import reference_text
 
 TEXT_SUFFIXES = (".docx", ".txt")
 
 
 def read_text(name: str, data: bytes) -> str:
     """The text of a .docx (its body) or .txt file; raises Refusal when it cannot be read."""
-    return read_reference(name, data)[1]
+    return reference_text(name, data)
 
 
 def collect(paths: list[Path]) -> list[Path]:
