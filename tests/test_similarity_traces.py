@@ -453,3 +453,19 @@ def test_any_text_gives_well_formed_traces(text):
             assert len(t.excerpt) == EXCERPT_MAX and t.excerpt[28] == "…"
             assert span.startswith(t.excerpt[:28]) and span.endswith(t.excerpt[29:])
     assert sum(int(s.split(" ")[-2]) for s in trace_summary(traces)) == len(traces)
+
+
+def test_the_fold_table_folds_as_nfkc_one_character_at_a_time():
+    """The numpy fold gives what the regex substitution it replaced gave, on every character."""
+    import unicodedata
+
+    from essays.similarity.traces import _fold
+
+    every = "".join(chr(cp) for cp in range(0x110000) if not 0xD800 <= cp <= 0xDFFF) + "\ud800"
+    expected = []
+    for ch in every:
+        cp = ord(ch)
+        folded = unicodedata.normalize("NFKC", ch) if (0xA0 <= cp < 0xD800 or 0xE000 <= cp < 0x10000
+                                                        or 0x2F800 <= cp < 0x2FA20) else ch
+        expected.append(folded if len(folded) == 1 else ch)
+    assert _fold(every) == "".join(expected)

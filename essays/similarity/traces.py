@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
+import numpy as np
 from flask_babel import lazy_gettext as _l
 
 TRACE_KINDS = ("pinyin_gloss", "site_boilerplate", "url", "placeholder", "mixed_script", "newline_residue")
@@ -49,6 +50,7 @@ TRACE_NAMES = {
     "newline_residue": _l("换行符残留（x0dx0a）"),
 }
 EXCERPT_MAX = 40
+FOLD_END = 0x2FA20  # past the last character NFKC folds to one other (CJK compatibility supplement)
 MIXED_MIN = 3  # distinct characters of each script, over the whole text
 
 
@@ -144,23 +146,28 @@ _HAS_RESIDUE = re.compile(r"[&<\\]|(?i:x0[ad])")
 
 
 @cache
-def _fold_table() -> tuple[re.Pattern[str], dict[str, str]]:
+def _fold_table() -> np.ndarray:
     """The characters NFKC changes into one other character (full-width forms, ideographic
-    space, compatibility ideographs), and a regex matching any of them. Built once (~25 ms)."""
-    table = {}
+    space, compatibility ideographs), as a table of code points up to FOLD_END: each
+    character's own code point, or the one it folds to. Built once (~25 ms)."""
+    table = np.arange(FOLD_END, dtype=np.uint32)
     for cp in (*range(0xA0, 0xD800), *range(0xE000, 0x10000), *range(0x2F800, 0x2FA20)):
         ch = chr(cp)
         folded = unicodedata.normalize("NFKC", ch)
         if folded != ch and len(folded) == 1:
-            table[ch] = folded
-    bmp = "".join(re.escape(ch) for ch in table if ch <= "\uffff")
-    return re.compile(f"[{bmp}\U0002f800-\U0002fa1f]"), table  # one range: fast for the regex engine
+            table[cp] = ord(folded)
+    return table
 
 
 def _fold(text: str) -> str:
-    """NFKC one character at a time, so the result has the length of the text."""
-    pattern, table = _fold_table()
-    return pattern.sub(lambda m: table.get(m.group(), m.group()), text)
+    """NFKC one character at a time, so the result has the length of the text. Through a
+    table of code points in numpy: an essay has some 200 full-width punctuation marks, and a
+    regex substitution calling Python for each cost 3 s of a 20,000-essay run."""
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    table = _fold_table()
+    inside = codes < FOLD_END
+    folded = np.where(inside, table[np.where(inside, codes, 0)], codes)
+    return folded.tobytes().decode("utf-32-le", "surrogatepass")
 
 
 @cache
