@@ -270,3 +270,113 @@ def test_kgram_spans_join_touching_kgrams_and_drop_short_stretches():
     assert kgram_spans(np.array([30, 0, 5, 5 + K])) == [(0, 5 + 2 * K)]
     assert kgram_spans(np.array([0, 40])) == []  # each k-gram alone is under MIN_RUN
     assert kgram_spans(np.array([0, 40]), min_length=K) == [(0, K), (40, 40 + K)]
+
+
+# --- the fast paths of a whole run give the answers of the plain ones ------------------------
+
+U64 = st.integers(0, 2**64 - 1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=300), st.integers(1, 8))
+def test_winnowing_without_a_sort_picks_what_np_unique_picked(values, w):
+    from essays.similarity.fingerprint import winnow
+
+    hashes = np.array(values, dtype=np.uint64)  # small values: many ties
+    got = winnow(hashes, w)
+    if len(hashes) > w:
+        windows = np.lib.stride_tricks.sliding_window_view(hashes, w)
+        picked = (w - 1 - np.argmin(windows[:, ::-1], axis=1)) + np.arange(len(windows))
+        expected = np.unique(picked).astype(np.int32)
+        assert np.array_equal(got.positions, expected) and got.positions.dtype == np.int32
+        assert np.array_equal(got.hashes, hashes[expected])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(U64, max_size=300), st.lists(U64, max_size=300), st.data())
+def test_the_hash_set_answers_as_np_isin(members, others, data):
+    from essays.similarity.fingerprint import HashSet
+
+    sorted_unique = np.unique(np.array(members, dtype=np.uint64))
+    values = np.array(others + data.draw(st.lists(st.sampled_from(members), max_size=50)) if members else others,
+                      dtype=np.uint64)
+    assert np.array_equal(HashSet(sorted_unique).contains(values), np.isin(values, sorted_unique))
+
+
+def test_the_base_mask_is_the_one_np_isin_gave():
+    from essays.similarity.base import BASE_K, base_mask, build_base
+    from essays.similarity.fingerprint import kgram_hashes
+
+    base = build_base([NOTICE, *SLOGANS, "党的二十大"])
+    for text in [NOTICE + PARAS[3], PARAS[0] + SLOGANS[1] + PARAS[1], "人民" * 40, PARAS[5][:7], ""]:
+        norm = normalize(text).text
+        expected = np.zeros(len(norm), dtype=bool)
+        if len(norm) >= BASE_K:
+            for start in np.flatnonzero(np.isin(kgram_hashes(norm, BASE_K), base.hashes)):
+                expected[start:start + BASE_K] = True
+        for quote in base.short:
+            at = norm.find(quote)
+            while at >= 0:
+                expected[at:at + len(quote)] = True
+                at = norm.find(quote, at + 1)
+        assert np.array_equal(base_mask(norm, base), expected)
+
+
+def _index_by_lexsort(docs):
+    """The index as it was built before (a lexsort of every (hash, doc)), kept as the reference."""
+    prints = [d.free_print() for d in docs]
+    hashes = np.concatenate([p.hashes for p in prints])
+    ids = np.concatenate([np.full(len(p), i, dtype=np.int32) for i, p in enumerate(prints)])
+    order = np.lexsort((ids, hashes))
+    hashes, ids = hashes[order], ids[order]
+    keep = np.concatenate(([True], (hashes[1:] != hashes[:-1]) | (ids[1:] != ids[:-1])))
+    hashes, ids = hashes[keep], ids[keep]
+    starts = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1])))
+    sizes = np.diff(np.concatenate((starts, [len(hashes)])))
+    return hashes, ids, starts, sizes
+
+
+def test_the_index_holds_the_groups_of_two_or_more_the_lexsort_gave():
+    from essays.similarity import corpus
+    from essays.similarity.base import build_base
+    from essays.similarity.compare import prepare
+
+    base = build_base([NOTICE, *SLOGANS])
+    texts = [essay(i, 4) for i in range(0, 40, 3)] + [essay(0, 3) + essay(20, 2), "的重要" * 30 + essay(9, 2), ""]
+    docs = [corpus.light(prepare(f"d{i}", t, base)) for i, t in enumerate(texts)]
+    hashes, ids, starts, sizes = corpus._index(docs)
+    h0, i0, s0, z0 = _index_by_lexsort(docs)
+    groups = {int(h0[s]): i0[s:s + z].tolist() for s, z in zip(s0, z0, strict=True) if z >= 2}
+    assert len(groups) > 10
+    assert {int(hashes[s]): ids[s:s + z].tolist() for s, z in zip(starts, sizes, strict=True)} == groups
+    assert np.array_equal(starts, np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1]))))
+
+
+def test_a_light_document_compares_as_the_whole_one():
+    from essays.similarity.base import build_base
+    from essays.similarity.compare import match, prepare
+    from essays.similarity.corpus import light
+
+    base = build_base([NOTICE, *SLOGANS])
+    a = prepare("a", NOTICE + essay(0, 3) + SLOGANS[0] + essay(30, 2), base)
+    b = prepare("b", essay(0, 2) + NOTICE + essay(31, 1), base)
+    whole, lit = match(a, b), match(light(a), light(b))
+    assert whole is not None and lit is not None
+    assert whole.runs == lit.runs and (whole.shared_a, whole.shared_b) == (lit.shared_a, lit.shared_b)
+    assert np.array_equal(whole.covered_a, lit.covered_a)
+    assert light(a).base_ratio() == a.base_ratio() and light(a).digest == a.digest
+
+
+def _traces_of(text: str) -> int:
+    return len(text)
+
+
+def test_per_text_work_runs_for_the_essays_asked_in_the_workers_too():
+    docs = [Document(f"e{i}", essay(i * 6), f"g{i}") for i in range(4)]
+    refs = [Document("r", essay(40))]
+    for workers in (1, 2):
+        result = compare_corpus(docs, refs, [NOTICE], workers=workers, per_text=_traces_of,
+                                per_text_for={"e1", "e3", "r"})
+        assert result.per_text == {"e1": len(docs[1].text), "e3": len(docs[3].text)}  # references never
+        every = compare_corpus(docs, refs, [NOTICE], workers=workers, per_text=_traces_of)
+        assert set(every.per_text) == {"e0", "e1", "e2", "e3"}

@@ -23,6 +23,7 @@ from flask.cli import with_appcontext
 from essays.platform.errors import Refusal
 from essays.similarity.corpus import Document, compare_corpus
 from essays.similarity.files import collect, read_text
+from essays.similarity.normalize import Normalized, normalize
 from essays.similarity.traces import find_traces, trace_summary
 
 
@@ -57,18 +58,26 @@ def similar_command(as_json: bool, min_ratio: float, bases: tuple[Path, ...], re
         click.echo("没有可比对的 .docx 或 .txt 文件。", err=True)
         sys.exit(1)
     result = compare_corpus([Document(k, t) for k, t in essays.items()], [Document(k, t) for k, t in refs.items()],
-                            base_texts, min_ratio=min_ratio, workers=workers if len(essays) > 50 else 1)
+                            base_texts, min_ratio=min_ratio, workers=workers if len(essays) > 50 else 1,
+                            per_text=find_traces)  # the traces are found in the run's workers
     texts = {**essays, **refs}
+    norms: dict[str, Normalized] = {}  # the run keeps no offsets: the few files in pairs are normalised again
+
+    def norm(key: str) -> Normalized:
+        if key not in norms:
+            norms[key] = normalize(texts[key])
+        return norms[key]
+
     pairs = []
     for p in result.pairs:
-        a, b = result.prepared[p.a], result.prepared[p.b]
+        a, b = norm(p.a), norm(p.b)
         pairs.append({"a": p.a, "b": p.b, "ratio_a": round(p.ratio_a, 4), "ratio_b": round(p.ratio_b, 4),
-                      "passages": [{"a": list(a.norm.span(*x.a)), "b": list(b.norm.span(*x.b))} for x in p.passages]})
+                      "passages": [{"a": list(a.span(*x.a)), "b": list(b.span(*x.b))} for x in p.passages]})
     rows = []
     for key in essays:
         r = result.essays[key]
         rows.append({"file": key, "total_ratio": round(r.total_ratio, 4), "base_ratio": round(r.base_ratio, 4),
-                     "traces": trace_summary(find_traces(texts[key]))})
+                     "traces": trace_summary(result.per_text[key])})
     if as_json:
         click.echo(json.dumps({"pairs": pairs, "essays": rows}, ensure_ascii=False, indent=1))
         return

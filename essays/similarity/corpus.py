@@ -14,19 +14,29 @@ Steps (MOSS's, with the base text and the hot-passage rule of this issue):
    单篇最大复制比 = the largest share found in one source, 通知引用比 = share in base text.
 Pairs are listed when either side's ratio reaches `min_ratio`; every verified run still
 counts in the total ratio.
+
+Speed and memory (20,000 essays, 2 cores; BENCHMARKS.md): the worker processes are forked
+after the texts (then the prepared documents) are set in module globals, so they read them
+without pickling; each worker sends back a light document (its normalised text, its free
+print, its base mask: no offsets, no fingerprints inside base text, which take part in no
+comparison) and, when asked, the caller's own per-text work (`per_text`: web-copy traces);
+the index keeps only the fingerprints two documents or more share.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from essays.similarity.align import Passage, chain, kgram_spans, seeds, widen
 from essays.similarity.base import build_base
 from essays.similarity.compare import Match, Prepared, match, prepare
+from essays.similarity.fingerprint import HashSet
+from essays.similarity.normalize import Normalized
 
 HOT_MIN = 10  # MOSS's default for -m
 # A candidate pair must share this many fingerprints to be verified. A passage of 23
@@ -76,17 +86,37 @@ class CorpusResult:
     pairs: list[Pair]
     essays: dict[str, EssayReport]
     hot: list[HotPassage]
-    prepared: dict[str, Prepared]
+    per_text: dict[str, Any] = field(default_factory=dict)  # key -> per_text(raw text), where asked
 
 
 # Worker processes are forked after these are set, so they share them without pickling.
+_JOBS: list[tuple[str, str, str, bool]] = []
+_PER_TEXT: tuple[Callable[[str], Any] | None, Container[str] | None] = (None, None)
 _DOCS: list[Prepared] = []
 _BASE = None
+_NO_OFFSETS = np.zeros(0, dtype=np.int32)
+PREPARE_CHUNK = 200  # documents a worker prepares and sends back at once: small, so the main
+# process unpickles while the workers go on, and never holds a large message
 
 
-def _prepare_one(args: tuple[str, str, str, bool]) -> Prepared:
-    key, text, group, is_reference = args
-    return prepare(key, text, _BASE, group, is_reference)
+def light(doc: Prepared) -> Prepared:
+    """The document as a run compares it: the same text, base mask and digest, the free
+    print as its print, no offsets. Every comparison reads only the free print
+    (compare.match, align.seeds), so the answers are the same; it is 60% of the bytes."""
+    free = doc.free_print()
+    out = Prepared(doc.key, doc.group, doc.is_reference, Normalized(doc.text, _NO_OFFSETS), free, doc.base,
+                   doc.digest)
+    out.__dict__["_free"] = free  # the cached_property's slot: the free print of a free print is itself
+    return out
+
+
+def _prepare_range(bounds: tuple[int, int]) -> list[tuple[Prepared, Any]]:
+    fn, wanted = _PER_TEXT
+    out = []
+    for key, text, group, is_reference in _JOBS[bounds[0]:bounds[1]]:
+        extra = fn(text) if fn is not None and not is_reference and (wanted is None or key in wanted) else None
+        out.append((light(prepare(key, text, _BASE, group, is_reference)), extra))
+    return out
 
 
 def _verify(pairs: np.ndarray) -> list[tuple[int, int, Match]]:
@@ -109,19 +139,43 @@ def _map(pool, fn, items: list, chunks: int) -> list:
 
 
 def _index(docs: list[Prepared]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(hashes, doc ids) sorted by hash with each (hash, doc) once; group starts and sizes."""
-    prints = [d.free_print() for d in docs]
-    hashes = np.concatenate([p.hashes for p in prints]) if prints else np.zeros(0, np.uint64)
-    ids = np.concatenate([np.full(len(p), i, dtype=np.int32) for i, p in enumerate(prints)]) if prints \
-        else np.zeros(0, np.int32)
-    order = np.lexsort((ids, hashes))
+    """(hashes, doc ids) of the free fingerprints two documents or more share, sorted by hash
+    then doc, each (hash, doc) once; the groups' starts and sizes.
+
+    A hash in one document makes no pair and no hot passage, and 97% of the 14 million
+    fingerprints of 20,000 essays are such. So the hashes are sorted alone (np.sort, several
+    times faster than the lexsort of (hash, doc) pairs it replaces), the repeated ones picked
+    out, and only the fingerprints holding those are sorted with their documents."""
+    lengths = np.array([len(d.free_print()) for d in docs], dtype=np.int64)
+    if not lengths.sum():
+        empty = np.zeros(0, np.int64)
+        return np.zeros(0, np.uint64), np.zeros(0, np.int32), empty, empty
+    every = np.concatenate([d.free_print().hashes for d in docs])
+    ordered = np.sort(every)
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    del ordered
+    distinct = np.empty(len(repeated), dtype=bool)
+    distinct[:1] = True
+    np.not_equal(repeated[1:], repeated[:-1], out=distinct[1:])
+    at = np.flatnonzero(HashSet(repeated[distinct]).contains(every))
+    hashes = every[at]
+    del every
+    ids = (np.searchsorted(np.cumsum(lengths), at, side="right")).astype(np.int32)
+    # A stable sort by hash leaves the doc ids ascending within each hash, as concatenated.
+    order = np.argsort(hashes, kind="stable")
     hashes, ids = hashes[order], ids[order]
-    if len(hashes):
+    if len(hashes):  # a hash twice in one document counts once
         keep = np.concatenate(([True], (hashes[1:] != hashes[:-1]) | (ids[1:] != ids[:-1])))
         hashes, ids = hashes[keep], ids[keep]
     starts = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1]))) if len(hashes) \
         else np.zeros(0, np.int64)
     sizes = np.diff(np.concatenate((starts, [len(hashes)])))
+    shared = np.repeat(sizes >= 2, sizes)  # a hash repeated inside one document only
+    if not shared.all():
+        hashes, ids = hashes[shared], ids[shared]
+        starts = np.flatnonzero(np.concatenate(([True], hashes[1:] != hashes[:-1]))) if len(hashes) \
+            else np.zeros(0, np.int64)
+        sizes = np.diff(np.concatenate((starts, [len(hashes)])))
     return hashes, ids, starts, sizes
 
 
@@ -167,22 +221,34 @@ def _hot_spans(doc: Prepared, hot_hashes: set[int]) -> list[tuple[int, int]]:
 
 def compare_corpus(essays: list[Document], references: list[Document], bases: list[str],
                    min_ratio: float = 0.05, workers: int = 2, hot_min: int = HOT_MIN,
-                   progress: Callable[[int, int, str], None] | None = None) -> CorpusResult:
-    global _DOCS, _BASE
+                   progress: Callable[[int, int, str], None] | None = None,
+                   per_text: Callable[[str], Any] | None = None, per_text_for: Container[str] | None = None
+                   ) -> CorpusResult:
+    """The whole run. `per_text`, a module-level function (the workers get it by name), is
+    applied to the raw text of each essay whose key is in `per_text_for` (every essay when
+    None), in the workers beside normalisation; its answers are in `result.per_text`."""
+    global _DOCS, _BASE, _JOBS, _PER_TEXT
     report = progress or (lambda done, total, message: None)
     _BASE = build_base(bases)
-    jobs = [(d.key, d.text, d.group, False) for d in essays] + [(d.key, d.text, "", True) for d in references]
+    _JOBS = [(d.key, d.text, d.group, False) for d in essays] + [(d.key, d.text, "", True) for d in references]
+    _PER_TEXT = (per_text, per_text_for)
     report(0, 3, "规范化与指纹")
+    bounds = [(start, min(start + PREPARE_CHUNK, len(_JOBS))) for start in range(0, len(_JOBS), PREPARE_CHUNK)]
     pool = _pool(workers)
     try:
-        docs = _map(pool, _prepare_one, jobs, workers * 4)
+        prepared = [item for part in _map(pool, _prepare_range, bounds, len(bounds)) for item in part]
     finally:
         if pool is not None:
             pool.close()
+        _JOBS, _PER_TEXT = [], (None, None)
+    docs = [doc for doc, _ in prepared]
+    extras = {doc.key: extra for doc, extra in prepared if extra is not None}
+    del prepared
     _DOCS = docs
     hashes, ids, starts, sizes = _index(docs)
     candidates = _candidates(docs, ids, starts, sizes, hot_min)
     hot_groups = _hot_groups(docs, hashes, ids, starts, sizes, hot_min)
+    del hashes, ids, starts, sizes
     report(1, 3, "比对候选文档")
     hot_spans: list[tuple[tuple[int, ...], list[tuple[int, int]]]] = []
     hot_pairs: set[tuple[int, int]] = set()
@@ -215,6 +281,8 @@ def compare_corpus(essays: list[Document], references: list[Document], bases: li
         result.hot.append(HotPassage("……".join(first.text[s:e] for s, e in shown),
                                      [docs[m].key for m in members]))
     report(3, 3, "完成")
+    _DOCS = []
+    result.per_text = extras
     return result
 
 
@@ -254,7 +322,7 @@ def _summarise(docs: list[Prepared], verified: list[tuple[int, int, Match]], min
         r.duplicates = [k for k in by_digest.get(docs[i].digest, [])
                         if k != r.key and not (docs[i].group and group_of[k] == docs[i].group)]
     pairs.sort(key=lambda p: -max(p.ratio_a, p.ratio_b))
-    return CorpusResult(pairs, reports, [], {d.key: d for d in docs}), covered
+    return CorpusResult(pairs, reports, []), covered
 
 
 def _covered_b(m: Match, b: Prepared) -> np.ndarray:

@@ -82,9 +82,41 @@ def winnow(hashes: np.ndarray, w: int = W) -> Print:
     windows = sliding_window_view(hashes, w)
     # argmin takes the first minimum; reversing each window takes the rightmost (robust winnowing).
     picked = (w - 1 - np.argmin(windows[:, ::-1], axis=1)) + np.arange(len(windows))
-    positions = np.unique(picked).astype(np.int32)
+    # The picks never go back (the next window's rightmost minimum is at or right of this
+    # one's), so dropping repeats of the previous pick gives np.unique's answer without its sort.
+    keep = np.empty(len(picked), dtype=bool)
+    keep[0] = True
+    np.not_equal(picked[1:], picked[:-1], out=keep[1:])
+    positions = picked[keep].astype(np.int32)
     return Print(hashes[positions], positions)
 
 
 def fingerprint(text: str) -> Print:
     return winnow(kgram_hashes(text))
+
+
+class HashSet:
+    """Membership in a sorted array of distinct hashes, for many values at once.
+
+    np.isin sorts both arrays on every call; a binary search per value (searchsorted) is
+    slowed by unpredictable branches. Here a table of the hashes' low bits, about 32 slots
+    per hash, answers "not in the set" for ~97% of the values with one look-up; only the rest
+    are searched. Hashes are murmur-finalised, so their low bits are evenly spread."""
+
+    def __init__(self, sorted_unique: np.ndarray):
+        self.hashes = sorted_unique
+        bits = int(np.clip(np.ceil(np.log2(max(1, len(sorted_unique)) * 32)), 12, 26))
+        self.mask = np.uint64((1 << bits) - 1)
+        self.table = np.zeros(1 << bits, dtype=bool)
+        self.table[sorted_unique & self.mask] = True
+
+    def contains(self, values: np.ndarray) -> np.ndarray:
+        """Bool per value: np.isin(values, hashes)."""
+        found = np.zeros(len(values), dtype=bool)
+        if not len(self.hashes):
+            return found
+        maybe = np.flatnonzero(self.table[values & self.mask])
+        candidates = values[maybe]
+        at = np.minimum(np.searchsorted(self.hashes, candidates), len(self.hashes) - 1)
+        found[maybe[self.hashes[at] == candidates]] = True
+        return found
