@@ -469,3 +469,24 @@ def test_the_fold_table_folds_as_nfkc_one_character_at_a_time():
                                                         or 0x2F800 <= cp < 0x2FA20) else ch
         expected.append(folded if len(folded) == 1 else ch)
     assert _fold(every) == "".join(expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("wW.:/-_@3x中文aco mnetrgvhkps")), max_size=40))
+def test_an_address_is_never_skipped_by_the_cheap_test(text):
+    from essays.similarity.traces import _HAS_URL, _URL_RE
+
+    if _URL_RE.search(text):
+        assert _HAS_URL.search(text)
+
+
+@pytest.mark.parametrize("phrase", [
+    "导语:", "导语 :", "本文来源于网友上传", "来源于网友上传", "不代表本站观点", "此处隐藏:100个字", "此处隐藏 3 个字",
+    "版权归原作者", "版权归原作者所有", "转载请注明", "转载请注明出处", "本站", "小编", "更多范文", "相关推荐",
+])
+def test_every_boilerplate_phrase_holds_one_of_the_needles_looked_for_first(phrase):
+    from essays.similarity.traces import _BOILERPLATE_NEEDLES, _BOILERPLATE_RE
+
+    assert _BOILERPLATE_RE.fullmatch(phrase)
+    assert any(needle in phrase for needle in _BOILERPLATE_NEEDLES)
+    assert [t.kind for t in find_traces(f"正文开头。{phrase}正文结尾。")] == ["site_boilerplate"]
