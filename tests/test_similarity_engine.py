@@ -337,14 +337,14 @@ def _index_by_lexsort(docs):
 
 
 def test_the_index_holds_the_groups_of_two_or_more_the_lexsort_gave():
-    from essays.similarity import corpus
+    from essays.similarity import corpus, corpus_index
     from essays.similarity.base import build_base
     from essays.similarity.compare import prepare
 
     base = build_base([NOTICE, *SLOGANS])
     texts = [essay(i, 4) for i in range(0, 40, 3)] + [essay(0, 3) + essay(20, 2), "的重要" * 30 + essay(9, 2), ""]
     docs = [corpus.light(prepare(f"d{i}", t, base)) for i, t in enumerate(texts)]
-    hashes, ids, starts, sizes = corpus._index(docs)
+    hashes, ids, starts, sizes = corpus_index.index(docs)
     h0, i0, s0, z0 = _index_by_lexsort(docs)
     groups = {int(h0[s]): i0[s:s + z].tolist() for s, z in zip(s0, z0, strict=True) if z >= 2}
     assert len(groups) > 10
