@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import resource
 import statistics
 import subprocess
@@ -79,14 +80,16 @@ def engine_child(data: str, out: str, workers: int, min_ratio: float) -> None:
     }, ensure_ascii=False))
 
 
-def run_child(args: list[str], timeout: float = 3600) -> dict:
-    """`python -m bench.similarity args` in a fresh process, nothing else running beside it;
-    its JSON answer (the child writes it to the file given as --out)."""
+def run_child(args: list[str], tree: Path = ROOT, timeout: float = 3600) -> dict:
+    """This file's child in a fresh process, nothing else running beside it, on the code of
+    `tree` (a checkout: this one, or a `git worktree` of main for the current design's
+    figures); its JSON answer (the child writes it to the file given as --out)."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
         out = Path(handle.name)
+    env = {**os.environ, "PYTHONPATH": str(tree)}
     try:
-        subprocess.run([sys.executable, "-m", "bench.similarity", *args, "--out", str(out)], cwd=ROOT, check=True,
-                       timeout=timeout)
+        subprocess.run([sys.executable, str(Path(__file__).resolve()), *args, "--out", str(out)], cwd=tree,
+                       env=env, check=True, timeout=timeout)
         return json.loads(out.read_text())
     finally:
         out.unlink(missing_ok=True)
@@ -182,6 +185,11 @@ def report(facts: dict, runs: dict[int, dict], scored: dict[int, dict], base: di
     for n, run in runs.items():
         lines.append(f"| {n} | {run['references']} | {run['planted']} | {run['seconds']:.1f} s | "
                      f"{mib(run['rss_peak_kib'])} | {mib(run['workers_peak_kib'])} | {mib(run['rss_loaded_kib'])} |")
+        for tree, other in run.get("baselines", {}).items():
+            lines.append(f"| {n}, code of {tree} (same run, just before; answers "
+                         f"{'the same' if other['same'] else 'DIFFERENT'}) | | | {other['seconds']:.1f} s | "
+                         f"{mib(other['rss_peak_kib'])} | {mib(other['workers_peak_kib'])} | "
+                         f"{mib(other['rss_loaded_kib'])} |")
     for n, s in scored.items():
         e = s["engine"]
         lines += ["", f"### N = {n}", "",
@@ -263,6 +271,8 @@ def main() -> None:
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--rapidfuzz-budget", type=float, default=600,
                         help="seconds: score all pairs with rapidfuzz if it fits, else a sample of them")
+    parser.add_argument("--baseline", action="append", type=Path, default=[],
+                        help="a checkout whose compare_corpus is timed too, just before this one's (repeat)")
     parser.add_argument("--child", action="store_true")
     parser.add_argument("--data")
     parser.add_argument("--out")
@@ -281,10 +291,16 @@ def main() -> None:
         print(f"N={n}: generated in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         data = dump_corpus(corpus)
         try:
-            answer = run_child(["--child", "--data", data, "--workers", str(args.workers),
-                                "--min-ratio", str(args.min_ratio)])
+            child = ["--child", "--data", data, "--workers", str(args.workers), "--min-ratio", str(args.min_ratio)]
+            others = {tree: run_child(child, tree=tree) for tree in args.baseline}  # the current design first
+            answer = run_child(child)
             runs[n] = {k: answer[k] for k in ("seconds", "rss_loaded_kib", "rss_peak_kib", "workers_peak_kib")}
             runs[n].update({"references": len(corpus.references), "planted": len(corpus.planted)})
+            for tree, other in others.items():
+                runs[n].setdefault("baselines", {})[str(tree)] = {
+                    **{k: other[k] for k in ("seconds", "rss_loaded_kib", "rss_peak_kib", "workers_peak_kib")},
+                    "same": all(other[k] == answer[k] for k in ("pairs", "essays", "hot"))}
+                print(f"N={n}: {tree}: compare_corpus {other['seconds']:.1f} s", file=sys.stderr)
             print(f"N={n}: compare_corpus {answer['seconds']:.1f} s", file=sys.stderr)
             if n == sizes[0] or n == sizes[-1]:
                 scored[n] = {"corpus": corpus, "engine": evaluate(corpus, answer)}
