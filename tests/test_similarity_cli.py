@@ -97,3 +97,20 @@ def test_similar_run_checks_a_whole_competition(runner, session, make):
     assert "已查重 2 篇" in result.output
     assert session.execute(select(AuditLog).where(AuditLog.action == "similarity.run")).scalars().first()
     assert len(session.execute(select(SimilarityReport)).scalars().all()) == 2
+
+
+def test_many_files_are_read_in_the_workers_with_the_same_answer(runner, tmp_path):
+    """Over 200 files (more than one chunk), the command reads them in its workers: same
+    JSON as one process, the same files skipped with the same message, in name order."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(230):
+        body = essay(i % 60, 2) + f"\n第{i}篇自己的话，说明本中队第{i}项工作的情况。"
+        (folder / f"e{i:03d}.txt").write_bytes(body.encode("gb18030" if i % 7 == 0 else "utf-8"))
+    (folder / "e100.txt").write_bytes(b"\x00\x01binary")
+    one = runner.invoke(args=["essays", "similar", "--json", "--workers", "1", str(folder)])
+    two = runner.invoke(args=["essays", "similar", "--json", "--workers", "2", str(folder)])
+    assert one.exit_code == two.exit_code == 0
+    assert one.stdout == two.stdout and one.stderr == two.stderr
+    assert "e100.txt" in two.stderr
+    assert len(json.loads(two.stdout)["essays"]) == 229

@@ -14,6 +14,7 @@ in each file's text as read (the body of a .docx, a .txt as decoded).
 from __future__ import annotations
 
 import json
+import multiprocessing
 import sys
 from pathlib import Path
 
@@ -26,14 +27,36 @@ from essays.similarity.files import collect, read_text
 from essays.similarity.normalize import Normalized, normalize
 from essays.similarity.traces import find_traces, trace_summary
 
+READ_CHUNK = 200  # files a worker reads and decodes at once
 
-def _read_all(paths: list[Path]) -> dict[str, str]:
-    texts: dict[str, str] = {}
-    for path in collect(paths):
+
+def _read_files(files: list[Path]) -> list[tuple[str | None, str | None]]:
+    """(text, None) or (None, the message saying why it was skipped), per file."""
+    out: list[tuple[str | None, str | None]] = []
+    for path in files:
         try:
-            texts[str(path)] = read_text(path.name, path.read_bytes())
+            out.append((read_text(path.name, path.read_bytes()), None))
         except Refusal as refusal:
-            click.echo(f"{path}: {refusal.message}（已跳过）", err=True)
+            out.append((None, f"{path}: {refusal.message}（已跳过）"))
+    return out
+
+
+def _read_all(paths: list[Path], workers: int = 1) -> dict[str, str]:
+    """The texts of the files, in name order; reading and decoding 20,000 files is work per
+    file like the rest, so it runs in `workers` processes when there are many."""
+    files = collect(paths)
+    chunks = [files[start:start + READ_CHUNK] for start in range(0, len(files), READ_CHUNK)]
+    if workers > 1 and len(chunks) > 1:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_read_files, chunks, chunksize=1)
+    else:
+        parts = [_read_files(chunk) for chunk in chunks]
+    texts: dict[str, str] = {}
+    for path, (text, skipped) in zip(files, (item for part in parts for item in part), strict=True):
+        if skipped is not None:
+            click.echo(skipped, err=True)
+        else:
+            texts[str(path)] = text
     return texts
 
 
@@ -51,8 +74,8 @@ def _read_all(paths: list[Path]) -> dict[str, str]:
 def similar_command(as_json: bool, min_ratio: float, bases: tuple[Path, ...], references: tuple[Path, ...],
                     workers: int, paths: tuple[Path, ...]) -> None:
     """查重：比对文件之间、文件与比对文献之间的相同段落（不需要数据库）。"""
-    essays = _read_all(list(paths))
-    refs = {k: v for k, v in _read_all(list(references)).items() if k not in essays}
+    essays = _read_all(list(paths), workers)
+    refs = {k: v for k, v in _read_all(list(references), workers).items() if k not in essays}
     base_texts = list(_read_all(list(bases)).values())
     if not essays:
         click.echo("没有可比对的 .docx 或 .txt 文件。", err=True)

@@ -97,7 +97,7 @@ PREPARE_CHUNK = 200  # documents a worker prepares and sends back at once: small
 def light(doc: Prepared) -> Prepared:
     """The document as a run compares it: the same text, base mask and digest, the free
     print as its print, no offsets. Every comparison reads only the free print
-    (compare.match, align.seeds), so the answers are the same; it is 60% of the bytes."""
+    (compare.match, align.seeds), so the answers are the same; two thirds of the bytes."""
     free = doc.free_print()
     out = Prepared(doc.key, doc.group, doc.is_reference, Normalized(doc.text, _NO_OFFSETS), free, doc.base,
                    doc.digest)
@@ -163,7 +163,6 @@ def compare_corpus(essays: list[Document], references: list[Document], bases: li
     docs = [doc for doc, _ in prepared]
     extras = {doc.key: extra for doc, extra in prepared if extra is not None}
     del prepared
-    _DOCS = docs
     hashes, ids, starts, sizes = corpus_index.index(docs)
     candidates = corpus_index.candidates(docs, ids, starts, sizes, hot_min)
     hot_groups = corpus_index.hot_groups(docs, hashes, ids, starts, sizes, hot_min)
@@ -185,6 +184,7 @@ def compare_corpus(essays: list[Document], references: list[Document], bases: li
     known = set(map(tuple, candidates.tolist()))
     extra = np.array(sorted(hot_pairs - known), dtype=np.int64).reshape(-1, 2)
     pending = np.concatenate((candidates, extra))
+    _DOCS = docs  # before the fork: the workers read the documents, nothing is pickled
     pool = _pool(workers)
     try:
         chunks = np.array_split(pending, max(1, workers * 8)) if len(pending) else []
@@ -192,6 +192,7 @@ def compare_corpus(essays: list[Document], references: list[Document], bases: li
     finally:
         if pool is not None:
             pool.close()
+        _DOCS = []
     report(2, 3, "汇总报告")
     result, covered = _summarise(docs, verified, min_ratio)
     for members, spans in hot_spans:
@@ -200,7 +201,6 @@ def compare_corpus(essays: list[Document], references: list[Document], bases: li
         result.hot.append(HotPassage("……".join(first.text[s:e] for s, e in shown),
                                      [docs[m].key for m in members]))
     report(3, 3, "完成")
-    _DOCS = []
     result.per_text = extras
     return result
 
