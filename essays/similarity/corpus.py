@@ -81,6 +81,8 @@ class CorpusResult:
     pairs: list[Pair]
     essays: dict[str, EssayReport]
     hot: list[HotPassage]
+    # The documents as compared (see `light`): text, base mask, free print; no offsets.
+    prepared: dict[str, Prepared] = field(default_factory=dict)
     per_text: dict[str, Any] = field(default_factory=dict)  # key -> per_text(raw text), where asked
 
 
@@ -241,7 +243,7 @@ def _summarise(docs: list[Prepared], verified: list[tuple[int, int, Match]], min
         r.duplicates = [k for k in by_digest.get(docs[i].digest, [])
                         if k != r.key and not (docs[i].group and group_of[k] == docs[i].group)]
     pairs.sort(key=lambda p: -max(p.ratio_a, p.ratio_b))
-    return CorpusResult(pairs, reports, []), covered
+    return CorpusResult(pairs, reports, [], {d.key: d for d in docs}), covered
 
 
 def _covered_b(m: Match, b: Prepared) -> np.ndarray:
