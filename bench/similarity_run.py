@@ -11,8 +11,9 @@ and of each pool worker it waited for: the kernel's figure, no sampler stealing 
 
 `--tree` names the code trees to time, each a checkout of the repository (the current one
 by default; a `git worktree` of main gives the current design's figures in the same run).
-Both commands run once per tree, trees interleaved; the answers of every tree must be the
-same (the JSON of `similar`, the reports' rows of `similar-run`), or the run says so.
+Each command runs `--repeat` rounds, the trees interleaved in each round (the machine's load
+changes from minute to minute); the answers of every tree must be the same (the JSON of
+`similar`, the reports' rows of `similar-run`), or the run says so.
 
     .venv/bin/python -m bench.similarity_run --n 20000 --tree ../wt-main --tree .
 
@@ -26,6 +27,7 @@ import hashlib
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -112,6 +114,7 @@ def main() -> None:
     parser.add_argument("--tree", action="append", type=Path, help="a checkout to time (repeat); default: this one")
     parser.add_argument("--folder", type=Path, help="where the .txt files go (default: a temporary folder)")
     parser.add_argument("--skip", choices=("similar", "similar-run"), action="append", default=[])
+    parser.add_argument("--repeat", type=int, default=1, help="rounds, the trees interleaved in each")
     parser.add_argument("--reuse", action="store_true",
                         help="keep the files in --folder and the database of an earlier run with the same --n")
     args = parser.parse_args()
@@ -126,11 +129,13 @@ def main() -> None:
         folder = args.folder or Path(tempfile.mkdtemp(prefix="zhengwen-similar-"))
         if not reuse:
             write_files(corpus, folder)
-        for tree in trees:
-            out = folder / f"answer-{tree.name}.json"
-            results[str(tree)]["similar"] = similar_once(tree, folder, out)
-            answers["similar"].add(hashlib.sha256(out.read_bytes()).hexdigest())
-            print(f"{tree}: essays similar {results[str(tree)]['similar']['seconds']:.1f} s", file=sys.stderr)
+        for _ in range(args.repeat):
+            for tree in trees:
+                out = folder / f"answer-{tree.name}.json"
+                r = similar_once(tree, folder, out)
+                results[str(tree)].setdefault("similar", []).append(r)
+                answers["similar"].add(hashlib.sha256(out.read_bytes()).hexdigest())
+                print(f"{tree}: essays similar {r['seconds']:.1f} s", file=sys.stderr)
     if "similar-run" not in args.skip:
         from bench.similarity_db import fresh_database, populate
 
@@ -144,28 +149,35 @@ def main() -> None:
             t0 = time.perf_counter()
             competition, _, _ = populate(args.url, corpus)
             print(f"populated PostgreSQL in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-        for tree in trees:
-            results[str(tree)]["similar-run"] = similar_run_once(tree, args.url, competition)
-            digest, count = reports_digest(args.url)
-            answers["similar-run"].add(digest)
-            print(f"{tree}: essays similar-run {results[str(tree)]['similar-run']['seconds']:.1f} s, "
-                  f"{count} reports", file=sys.stderr)
+        for _ in range(args.repeat):
+            for tree in trees:
+                r = similar_run_once(tree, args.url, competition)
+                results[str(tree)].setdefault("similar-run", []).append(r)
+                digest, count = reports_digest(args.url)
+                answers["similar-run"].add(digest)
+                print(f"{tree}: essays similar-run {r['seconds']:.1f} s, {count} reports", file=sys.stderr)
     facts = machine()
     print(f"{facts['date']} · {facts['cpu']}, {facts['cores']} logical CPUs · Python {facts['python']}")
     print(f"N = {args.n:,} essays, {len(corpus.references)} references\n")
     print("| tree | command | wall | user + sys CPU | peak RSS (largest process) | load (1 min) before / after |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
     for tree, measured in results.items():
-        for command, r in measured.items():
-            print(f"| {Path(tree).name} | `essays {command}` | {r['seconds']:.1f} s | "
-                  f"{r['user'] + r['system']:.1f} s | {r['max_rss_kib'] / 1024:.0f} MiB | "
-                  f"{r['load_before']:.2f} / {r['load']:.2f} |")
+        for command, rounds in measured.items():
+            for i, r in enumerate(rounds, 1):
+                print(f"| {Path(tree).name} | `essays {command}` #{i} | {r['seconds']:.1f} s | "
+                      f"{r['user'] + r['system']:.1f} s | {r['max_rss_kib'] / 1024:.0f} MiB | "
+                      f"{r['load_before']:.2f} / {r['load']:.2f} |")
+            if len(rounds) > 1:
+                print(f"| {Path(tree).name} | `essays {command}`, median | "
+                      f"{statistics.median(r['seconds'] for r in rounds):.1f} s | "
+                      f"{statistics.median(r['user'] + r['system'] for r in rounds):.1f} s | "
+                      f"{max(r['max_rss_kib'] for r in rounds) / 1024:.0f} MiB (largest) | |")
     for command, digests in answers.items():
         if digests:
             print(f"\n{command}: the answers of the trees are " + ("the same" if len(digests) == 1 else
                                                                    f"DIFFERENT ({len(digests)} distinct)"))
-    print(json.dumps({t: {c: {k: v for k, v in r.items() if k != "stderr"} for c, r in m.items()}
-                      for t, m in results.items()}), file=sys.stderr)
+    print(json.dumps({t: {c: [{k: v for k, v in r.items() if k != "stderr"} for r in rounds]
+                          for c, rounds in m.items()} for t, m in results.items()}), file=sys.stderr)
 
 
 if __name__ == "__main__":
