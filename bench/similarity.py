@@ -29,6 +29,9 @@ At N=1,000 and at the largest N it scores the result against the ground truth:
 
     .venv/bin/python -m bench.similarity --quick              # N=1,000 only, for development
     .venv/bin/python -m bench.similarity --json out.json      # N=1,000, 10,000, 20,000
+    .venv/bin/python -m bench.similarity --sizes 20000 --no-baselines --baseline ../wt-main
+        # and the compare_corpus of another checkout (a `git worktree` of main), just before
+        # this one's, on the same corpus: the current design's figures in the same run
 
 The single-essay check against a database index (p95 against 20,000 on PostgreSQL) is in
 bench/similarity_db.py; `essaygen.generate` and `essaygen.extra_essays` serve it.
