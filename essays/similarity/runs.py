@@ -27,6 +27,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from essays.models import Competition, Submission, SubmissionVersion
+from essays.similarity.candidates import id_in
 from essays.similarity.compare import prepare
 from essays.similarity.corpus import Document, EssayReport, compare_corpus
 from essays.similarity.models import ReferenceText, SimilarityPrint, SimilarityReport
@@ -111,7 +112,7 @@ def _index_missing(session: Session, competition: Competition, versions: list[tu
     (stored before copy detection existed, or re-read), and the run's own documents keep no
     offsets nor fingerprints inside base text, so they are prepared again as an upload would."""
     indexed = set(session.execute(select(SimilarityPrint.version_id).where(
-        SimilarityPrint.version_id.is_not(None))).scalars())
+        id_in(session, SimilarityPrint.version_id, [vid for vid, _, _ in versions]))).scalars())
     for vid, _, text in versions:
         if vid not in indexed:
             prep = prepare(f"v{vid}", text, base_for(session, competition))
