@@ -380,3 +380,15 @@ def test_per_text_work_runs_for_the_essays_asked_in_the_workers_too():
         assert result.per_text == {"e1": len(docs[1].text), "e3": len(docs[3].text)}  # references never
         every = compare_corpus(docs, refs, [NOTICE], workers=workers, per_text=_traces_of)
         assert set(every.per_text) == {"e0", "e1", "e2", "e3"}
+
+
+def test_a_run_leaves_no_worker_process_behind():
+    """Pools are joined: an idle worker left alive keeps copies of the parent's pipes (a
+    browser driver's stdin, in the test suite, which then never saw its end and hung)."""
+    import multiprocessing
+    import threading
+
+    docs = [Document(f"e{i}", essay(i * 6), f"g{i}") for i in range(4)]
+    compare_corpus(docs, [Document("r", essay(40))], [NOTICE], workers=2)
+    assert multiprocessing.active_children() == []
+    assert not [t for t in threading.enumerate() if t.name.endswith(("_handle_tasks)", "_handle_results)"))]

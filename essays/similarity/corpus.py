@@ -26,7 +26,8 @@ the index keeps only the fingerprints two documents or more share.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,8 +126,23 @@ def _verify(pairs: np.ndarray) -> list[tuple[int, int, Match]]:
     return found
 
 
-def _pool(workers: int):
-    return multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
+@contextmanager
+def _pool(workers: int) -> Iterator[Any]:
+    """A pool of forked workers (None for one), closed and joined when done, terminated on an
+    error: a pool only closed kept its idle workers and threads alive until collected."""
+    if workers <= 1:
+        yield None
+        return
+    pool = multiprocessing.get_context("fork").Pool(workers)
+    try:
+        yield pool
+    except BaseException:
+        pool.terminate()
+        raise
+    else:
+        pool.close()
+    finally:
+        pool.join()
 
 
 def _map(pool, fn, items: list, chunks: int) -> list:
@@ -155,12 +171,10 @@ def compare_corpus(essays: list[Document], references: list[Document], bases: li
     _PER_TEXT = (per_text, per_text_for)
     report(0, 3, "规范化与指纹")
     bounds = [(start, min(start + PREPARE_CHUNK, len(_JOBS))) for start in range(0, len(_JOBS), PREPARE_CHUNK)]
-    pool = _pool(workers)
     try:
-        prepared = [item for part in _map(pool, _prepare_range, bounds, len(bounds)) for item in part]
+        with _pool(workers) as pool:
+            prepared = [item for part in _map(pool, _prepare_range, bounds, len(bounds)) for item in part]
     finally:
-        if pool is not None:
-            pool.close()
         _JOBS, _PER_TEXT = [], (None, None)
     docs = [doc for doc, _ in prepared]
     extras = {doc.key: extra for doc, extra in prepared if extra is not None}
@@ -187,13 +201,11 @@ def compare_corpus(essays: list[Document], references: list[Document], bases: li
     extra = np.array(sorted(hot_pairs - known), dtype=np.int64).reshape(-1, 2)
     pending = np.concatenate((candidates, extra))
     _DOCS = docs  # before the fork: the workers read the documents, nothing is pickled
-    pool = _pool(workers)
     try:
-        chunks = np.array_split(pending, max(1, workers * 8)) if len(pending) else []
-        verified = [m for part in _map(pool, _verify, list(chunks), workers * 8) for m in part]
+        with _pool(workers) as pool:
+            chunks = np.array_split(pending, max(1, workers * 8)) if len(pending) else []
+            verified = [m for part in _map(pool, _verify, list(chunks), workers * 8) for m in part]
     finally:
-        if pool is not None:
-            pool.close()
         _DOCS = []
     report(2, 3, "汇总报告")
     result, covered = _summarise(docs, verified, min_ratio)
