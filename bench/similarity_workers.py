@@ -176,9 +176,17 @@ def run_design(design: str, url: str, version_ids: list[int], workers: int, inde
     for number, version_id in enumerate(version_ids):
         if rate:  # uploads arrive at `rate` per second, as in the deadline minute of bench/load.py
             time.sleep(max(0.0, began + number / rate - time.time()))
-        pipe = pipes[number % workers]
+        pipe, proc = pipes[number % workers], procs[number % workers]
         sent.append(time.time())
         pipe.send(version_id)
+        while not pipe.poll(1.0):
+            if not proc.is_alive():  # the kernel's OOM killer, typically: the design does not fit
+                for other in procs:
+                    other.kill()
+                if consumer is not None:
+                    consumer.kill()
+                return {**result, "workers": workers, "killed": f"worker died (exit code {proc.exitcode}) at "
+                        f"check {number + 1}", "first": first}
         _, elapsed, _summary = pipe.recv()
         (first if number < workers else times).append(elapsed)
     after = []
@@ -203,11 +211,24 @@ def run_design(design: str, url: str, version_ids: list[int], workers: int, inde
 
 
 def _row(r: dict) -> str:
+    if "killed" in r:
+        return f"| {r['design']} ({r['workers']} worker) | {r['killed']} | | | | | |"
     grow = {k: max(a[k] - i[k] for a, i in zip(r["after"], r["idle"], strict=True)) for k in ("uss", "pss", "rss")}
     return (f"| {r['design']} | {max(r['first']):.2f} s | {r['median'] * 1000:.1f} ms | {r['p95'] * 1000:.1f} ms | "
             f"{r['max'] * 1000:.0f} ms | {grow['uss']:.0f} / {grow['pss']:.0f} / {grow['rss']:.0f} MB | "
             f"{max(a['uss'] for a in r['after']):.0f} / {max(a['pss'] for a in r['after']):.0f} / "
             f"{max(a['rss'] for a in r['after']):.0f} MB |")
+
+
+def _give_back_memory() -> None:
+    """Frees the generated corpus and returns the freed heap to the system (glibc keeps it
+    otherwise): at 300,000 essays this process held 9 GB, and the worker beside it was
+    killed by the OOM killer."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def main() -> None:
@@ -229,12 +250,17 @@ def main() -> None:
     corpus = essaygen.generate(args.n, per_cell=max(1, min(20, args.n // 1000)))
     new, _planted = essaygen.extra_essays(corpus, args.m)
     print(f"generated {len(corpus.essays):,} essays + {len(new)} new in {time.perf_counter() - t0:.1f} s", flush=True)
+    if args.keep:
+        del corpus
+        _give_back_memory()
     engine = create_engine(args.url)
     if not args.keep:
         fresh_database(args.url)
         t0 = time.perf_counter()
         comp_id, admin_id, unit_ids = populate(args.url, corpus)
         print(f"populated PostgreSQL in {time.perf_counter() - t0:.1f} s", flush=True)
+        del corpus
+        _give_back_memory()  # the workers are measured beside this process: it must not hold the corpus
     else:
         with engine.connect() as conn:
             comp_id = conn.execute(text("SELECT id FROM competition")).scalar_one()
@@ -268,6 +294,9 @@ def main() -> None:
     for r in results:
         print(_row(r))
     for r in results:
+        if "killed" in r:
+            print(f"\n{r['design']}: {r['killed']}")
+            continue
         if r["design"] == "shared":
             merges = ", ".join(f"g{g} in {end - start:.1f} s" for g, start, end in r["merges"])
             print(f"\nshared: files built by the consumer in {r['build']:.1f} s ({r['postings']:,} postings, "
