@@ -207,6 +207,8 @@ def test_the_command_builds_the_files_and_says_where(app, session, make, runner_
     assert result.exit_code == 0, result.output
     assert "查重共享索引：更新了" in result.output and "similarity-index" in result.output
     assert shared.good_generation(session, shared.index_root(app), competition.id).generation == 1
+    again = runner_cli.invoke(args=["essays", "similar-index"])
+    assert again.exit_code == 0 and "查重共享索引已是最新，无需更新" in again.output
 
 
 def test_without_a_shared_index_every_worker_reads_the_database(app, session, make):

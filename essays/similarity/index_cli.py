@@ -29,6 +29,9 @@ def build(rebuild: bool) -> None:
     started = time.perf_counter()
     built = shared.refresh_all(session, root, whole=rebuild)
     session.rollback()  # read only
+    if not built:
+        click.echo(f"查重共享索引已是最新，无需更新（目录 {root}）。")
+        return
     postings = sum(g.count for g in built)
     seconds = time.perf_counter() - started
     click.echo(f"查重共享索引：更新了 {len(built)} 个索引（{postings:,} 条指纹），"
