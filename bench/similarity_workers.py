@@ -6,7 +6,7 @@ with their prints on PostgreSQL. Then, for each design:
 
 - "memory" (the design before shared files, SIMILARITY_SHARED_INDEX = False): each worker
   reads the whole index from the database into its own memory at its first check;
-- "shared": the task consumer's build of the files is timed (`shared.refresh_all`, whole),
+- "shared": the task consumer's build of the files is timed (`index_build.refresh_all`, whole),
   then each worker maps them and reads only the delta; a consumer process runs beside the
   workers and publishes a new generation whenever MERGE_FROM uploads have come (lowered
   here to --merge-from so that workers switch generations during the run).
@@ -95,14 +95,14 @@ def _consumer(stop, url: str, index_dir: str, merge_from: int, published) -> Non
     """The task consumer's minute task, run every second: a new generation once `merge_from`
     uploads have come since the current one."""
     from essays.platform.db import make_engine
-    from essays.similarity import shared
+    from essays.similarity import index_build
 
-    shared.MERGE_FROM = merge_from
+    index_build.MERGE_FROM = merge_from
     engine = make_engine(url)
     while not stop.is_set():
         with Session(engine) as session:
             started = time.time()
-            built = shared.refresh_all(session, Path(index_dir))
+            built = index_build.refresh_all(session, Path(index_dir))
             if built:
                 published.put((max(g.generation for g in built), started, time.time()))
         stop.wait(1.0)
@@ -145,18 +145,18 @@ def _forget_new(url: str, comp_id: int, version_ids: list[int], generation: int)
 def run_design(design: str, url: str, version_ids: list[int], workers: int, index_dir: str,
                merge_from: int, rate: float) -> dict:
     from essays.platform.db import make_engine
-    from essays.similarity import shared
+    from essays.similarity import index_build
 
     result: dict = {"design": design}
     if design == "shared":
         engine = make_engine(url)
         with Session(engine) as session:
             started = time.perf_counter()
-            built = shared.refresh_all(session, Path(index_dir), whole=True)
+            built = index_build.refresh_all(session, Path(index_dir), whole=True)
             result["build"] = time.perf_counter() - started
             result["postings"] = sum(g.count for g in built)
         engine.dispose()
-        result["disk"] = shared.disk_bytes(Path(index_dir)) / MB
+        result["disk"] = index_build.disk_bytes(Path(index_dir)) / MB
     spawn = multiprocessing.get_context("spawn")
     pipes, procs = [], []
     for _ in range(workers):

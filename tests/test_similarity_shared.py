@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from essays.jobs import runner
-from essays.similarity import index, service, shared
+from essays.similarity import index, index_build, service, shared
 from essays.similarity.base import BaseText
 from essays.similarity.compare import prepare
 from essays.similarity.models import SimilarityIndex, SimilarityPrint
@@ -27,10 +27,17 @@ def root(app):
 
 @pytest.fixture(autouse=True, params=["read", "held"])
 def _fresh_workers(monkeypatch, request):
-    """Each test twice: generations read from their files (as at bureau scale), and small
-    ones held in memory."""
+    """Each test twice: generations read from their files (as at bureau scale) with each
+    upload merged into the tail at once, and small ones held in memory with uploads kept
+    among the recent postings."""
     monkeypatch.setattr(index, "_CACHES", {})
     monkeypatch.setattr(shared, "HOLD_UP_TO", 0 if request.param == "read" else 1 << 20)
+    monkeypatch.setattr(index, "RECENT_MAX", 1 if request.param == "read" else 1 << 20)
+
+
+def _delta(postings: index.Postings) -> int:
+    """The postings a worker holds beyond its shared generation."""
+    return len(postings.tail_hashes) + len(postings.recent_hashes)
 
 
 def _generation(session, scope: int) -> int:
@@ -64,7 +71,7 @@ def test_a_shared_generation_with_uploads_since_answers_like_a_fresh_index(app, 
     competition = make.competition()
     for first in (0, 8, 16):
         make.submission(competition, paragraphs=paras(first))
-    built = shared.refresh(session, root, competition.id, _generation(session, competition.id), whole=True)
+    built = index_build.refresh(session, root, competition.id, _generation(session, competition.id), whole=True)
     assert built.generation == 3 and built.count == len(built.prints) > 0
     assert np.all(built.hashes[:-1] <= built.hashes[1:])
     assert (built.held is None) == (shared.HOLD_UP_TO == 0)
@@ -76,15 +83,15 @@ def test_a_shared_generation_with_uploads_since_answers_like_a_fresh_index(app, 
     for first in (24, 30):  # the delta: uploads after the generation was built
         make.submission(competition, paragraphs=paras(first))
     worker = index.postings_for(session, [competition.id])[0]
-    assert worker.shared == 3 and len(worker.tail_hashes) > 0
+    assert worker.shared == 3 and _delta(worker) > 0
     assert _answers(session, competition.id, queries) == _fresh_answers(session, competition.id, queries, monkeypatch)
 
     # The consumer merges the delta into a new generation; the worker switches at its next lookup.
-    monkeypatch.setattr(shared, "MERGE_FROM", 2)
-    merged = shared.refresh(session, root, competition.id, _generation(session, competition.id))
-    assert merged.generation == 5 and merged.count == built.count + len(worker.tail_hashes)
+    monkeypatch.setattr(index_build, "MERGE_FROM", 2)
+    merged = index_build.refresh(session, root, competition.id, _generation(session, competition.id))
+    assert merged.generation == 5 and merged.count == built.count + _delta(worker)
     worker = index.postings_for(session, [competition.id])[0]
-    assert worker.shared == 5 and len(worker.tail_hashes) == 0
+    assert worker.shared == 5 and _delta(worker) == 0
     assert _answers(session, competition.id, queries) == _fresh_answers(session, competition.id, queries, monkeypatch)
     # A worker that starts now opens the new generation and reads nothing more.
     monkeypatch.setattr(index, "_CACHES", {})
@@ -94,16 +101,16 @@ def test_a_shared_generation_with_uploads_since_answers_like_a_fresh_index(app, 
 
 @pytest.mark.parametrize("chunk", [7, 1 << 22])
 def test_a_merged_generation_equals_one_built_whole(app, session, make, root, monkeypatch, chunk):
-    monkeypatch.setattr(shared, "WRITE_CHUNK", chunk)  # written a few postings at a time, or at once
+    monkeypatch.setattr(index_build, "WRITE_CHUNK", chunk)  # written a few postings at a time, or at once
     competition = make.competition()
     for first in (0, 8):
         make.submission(competition, paragraphs=paras(first))
-    shared.refresh(session, root, competition.id, 2, whole=True)
+    index_build.refresh(session, root, competition.id, 2, whole=True)
     for first in (16, 24, 32):
         make.submission(competition, paragraphs=paras(first))
-    monkeypatch.setattr(shared, "MERGE_FROM", 1)
-    merged = shared.refresh(session, root, competition.id, 5)
-    whole = shared.refresh(session, root, competition.id, 5, whole=True)
+    monkeypatch.setattr(index_build, "MERGE_FROM", 1)
+    merged = index_build.refresh(session, root, competition.id, 5)
+    whole = index_build.refresh(session, root, competition.id, 5, whole=True)
     assert merged.generation == whole.generation == 5
     pairs = sorted(zip(merged.hashes.tolist(), merged.prints.tolist(), strict=True))
     assert pairs == sorted(zip(whole.hashes.tolist(), whole.prints.tolist(), strict=True))
@@ -115,11 +122,11 @@ def test_a_merged_generation_equals_one_built_whole(app, session, make, root, mo
 
 def test_a_new_generation_replaces_the_pointer_and_keeps_the_one_before(session, make, root, monkeypatch):
     competition = make.competition()
-    monkeypatch.setattr(shared, "MERGE_FROM", 1)
+    monkeypatch.setattr(index_build, "MERGE_FROM", 1)
     names = []
     for first in (0, 8, 16):
         make.submission(competition, paragraphs=paras(first))
-        built = shared.refresh(session, root, competition.id, _generation(session, competition.id))
+        built = index_build.refresh(session, root, competition.id, _generation(session, competition.id))
         names.append(built.folder.name)
     folder = shared.scope_folder(root, competition.id)
     assert json.loads((folder / "current.json").read_text())["folder"] == names[-1]
@@ -130,18 +137,19 @@ def test_a_new_generation_replaces_the_pointer_and_keeps_the_one_before(session,
 def test_nothing_is_built_until_it_is_due(session, make, root, monkeypatch):
     competition = make.competition()
     make.submission(competition, paragraphs=paras(0))
-    first = shared.refresh(session, root, competition.id, 1)
+    first = index_build.refresh(session, root, competition.id, 1)
     assert first is not None and first.generation == 1  # no generation at all: built at once
     make.submission(competition, paragraphs=paras(8))
-    assert shared.refresh(session, root, competition.id, 2, now=first.built_at + 60) is None
-    assert shared.refresh(session, root, competition.id, 2, now=first.built_at + shared.MERGE_AFTER).generation == 2
+    assert index_build.refresh(session, root, competition.id, 2, now=first.built_at + 60) is None
+    later = first.built_at + index_build.MERGE_AFTER
+    assert index_build.refresh(session, root, competition.id, 2, now=later).generation == 2
 
 
 def test_files_of_another_database_are_never_used(app, session, make, root, monkeypatch):
     competition = make.competition()
     for first in (0, 8):
         make.submission(competition, paragraphs=paras(first))
-    built = shared.refresh(session, root, competition.id, 2, whole=True)
+    built = index_build.refresh(session, root, competition.id, 2, whole=True)
     meta = built.folder / "meta.json"
     pointer = shared.scope_folder(root, competition.id) / "current.json"
     for path in (meta, pointer):  # as if built from another database: its last print differs
@@ -181,7 +189,7 @@ def test_an_upload_never_waits_for_a_big_index_it_is_checked_once_the_files_exis
     assert report.level == "none"
     assert session.execute(select(SimilarityPrint.id).where(
         SimilarityPrint.version_id == copy.current.id)).scalar() is not None  # indexed all the same
-    shared.refresh_all(session, root)  # the consumer's minute task: the files first...
+    index_build.refresh_all(session, root)  # the consumer's minute task: the files first...
     assert service.refresh_stale(session, NOW) == [copy.current.id]  # ...then the pending check
     assert report.compared_with == "shared" and not report.stale
     assert report.sources[0]["id"] == original.current.id and report.total_ratio > 0.3
@@ -192,10 +200,10 @@ def test_a_reread_print_makes_the_files_unusable_until_rebuilt(app, session, mak
     competition = make.competition()
     first = make.submission(competition, paragraphs=paras(0))
     last = make.submission(competition, paragraphs=paras(8))
-    shared.refresh(session, root, competition.id, 2, whole=True)
+    index_build.refresh(session, root, competition.id, 2, whole=True)
     session.execute(delete(SimilarityPrint).where(SimilarityPrint.version_id == last.current.id))
     assert shared.good_generation(session, root, competition.id) is None
-    rebuilt = shared.refresh(session, root, competition.id, 2)
+    rebuilt = index_build.refresh(session, root, competition.id, 2)
     assert rebuilt.generation == 1 and set(rebuilt.prints.tolist()) == {
         session.execute(select(SimilarityPrint.id).where(SimilarityPrint.version_id == first.current.id)).scalar()}
 

@@ -15,7 +15,7 @@ worker share the cache, and a lookup works on the arrays it took at its start.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from essays.similarity.buckets import bucket_table, search_in_buckets
 from essays.similarity.models import SimilarityIndex, SimilarityPrint
 
 MERGE_AT = 200_000  # postings in the tail (about 250 essays) before it is merged into the main part
+RECENT_MAX = 20_000  # postings (about 25 essays) merged into the tail at once, with a shared main part
 # Prints a request may read from the database when no shared generation is good: ~0.5 s.
 DATABASE_PATH_MAX = 2000
 
@@ -66,6 +67,11 @@ class Postings:
     tail_prints: np.ndarray
     table: tuple[np.ndarray, int] | None = None  # bucket_table(hashes), made when hashes change
     main: shared.Generation | None = None  # the shared generation in place of hashes and prints
+    # With a shared main part, the newest postings, sorted on their own: an upload is merged
+    # into these few (RECENT_MAX at most), and they into the tail now and then, so that an
+    # upload does not copy a tail of a few hundred essays (MERGE_FROM) each time.
+    recent_hashes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
+    recent_prints: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @property
     def shared(self) -> int:
@@ -78,9 +84,10 @@ class Postings:
             q, prints = self.main.lookup(query)
         else:
             q, prints = _join(self.hashes, self.prints, query, self.table)
-        if len(self.tail_hashes):
-            tq, tp = _join(self.tail_hashes, self.tail_prints, query)
-            q, prints = np.concatenate((q, tq)), np.concatenate((prints, tp))
+        for hashes, ids in ((self.tail_hashes, self.tail_prints), (self.recent_hashes, self.recent_prints)):
+            if len(hashes):
+                tq, tp = _join(hashes, ids, query)
+                q, prints = np.concatenate((q, tq)), np.concatenate((prints, tp))
         return q, prints
 
 
@@ -204,7 +211,8 @@ class ScopeCache:
         newer = [t[0] for g, t in self.tokens.items() if g > generation.generation]
         p = self.postings
         if p.shared:
-            held_h, held_p = p.tail_hashes, p.tail_prints
+            held_h = np.concatenate((p.tail_hashes, p.recent_hashes))
+            held_p = np.concatenate((p.tail_prints, p.recent_prints))
         else:
             held_h, held_p = np.concatenate((p.hashes, p.tail_hashes)), np.concatenate((p.prints, p.tail_prints))
         keep = np.isin(held_p, np.array(newer, dtype=np.int64))
@@ -233,13 +241,14 @@ class ScopeCache:
         if not rows:
             pass
         elif p.shared:  # the main part is shared and never changes here: only the tail grows
-            if len(rows) > 100:  # catching up a long way: one sort of the tail, not 100 inserts
-                tail_h, tail_p = _sorted(np.concatenate([p.tail_hashes, *new_hashes]),
-                                         np.concatenate([p.tail_prints, *new_prints]))
-            else:
-                tail_h, tail_p = _merge(p.tail_hashes, p.tail_prints, np.concatenate(new_hashes),
+            recent_h, recent_p = _merge(p.recent_hashes, p.recent_prints, np.concatenate(new_hashes),
                                         np.concatenate(new_prints))
-            self.postings = replace(p, tail_hashes=tail_h, tail_prints=tail_p)
+            if len(recent_h) < RECENT_MAX:
+                self.postings = replace(p, recent_hashes=recent_h, recent_prints=recent_p)
+            else:
+                tail_h, tail_p = _merge(p.tail_hashes, p.tail_prints, recent_h, recent_p)
+                self.postings = replace(p, tail_hashes=tail_h, tail_prints=tail_p,
+                                        recent_hashes=EMPTY.recent_hashes, recent_prints=EMPTY.recent_prints)
         elif not len(p.hashes) or len(rows) > 100:  # the database path: the first load, or catching up
             self.postings = _main(*_sorted(np.concatenate([p.hashes, p.tail_hashes, *new_hashes]),
                                            np.concatenate([p.prints, p.tail_prints, *new_prints])))

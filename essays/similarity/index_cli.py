@@ -16,7 +16,7 @@ from flask.cli import with_appcontext
 
 from essays.platform.cli import require_schema
 from essays.platform.db import db
-from essays.similarity import shared
+from essays.similarity import index_build, shared
 
 
 def build(rebuild: bool) -> None:
@@ -27,7 +27,7 @@ def build(rebuild: bool) -> None:
         return
     session = db()
     started = time.perf_counter()
-    built = shared.refresh_all(session, root, whole=rebuild)
+    built = index_build.refresh_all(session, root, whole=rebuild)
     session.rollback()  # read only
     if not built:
         click.echo(f"查重共享索引已是最新，无需更新（目录 {root}）。")
@@ -35,7 +35,7 @@ def build(rebuild: bool) -> None:
     postings = sum(g.count for g in built)
     seconds = time.perf_counter() - started
     click.echo(f"查重共享索引：更新了 {len(built)} 个索引（{postings:,} 条指纹），"
-               f"目录 {root} 共 {shared.disk_bytes(root) / 2**20:.0f} MB，用时 {seconds:.1f} 秒。")
+               f"目录 {root} 共 {index_build.disk_bytes(root) / 2**20:.0f} MB，用时 {seconds:.1f} 秒。")
 
 
 @click.command("similar-index")

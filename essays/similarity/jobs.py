@@ -7,7 +7,7 @@
   result holds the outcome of every file, shown by admin/_references_job_result.html.
 
 And two minute tasks, in this order: bringing this machine's shared index files up to date
-(essays.similarity.shared.refresh_all: a new generation when enough uploads came since),
+(essays.similarity.index_build.refresh_all: a new generation when enough uploads came since),
 then re-checking the reports a later upload made stale, or that an upload left pending
 for want of those files (essays.similarity.service.refresh_stale).
 """
@@ -24,7 +24,7 @@ from essays.jobs.runner import Progress
 from essays.models import Competition
 from essays.platform.audit import record
 from essays.platform.errors import Refusal
-from essays.similarity import references, service, shared
+from essays.similarity import index_build, references, service, shared
 from essays.similarity.models import ReferenceUpload
 from essays.similarity.runs import run_competition
 
@@ -59,7 +59,7 @@ def maintain_index(session: Session, now) -> None:
 
     root = shared.index_root(current_app)
     if root is not None:
-        shared.refresh_all(session, root)
+        index_build.refresh_all(session, root)
 
 
 def refresh_stale_reports(session: Session, now) -> None:

@@ -1,0 +1,205 @@
+"""Building the shared index files of copy detection (essays.similarity.shared): in the task
+consumer (a minute task), `init-db`, `restore` and `essays similar-index`, never in a request.
+
+Rules:
+- a scope is due for a new generation when it has none that the database confirms, or when
+  MERGE_FROM prints were stored since the good one (or any, once it is MERGE_AFTER old);
+- a new generation merges the good one with the prints stored since, in one pass over its
+  file; without a good one, it is built whole from every print of the scope;
+- one process builds a scope at a time (a file lock); another that finds it held skips it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from essays.similarity.buckets import search_in_buckets, shift_for
+from essays.similarity.models import SimilarityIndex, SimilarityPrint
+from essays.similarity.shared import (
+    RECORD,
+    Generation,
+    generation_of,
+    good_generation,
+    open_folder,
+    scope_folder,
+)
+
+MERGE_FROM = 200  # prints stored since the current generation: a new one is built
+MERGE_AFTER = 600  # seconds: a smaller delta is merged once the generation is this old
+CHUNK = 2000  # prints read per round trip while building
+WRITE_CHUNK = 1 << 22  # postings written at a time (48 MB)
+
+
+def _read_prints(session: Session, scope: int, after: int) -> tuple[np.ndarray, np.ndarray, int, tuple | None]:
+    """(hashes, print ids, last generation, its token) of the scope's prints stored after
+    generation `after`, in one statement, streamed in chunks."""
+    result = session.execute(
+        select(SimilarityPrint.id, SimilarityPrint.generation, SimilarityPrint.digest, SimilarityPrint.hashes)
+        .where(SimilarityPrint.scope == scope, SimilarityPrint.generation > after)
+        .order_by(SimilarityPrint.generation)
+        .execution_options(yield_per=CHUNK))
+    hashes, prints, last, token = [], [], after, None
+    for rows in result.partitions():
+        chunk = [np.frombuffer(r.hashes, dtype="<u8") for r in rows]
+        hashes.append(np.concatenate(chunk) if chunk else np.zeros(0, np.uint64))
+        prints.append(np.repeat(np.array([r.id for r in rows], dtype=np.uint32), [len(c) for c in chunk]))
+        last, token = rows[-1].generation, (rows[-1].id, rows[-1].digest)
+    if not hashes:
+        return np.zeros(0, np.uint64), np.zeros(0, np.uint32), last, token
+    return np.concatenate(hashes).astype(np.uint64), np.concatenate(prints), last, token
+
+
+def _write(root: Path, scope: int, generation: int, token: tuple[int, str], count: int, chunks) -> Generation:
+    """Writes a generation of `count` postings, given in order as record `chunks`, into a new
+    folder, then makes it current. The file is written front to back with write() rather than
+    filled through a mapping: a new mapped file faults in (and zeroes) a page at a time, which
+    made a merge at 100,000 essays twice as long."""
+    folder = scope_folder(root, scope)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"g{generation}-{uuid.uuid4().hex[:8]}"
+    work = folder / f".build-{name}"
+    work.mkdir()
+    shift = shift_for(count)
+    per_bucket = np.zeros(1 << (64 - shift), dtype=np.int64)
+    written = 0
+    with open(work / "postings.npy", "wb") as out:
+        np.lib.format.write_array_header_1_0(out, {"descr": np.lib.format.dtype_to_descr(RECORD),
+                                                   "fortran_order": False, "shape": (count,)})
+        for chunk in chunks:
+            chunk.tofile(out)
+            per_bucket += np.bincount((chunk["hash"] >> np.uint64(shift)).astype(np.int64),
+                                      minlength=len(per_bucket))
+            written += len(chunk)
+    if written != count:
+        raise RuntimeError(f"wrote {written} postings of {count}")
+    np.save(work / "table.npy", np.concatenate(([0], np.cumsum(per_bucket))).astype(np.uint32))
+    meta = {"scope": scope, "generation": generation, "print_id": token[0], "digest": token[1],
+            "postings": count, "shift": shift, "built_at": time.time()}
+    (work / "meta.json").write_text(json.dumps(meta))
+    os.rename(work, folder / name)
+    pointer = folder / f".current-{name}.json"
+    pointer.write_text(json.dumps({**meta, "folder": name}))
+    os.replace(pointer, folder / "current.json")
+    _prune(folder, keep={name})
+    return open_folder(scope, folder / name)
+
+
+def _prune(folder: Path, keep: set[str]) -> None:
+    """Keeps the new generation and the one before it; removes older ones and builds that
+    never finished (a build killed half-way). A worker that still maps a removed file
+    keeps its pages until it lets go of them (POSIX unlink semantics)."""
+    names = sorted((p.name for p in folder.glob("g*") if p.is_dir()), key=generation_of, reverse=True)
+    for name in [n for n in names if n not in keep][1:]:
+        shutil.rmtree(folder / name, ignore_errors=True)
+    for stray in folder.glob(".build-*"):
+        if stray.name[len(".build-"):] not in keep:
+            shutil.rmtree(stray, ignore_errors=True)
+
+
+def build_whole(session: Session, root: Path, scope: int) -> Generation | None:
+    """A generation made from every print of the scope; None when it has none."""
+    hashes, prints, last, token = _read_prints(session, scope, 0)
+    if token is None:
+        return None
+    # np.argsort's default (introsort) is not stable, and needs not be: the postings of one
+    # hash are read as a set (essays.similarity.candidates). It is ~1.7x faster than stable.
+    order = np.argsort(hashes)
+
+    def chunks():
+        for start in range(0, len(order), WRITE_CHUNK):
+            at = order[start:start + WRITE_CHUNK]
+            chunk = np.empty(len(at), RECORD)
+            chunk["hash"], chunk["print"] = hashes[at], prints[at]
+            yield chunk
+
+    return _write(root, scope, last, token, len(order), chunks())
+
+
+def build_next(session: Session, root: Path, base: Generation) -> Generation:
+    """The next generation: `base` with the prints stored since, merged in one pass."""
+    new_h, new_p, last, token = _read_prints(session, base.scope, base.generation)
+    if token is None:
+        return base
+    order = np.argsort(new_h, kind="stable")
+    fresh = np.empty(len(new_h), RECORD)
+    fresh["hash"], fresh["print"] = new_h[order], new_p[order]
+    # Where each new posting goes: after the base's postings of smaller or equal hashes.
+    at = search_in_buckets(base.hashes, base.table, base.shift, fresh["hash"], "right") + np.arange(len(fresh))
+    old = base.records()
+    count = len(old) + len(fresh)
+
+    def chunks():
+        for start in range(0, count, WRITE_CHUNK):
+            end = min(start + WRITE_CHUNK, count)
+            first, last_new = np.searchsorted(at, [start, end])
+            chunk = np.empty(end - start, RECORD)
+            is_new = np.zeros(end - start, dtype=bool)
+            is_new[at[first:last_new] - start] = True
+            chunk[is_new] = fresh[first:last_new]
+            chunk[~is_new] = old[start - first:end - last_new]
+            yield chunk
+
+    return _write(root, base.scope, last, token, count, chunks())
+
+
+@contextmanager
+def _locked(root: Path, scope: int):
+    """Holds the scope's build lock, or yields False at once when another process builds."""
+    folder = scope_folder(root, scope)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def due(session: Session, good: Generation | None, scope: int, generation: int, now: float) -> bool:
+    """Whether the scope needs a new generation: none is good, or enough prints (or old
+    enough ones) were stored since the good one."""
+    if good is None:
+        return generation > 0
+    waiting = session.execute(select(func.count()).select_from(SimilarityPrint).where(
+        SimilarityPrint.scope == scope, SimilarityPrint.generation > good.generation)).scalar_one()
+    return waiting >= MERGE_FROM or (waiting > 0 and now - good.built_at >= MERGE_AFTER)
+
+
+def refresh(session: Session, root: Path, scope: int, generation: int, now: float | None = None,
+            whole: bool = False) -> Generation | None:
+    """Brings one scope's files up to date when they are due (`whole`: always, and from
+    nothing); returns the generation built, or None when nothing was built."""
+    with _locked(root, scope) as mine:
+        if not mine:
+            return None
+        good = None if whole else good_generation(session, root, scope)
+        if not whole and not due(session, good, scope, generation, time.time() if now is None else now):
+            return None
+        return build_next(session, root, good) if good is not None else build_whole(session, root, scope)
+
+
+def refresh_all(session: Session, root: Path, whole: bool = False) -> list[Generation]:
+    """Every scope the database has, brought up to date (see `refresh`)."""
+    scopes = session.execute(select(SimilarityIndex.scope, SimilarityIndex.generation)).all()
+    built = [refresh(session, root, s.scope, s.generation, whole=whole) for s in scopes]
+    return [g for g in built if g is not None]
+
+
+def disk_bytes(root: Path) -> int:
+    """What the index files take on disk (every generation kept)."""
+    return sum(p.stat().st_size for p in Path(root).rglob("*.npy"))
