@@ -75,6 +75,7 @@ def test_a_shared_generation_with_uploads_since_answers_like_a_fresh_index(app, 
     assert built.generation == 3 and built.count == len(built.prints) > 0
     assert np.all(built.hashes[:-1] <= built.hashes[1:])
     assert (built.held is None) == (shared.HOLD_UP_TO == 0)
+    assert (built.present is not None) == (shared.HOLD_UP_TO == 0)  # the bitmap, for reads only
     queries = _queries()
     assert _answers(session, competition.id, queries) == _fresh_answers(session, competition.id, queries, monkeypatch)
     worker = index.postings_for(session, [competition.id])[0]
@@ -231,3 +232,21 @@ def test_without_a_shared_index_every_worker_reads_the_database(app, session, ma
 @pytest.fixture
 def runner_cli(app):
     return app.test_cli_runner()
+
+
+def test_the_presence_bitmap_skips_only_hashes_no_posting_has(tmp_path, monkeypatch):
+    import dataclasses
+
+    monkeypatch.setattr(shared, "HOLD_UP_TO", 0)  # read from the file, through the bitmap
+    rng = np.random.default_rng(7)
+    hashes = np.sort(np.concatenate([rng.integers(0, 2**63, 5000, dtype=np.uint64) * 2, np.full(40, 12345, np.uint64)]))
+    records = np.empty(len(hashes), shared.RECORD)
+    records["hash"], records["print"] = hashes, rng.integers(1, 300, len(hashes))
+    built = index_build._write(tmp_path, 9, 1, (1, "d"), len(records), iter([records[:2000], records[2000:]]))
+    assert built.present is not None and len(built.present) * 8 == 2 ** shared.present_bits(len(records))
+    query = np.concatenate([hashes[rng.integers(0, len(hashes), 300)], rng.integers(0, 2**63, 700, dtype=np.uint64),
+                            np.array([12345], np.uint64)])
+    with_bitmap = built.lookup(query)
+    without = dataclasses.replace(built, present=None).lookup(query)
+    assert all(np.array_equal(a, b) for a, b in zip(with_bitmap, without, strict=True))
+    assert len(with_bitmap[0]) >= 341  # every posting of the 300 present hashes and the 40 of 12345

@@ -32,6 +32,7 @@ from essays.similarity.shared import (
     generation_of,
     good_generation,
     open_folder,
+    present_bits,
     scope_folder,
 )
 
@@ -72,6 +73,9 @@ def _write(root: Path, scope: int, generation: int, token: tuple[int, str], coun
     work.mkdir()
     shift = shift_for(count)
     per_bucket = np.zeros(1 << (64 - shift), dtype=np.int64)
+    bits = present_bits(count)
+    present = np.zeros(1 << bits, dtype=bool)
+    low = np.uint64((1 << bits) - 1)
     written = 0
     with open(work / "postings.npy", "wb") as out:
         np.lib.format.write_array_header_1_0(out, {"descr": np.lib.format.dtype_to_descr(RECORD),
@@ -80,12 +84,15 @@ def _write(root: Path, scope: int, generation: int, token: tuple[int, str], coun
             chunk.tofile(out)
             per_bucket += np.bincount((chunk["hash"] >> np.uint64(shift)).astype(np.int64),
                                       minlength=len(per_bucket))
+            present[(chunk["hash"] & low).astype(np.int64)] = True
             written += len(chunk)
     if written != count:
         raise RuntimeError(f"wrote {written} postings of {count}")
     np.save(work / "table.npy", np.concatenate(([0], np.cumsum(per_bucket))).astype(np.uint32))
+    np.save(work / "present.npy", np.packbits(present, bitorder="little"))
+    del present
     meta = {"scope": scope, "generation": generation, "print_id": token[0], "digest": token[1],
-            "postings": count, "shift": shift, "built_at": time.time()}
+            "postings": count, "shift": shift, "present_bits": bits, "built_at": time.time()}
     (work / "meta.json").write_text(json.dumps(meta))
     os.rename(work, folder / name)
     pointer = folder / f".current-{name}.json"
