@@ -7,7 +7,6 @@ test-artifacts/screenshots/."""
 from __future__ import annotations
 
 import io
-import random
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,10 @@ from docx import Document
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from review import assignments, freeze, prepare, publicity, scoring
-from review.models import Assignment, ReviewCode
+from review import freeze, publicity, scoring
+from review.models import Assignment
 from tests.factories import DEADLINE, docx_bytes
+from tests.review_setup import open_review
 
 pytest_plugins = ["tests.browser_support"]
 pytestmark = pytest.mark.browser
@@ -39,14 +39,7 @@ def _published(make) -> int:
         make.submission(competition, make.unit(name), data=docx_bytes(essay, title=TITLES[name]), title=TITLES[name])
     judges = [make.user("judge", username=f"judge_d{i}", display_name=f"评委{i}") for i in range(3)]
     make.user("admin", username="boss_documents")
-    competition.phase = "intake_closed"
-    make.session.flush()
-    admin = make.admin()
-    prepare.make_codes(make.session, admin, competition, AFTER, random.Random(5))
-    for code in make.session.execute(select(ReviewCode)).scalars():
-        prepare.decide_hits(make.session, admin, code, None, "redacted", AFTER)
-    assignments.assign_all(make.session, admin, competition, None, AFTER, seed=1)
-    competition.phase = "review"
+    admin = open_review(make, competition, AFTER)
     for assignment in make.session.execute(select(Assignment)).scalars():
         judge = next(j for j in judges if j.id == assignment.judge_id)
         points = dict(zip(("c1", "c2", "c3", "c4"), UNITS[assignment.code.submission.unit.name], strict=True))

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import random
 import zipfile
 
 import pytest
@@ -15,9 +14,10 @@ from docx import Document
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from review import assignments, prepare, scoring
-from review.models import Assignment, ReviewCode
+from review import scoring
+from review.models import Assignment
 from tests.factories import DEADLINE, docx_bytes
+from tests.review_setup import open_review
 
 pytest_plugins = ["tests.browser_support"]
 pytestmark = pytest.mark.browser
@@ -36,14 +36,7 @@ def _scored(make) -> int:
         make.submission(competition, make.unit(name), data=docx_bytes(essay), title=f"{name[-3:]}的探索")
     judges = [make.user("judge", username=f"judge_b{i}", display_name=f"评委{i}") for i in range(3)]
     make.user("admin", username="boss_browser")
-    competition.phase = "intake_closed"
-    make.session.flush()
-    admin = make.admin()
-    prepare.make_codes(make.session, admin, competition, AFTER, random.Random(5))
-    for code in make.session.execute(select(ReviewCode)).scalars():
-        prepare.decide_hits(make.session, admin, code, None, "redacted", AFTER)
-    assignments.assign_all(make.session, admin, competition, None, AFTER, seed=1)
-    competition.phase = "review"
+    open_review(make, competition, AFTER)
     for assignment in make.session.execute(select(Assignment)).scalars():
         points = TOTALS[assignment.code.submission.unit.name]
         judge = next(j for j in judges if j.id == assignment.judge_id)

@@ -5,15 +5,13 @@ reading page on a tablet held upright."""
 
 from __future__ import annotations
 
-import random
-
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from review import assignments, prepare
 from review.models import ReviewCode, Score
 from tests.factories import DEADLINE, docx_bytes
+from tests.review_setup import open_review
 
 pytest_plugins = ["tests.browser_support"]
 pytestmark = pytest.mark.browser
@@ -28,14 +26,7 @@ def _review(make) -> tuple[int, list[str]]:
         essay = ["城管工作要坚持以人民为中心的发展思想。", words]
         make.submission(competition, make.unit(name), data=docx_bytes(essay))
     make.user("judge", username="judge_browser", display_name="评委王")
-    competition.phase = "intake_closed"
-    make.session.flush()
-    admin = make.admin()
-    prepare.make_codes(make.session, admin, competition, AFTER, random.Random(5))
-    for code in make.session.execute(select(ReviewCode)).scalars():
-        prepare.decide_hits(make.session, admin, code, None, "redacted", AFTER)
-    assignments.assign_all(make.session, admin, competition, None, AFTER, seed=1)
-    competition.phase = "review"
+    open_review(make, competition, AFTER)
     codes = sorted(make.session.execute(select(ReviewCode.code)).scalars())
     return competition.id, codes
 
