@@ -12,7 +12,8 @@ with their prints on PostgreSQL. Then, for each design:
   here to --merge-from so that workers switch generations during the run).
 
 W worker processes are started fresh (multiprocessing "spawn": a new interpreter, as after
-a restart), each builds the app as gunicorn's workers do and waits. The M new essays (some
+a restart), each builds the app and runs gunicorn.conf.py's post_worker_init as gunicorn's
+workers do, and waits. The M new essays (some
 copies, most original: bench.essaygen.extra_essays) are then uploaded one at a time (at
 --rate per second: 5 by default, the deadline minute of bench/load.py), round
 robin over the workers, each checked through the app's path (service.check_upload) and
@@ -32,6 +33,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import runpy
 import statistics
 import tempfile
 import time
@@ -57,16 +59,56 @@ def smaps(pid: int | str = "self") -> dict[str, float]:
             "uss": (fields["Private_Clean"] + fields["Private_Dirty"]) / MB, "anon": fields["Anonymous"] / MB}
 
 
-def _worker(conn, url: str, design: str, index_dir: str) -> None:
-    """One app worker: checks the essays it is sent, answers with the time each took."""
+# Where a check's time goes (--stages): these functions are wrapped in each worker, and each
+# check reports the seconds spent in each (nested ones included in their callers'). A name
+# is (module, attribute): the attribute is replaced there, so the module's callers see the wrapper.
+STAGES = [("essays.similarity.service", "prepare"), ("essays.similarity.service", "index_version"),
+          ("essays.similarity.service", "find_traces"), ("essays.similarity.service", "find"),
+          ("essays.similarity.candidates", "postings_for"), ("essays.similarity.candidates", "_holders"),
+          ("essays.similarity.index", "Postings.lookup"), ("essays.similarity.service", "_verify"),
+          ("essays.similarity.service", "store_report")]
+
+
+def _wrap_stages(spent: dict[str, float]) -> None:
+    import importlib
+
+    def timed(name, fn):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                result = fn(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - started
+            if hasattr(result, "candidates"):  # find's Found: how many prints it verifies and read
+                spent["candidates (count)"] = len(result.candidates)
+                spent["holders (count)"] = len(result.holders)
+            return result
+        return wrapper
+
+    for module_name, path in STAGES:
+        owner = importlib.import_module(module_name)
+        *within, name = path.split(".")
+        for part in within:
+            owner = getattr(owner, part)
+        setattr(owner, name, timed(path, getattr(owner, name)))
+
+
+def _worker(conn, url: str, design: str, index_dir: str, stages: bool = False) -> None:
+    """One app worker: checks the essays it is sent, answers with the time each took (and,
+    with `stages`, the time of each of STAGES)."""
     from app import create_app
     from essays.models import SubmissionVersion
     from essays.platform.db import make_engine
     from essays.similarity import service
 
+    spent: dict[str, float] = {}
+    if stages:
+        _wrap_stages(spent)
+
     os.environ["ZHENGWEN_INSTANCE"] = tempfile.mkdtemp(prefix="zhengwen-bench-")
     app = create_app({"DATABASE_URL": url, "HUEY_IMMEDIATE": False, "SECRET_KEY": "bench",
                       "SIMILARITY_SHARED_INDEX": design == "shared", "SIMILARITY_INDEX_DIR": index_dir})
+    runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))["post_worker_init"](None)
     engine = make_engine(url)
     with app.app_context():
         with Session(engine) as session:
@@ -80,6 +122,7 @@ def _worker(conn, url: str, design: str, index_dir: str) -> None:
             if message == "stop":
                 break
             version_id = message
+            spent.clear()
             with Session(engine) as session:
                 version = session.get(SubmissionVersion, version_id, options=[undefer(SubmissionVersion.text)])
                 assert version.submission.competition is not None  # loaded by the upload before it checks
@@ -87,7 +130,7 @@ def _worker(conn, url: str, design: str, index_dir: str) -> None:
                 summary = service.check_upload(session, version, NOW)
                 elapsed = time.perf_counter() - started
                 session.commit()
-            conn.send(("checked", elapsed, summary))
+            conn.send(("checked", elapsed, summary, dict(spent)))
     engine.dispose()
 
 
@@ -143,7 +186,7 @@ def _forget_new(url: str, comp_id: int, version_ids: list[int], generation: int)
 
 
 def run_design(design: str, url: str, version_ids: list[int], workers: int, index_dir: str,
-               merge_from: int, rate: float) -> dict:
+               merge_from: int, rate: float, stages: bool = False) -> dict:
     from essays.platform.db import make_engine
     from essays.similarity import index_build
 
@@ -161,7 +204,7 @@ def run_design(design: str, url: str, version_ids: list[int], workers: int, inde
     pipes, procs = [], []
     for _ in range(workers):
         mine, theirs = spawn.Pipe()
-        proc = spawn.Process(target=_worker, args=(theirs, url, design, index_dir))
+        proc = spawn.Process(target=_worker, args=(theirs, url, design, index_dir, stages))
         proc.start()
         pipes.append(mine)
         procs.append(proc)
@@ -171,7 +214,7 @@ def run_design(design: str, url: str, version_ids: list[int], workers: int, inde
     if design == "shared":
         consumer = spawn.Process(target=_consumer, args=(stop, url, index_dir, merge_from, published))
         consumer.start()
-    first, times, sent = [], [], []
+    first, times, sent, spent = [], [], [], []
     began = time.time()
     for number, version_id in enumerate(version_ids):
         if rate:  # uploads arrive at `rate` per second, as in the deadline minute of bench/load.py
@@ -187,8 +230,10 @@ def run_design(design: str, url: str, version_ids: list[int], workers: int, inde
                     consumer.kill()
                 return {**result, "workers": workers, "killed": f"worker died (exit code {proc.exitcode}) at "
                         f"check {number + 1}", "first": first}
-        _, elapsed, _summary = pipe.recv()
+        _, elapsed, _summary, stage_times = pipe.recv()
         (first if number < workers else times).append(elapsed)
+        if number >= workers:
+            spent.append(stage_times)
     after = []
     for pipe in pipes:
         pipe.send("memory")
@@ -206,7 +251,8 @@ def run_design(design: str, url: str, version_ids: list[int], workers: int, inde
     during = [t for t, at in zip(times, sent[workers:], strict=True)
               if any(start <= at <= end for _, start, end in merges)]
     result.update(during=during, workers=workers, first=first, median=statistics.median(times), p95=p95(times),
-                  max=max(times), idle=idle, after=after, merges=merges, checks=len(version_ids))
+                  max=max(times), idle=idle, after=after, merges=merges, checks=len(version_ids),
+                  times=times, stages=spent if stages else None)
     return result
 
 
@@ -218,6 +264,27 @@ def _row(r: dict) -> str:
             f"{r['max'] * 1000:.0f} ms | {grow['uss']:.0f} / {grow['pss']:.0f} / {grow['rss']:.0f} MB | "
             f"{max(a['uss'] for a in r['after']):.0f} / {max(a['pss'] for a in r['after']):.0f} / "
             f"{max(a['rss'] for a in r['after']):.0f} MB |")
+
+
+def _stage_table(r: dict) -> str:
+    """Mean milliseconds per stage for the checks around the median and for those above the
+    p95 (counts: mean per check)."""
+    order = sorted(range(len(r["stages"])), key=lambda i: r["times"][i])
+    n = len(order)
+    groups = {"middle (40-60%)": order[int(n * 0.4):int(n * 0.6)], "above p95": order[int(n * 0.95):]}
+    names = [path for _, path in STAGES] + ["candidates (count)", "holders (count)"]
+    lines = ["| stage | " + " | ".join(groups) + " |", "|---|" + "---|" * len(groups)]
+    for name in ["whole check", *names]:
+        cells = []
+        for members in groups.values():
+            if name == "whole check":
+                values = [r["times"][i] for i in members]
+            else:
+                values = [r["stages"][i].get(name, 0.0) for i in members]
+            mean = statistics.fmean(values) if values else 0.0
+            cells.append(f"{mean:.1f}" if "count" in name else f"{mean * 1000:.1f} ms")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _give_back_memory() -> None:
@@ -245,6 +312,8 @@ def main() -> None:
                         help="uploads per second (0: back to back); 5 is the deadline minute of bench/load.py")
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--keep", action="store_true", help="reuse the populated database (same --n)")
+    parser.add_argument("--stages", action="store_true",
+                        help="time each stage of every check (STAGES) and report where the slow checks' time goes")
     args = parser.parse_args()
     t0 = time.perf_counter()
     corpus = essaygen.generate(args.n, per_cell=max(1, min(20, args.n // 1000)))
@@ -281,7 +350,8 @@ def main() -> None:
     for design in args.designs.split(","):
         print(f"design {design} ...", flush=True)
         workers = (args.memory_workers or args.workers) if design == "memory" else args.workers
-        results.append(run_design(design, args.url, version_ids, workers, index_dir, args.merge_from, args.rate))
+        results.append(run_design(design, args.url, version_ids, workers, index_dir, args.merge_from, args.rate,
+                                  args.stages))
         _forget_new(args.url, comp_id, version_ids, generation)
     facts = machine()
     print(f"\n{facts['date']} · {facts['cpu']} · {facts['uname']}")
@@ -304,6 +374,8 @@ def main() -> None:
                   f"{len(r['during'])} checks ran while the consumer was building"
                   + (f" (median {statistics.median(r['during']) * 1000:.1f} ms, slowest "
                      f"{max(r['during']) * 1000:.0f} ms)" if r["during"] else ""))
+        if r.get("stages"):
+            print(f"\n{r['design']}: where the checks' time went (mean per check)\n\n{_stage_table(r)}\n")
         firsts = ", ".join(f"{s:.2f} s" for s in r["first"])
         idle = ", ".join("{uss:.0f}/{pss:.0f}/{rss:.0f}".format(**i) for i in r["idle"])
         print(f"{r['design']}: first checks {firsts}; idle workers USS/PSS/RSS {idle} MB")
