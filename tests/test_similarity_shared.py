@@ -250,3 +250,75 @@ def test_the_presence_bitmap_skips_only_hashes_no_posting_has(tmp_path, monkeypa
     without = dataclasses.replace(built, present=None).lookup(query)
     assert all(np.array_equal(a, b) for a, b in zip(with_bitmap, without, strict=True))
     assert len(with_bitmap[0]) >= 341  # every posting of the 300 present hashes and the 40 of 12345
+
+
+def _report_fields(report) -> dict:
+    return {"total": round(report.total_ratio, 6), "sources": report.sources, "hot": report.hot,
+            "duplicates": report.duplicate_of, "level": report.level}
+
+
+def _report_from_database(app, session, version, monkeypatch) -> dict:
+    """The version's report as a worker without shared files makes it (every posting read)."""
+    monkeypatch.setitem(app.config, "SIMILARITY_SHARED_INDEX", False)
+    report = _report_fields(service.check_version(session, version, NOW, refresh_sources=False))
+    monkeypatch.setitem(app.config, "SIMILARITY_SHARED_INDEX", True)
+    return report
+
+
+def test_crowded_hashes_give_the_reports_their_postings_give(app, session, make, root, monkeypatch):
+    """A hash with more than CROWDED_FROM postings is answered from its summary: the reports
+    (hot passages, their members and number, sources, ratios) are those of an index read
+    whole, for an upload after the generation and for a re-check of an essay inside it."""
+    monkeypatch.setattr(shared, "CROWDED_FROM", 5)
+    competition = make.competition()
+    stock = "我们要坚定不移地推进城市管理体制改革，努力把城市建设得更加整洁有序、安全宜居、舒适便捷"
+    subs = [make.submission(competition, paragraphs=[*paras(i * 4, 3), stock]) for i in range(13)]
+    built = index_build.refresh(session, root, competition.id, _generation(session, competition.id), whole=True)
+    assert built.crowd is not None and len(built.crowd) > 5
+    assert json.loads((built.folder / "meta.json").read_text())["crowded"] == len(built.crowd)
+
+    upload = make.submission(competition, paragraphs=[*paras(1, 3), stock])  # shares paras 1-2 with subs[0]
+    worker = index.postings_for(session, [competition.id])[0]
+    assert worker.shared == built.generation
+    assert worker.crowded(prepare("q", stock, BaseText()).print.hashes) is not None  # the summaries are used
+    report = report_of(session, upload)
+    assert report.compared_with == "shared"
+    assert report.hot and report.hot[0]["count"] == 13 and set(report.hot[0]["members"]) == {
+        s.current.id for s in subs}
+    assert report.sources[0]["id"] == subs[0].current.id
+    assert _report_fields(report) == _report_from_database(app, session, upload.current, monkeypatch)
+
+    # subs[0]'s own postings are inside the generation's summaries: left out of its re-check
+    recheck = _report_fields(service.check_version(session, subs[0].current, NOW, refresh_sources=False))
+    assert recheck["hot"][0]["count"] == 13 and subs[0].current.id not in recheck["hot"][0]["members"]
+    assert recheck == _report_from_database(app, session, subs[0].current, monkeypatch)
+
+
+@pytest.mark.parametrize("chunk", [3, 50, 1 << 22])
+def test_crowded_runs_are_found_whatever_the_chunks_and_read_only_as_summaries(tmp_path, monkeypatch, chunk):
+    monkeypatch.setattr(shared, "CROWDED_FROM", 8)
+    rng = np.random.default_rng(3)
+    crowded = [1 << 40, (1 << 40) + 2, 7 << 58]  # two of them in one bucket, with other hashes around
+    hashes = np.sort(np.concatenate([rng.integers(0, 2**63, 400, dtype=np.uint64),
+                                     np.array([(1 << 40) - 1, (1 << 40) + 1, (1 << 40) + 3], np.uint64),
+                                     np.repeat(np.array(crowded, np.uint64), [9, 30, 100]),
+                                     np.full(8, 12345, np.uint64)]))  # 8 postings: not crowded
+    records = np.empty(len(hashes), shared.RECORD)
+    records["hash"], records["print"] = hashes, rng.integers(1, 5000, len(hashes))
+    parts = [records[i:i + chunk] for i in range(0, len(records), chunk)]
+    built = index_build._write(tmp_path, 9, 1, (1, "d"), len(records), iter(parts))
+    assert built.crowd["hash"].tolist() == crowded
+    for row in built.crowd:
+        mine = records["print"][records["hash"] == row["hash"]]
+        assert row["end"] - row["start"] == len(mine)
+        assert np.all(records["hash"][row["start"]:row["end"]] == row["hash"])
+        assert row["digest"] == shared.holders_digest(mine)
+        assert row["first"][:len(mine)].tolist() == sorted(mine.tolist())[:shared.FIRST_KEPT]
+
+    query = np.array([*crowded, (1 << 40) - 1, (1 << 40) + 1, (1 << 40) + 3, 12345, hashes[-1], 99], np.uint64)
+    q, prints = built.lookup(query)
+    everything = sorted((i, int(p)) for i, h in enumerate(query.tolist())
+                        for p in records["print"][records["hash"] == h].tolist())
+    assert sorted(zip(q.tolist(), prints.tolist(), strict=True)) == [(i, p) for i, p in everything if i >= 3]
+    summary = built.crowded(query)
+    assert summary.query.tolist() == [0, 1, 2] and summary.count.tolist() == [9, 30, 100]

@@ -17,7 +17,7 @@ one more query, made by the caller for those it verifies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
@@ -31,6 +31,7 @@ from essays.similarity.corpus import HOT_MIN, MIN_SHARED
 from essays.similarity.fingerprint import Print
 from essays.similarity.index import postings_for
 from essays.similarity.models import SimilarityPrint
+from essays.similarity.shared import NO_PRINT, Crowded, mixed
 
 MAX_CANDIDATES = 100
 MEMBERS_SHOWN = 50
@@ -103,43 +104,78 @@ def find(session: Session, scopes: list[int], own: SimilarityPrint | None, unit_
     postings = postings_for(session, scopes, fresh, wait)
     index = "database" if any(not p.shared and len(p.hashes) for p in postings) else "shared"
     found = [p.lookup(query.hashes) for p in postings]
+    crowds = [_without_own(c, own, query.hashes) for p in postings if (c := p.crowded(query.hashes)) is not None]
     own_id = own.id if own is not None else None
     q = np.concatenate([f[0] for f in found])
     prints = np.concatenate([f[1] for f in found])
     if own_id is not None:
         q, prints = q[prints != own_id], prints[prints != own_id]
-    if not len(prints):
+    if not len(prints) and not crowds:
         return Found([], [], {}, index)
     df = np.bincount(q, minlength=len(query.hashes))
+    for c in crowds:
+        np.add.at(df, c.query, c.count)
     hot = df[q] > HOT_MIN
     ids, shared = np.unique(prints[~hot], return_counts=True)
     order = np.argsort(-shared, kind="stable")
     wanted = ids[order][shared[order] >= MIN_SHARED].tolist()
-    groups: dict[tuple[int, ...], list[int]] = {}
-    if hot.any():
-        hq, hp = q[hot], prints[hot]
-        by_hash = np.lexsort((hp, hq))
-        hq, hp = hq[by_hash], hp[by_hash]
-        cuts = np.flatnonzero(np.diff(hq)) + 1
-        for qi, holders_of in zip(hq[np.concatenate(([0], cuts))].tolist(), np.split(hp, cuts), strict=True):
-            groups.setdefault(tuple(holders_of.tolist()), []).append(qi)
-        # A hot group whose hashes cover no MIN_RUN characters of the essay is a stock phrase
-        # shorter than any passage reported: it needs no holders read.
-        groups = {members: at for members, at in groups.items() if kgram_spans(query.positions[at])}
-    shown = {m for members in groups for m in members[:MEMBERS_SHOWN + 5]}
+    groups = _hot_groups(q[hot], prints[hot], crowds, np.flatnonzero(df > HOT_MIN))
+    # A hot group whose hashes cover no MIN_RUN characters of the essay is a stock phrase
+    # shorter than any passage reported: it needs no holders read.
+    groups = {key: (first, at) for key, (first, at) in groups.items() if kgram_spans(query.positions[at])}
+    shown = {m for first, _ in groups.values() for m in first}
     # The first MAX_CANDIDATES are read whole (most will be verified); a hot group's
     # first live holder, verified too, may need a second read (service._verify).
     holders = _holders(session, sorted(set(wanted) | shown), wanted[:MAX_CANDIDATES], unit_id)
     candidates = [holders[i] for i in wanted if i in holders][:MAX_CANDIDATES]
     chosen = {h.id for h in candidates}
     hot_groups = []
-    for members, at in groups.items():
-        live = [holders[m] for m in members if m in holders]
+    for (count, _), (first, at) in groups.items():
+        live = [holders[m] for m in first if m in holders]
         if not live:
             continue
         if live[0].id not in chosen:
             candidates.append(live[0])
             chosen.add(live[0].id)
         versions = [h.version_id for h in live if h.version_id][:MEMBERS_SHOWN]
-        hot_groups.append((np.array(at), versions, len(members)))
+        hot_groups.append((np.array(at), versions, count))
     return Found(candidates, hot_groups, holders, index)
+
+
+def _without_own(crowded: Crowded, own: SimilarityPrint | None, query: np.ndarray) -> Crowded:
+    """A crowded summary without the essay's own postings, when its generation holds its
+    print (a re-check): each hash it holds as often as the print does."""
+    if own is None or own.scope != crowded.scope or own.generation > crowded.generation:
+        return crowded
+    held = np.sort(np.frombuffer(own.hashes, dtype="<u8"))
+    hashes = query[crowded.query]
+    times = np.searchsorted(held, hashes, "right") - np.searchsorted(held, hashes, "left")
+    first = np.where(crowded.first == own.id, NO_PRINT, crowded.first)
+    first.sort(axis=1)
+    return replace(crowded, count=crowded.count - times, first=first,
+                   digest=crowded.digest - times.astype(np.uint64) * mixed(np.array([own.id]))[0])
+
+
+def _hot_groups(hq: np.ndarray, hp: np.ndarray, crowds: list[Crowded], hot: np.ndarray
+                ) -> dict[tuple[int, int], tuple[list[int], list[int]]]:
+    """The hot hashes (query indices `hot`) grouped by their set of holders: {(number of
+    postings, holders_digest): (the group's lowest MEMBERS_SHOWN + 5 print ids, its query
+    indices)}. A hash's holders are its postings `hp` (at `hq`) and its crowded summaries."""
+    shown = MEMBERS_SHOWN + 5
+    by_hash = np.lexsort((hp, hq))
+    hq, hp = hq[by_hash], hp[by_hash]
+    starts, ends = np.searchsorted(hq, hot, "left").tolist(), np.searchsorted(hq, hot, "right").tolist()
+    digests = mixed(hp)
+    summaries: dict[int, list[tuple[int, int, list[int]]]] = {}
+    for c in crowds:
+        for qi, count, digest, first in zip(c.query.tolist(), c.count.tolist(), c.digest.tolist(), c.first.tolist(),
+                                            strict=True):
+            summaries.setdefault(qi, []).append((count, digest, [p for p in first if p != NO_PRINT]))
+    groups: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
+    for qi, start, end in zip(hot.tolist(), starts, ends, strict=True):
+        count, first = end - start, hp[start:min(end, start + shown)].tolist()
+        digest = int(digests[start:end].sum(dtype=np.uint64))
+        for c_count, c_digest, c_first in summaries.get(qi, ()):
+            count, digest, first = count + c_count, (digest + c_digest) % 2**64, sorted(first + c_first)[:shown]
+        groups.setdefault((count, digest), (first, []))[1].append(qi)
+    return groups

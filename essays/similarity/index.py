@@ -79,7 +79,8 @@ class Postings:
         return self.main.generation if self.main is not None else 0
 
     def lookup(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(query index, print id) for every posting of every query hash."""
+        """(query index, print id) for every posting of every query hash, but those of the
+        shared generation's crowded hashes (see `crowded`)."""
         if self.main is not None:
             q, prints = self.main.lookup(query)
         else:
@@ -89,6 +90,11 @@ class Postings:
                 tq, tp = _join(hashes, ids, query)
                 q, prints = np.concatenate((q, tq)), np.concatenate((prints, tp))
         return q, prints
+
+    def crowded(self, query: np.ndarray) -> shared.Crowded | None:
+        """The summaries of the query's crowded hashes in the shared generation (the tail's
+        postings of those hashes are in `lookup`'s answer); None when there are none."""
+        return self.main.crowded(query) if self.main is not None else None
 
 
 def _merge(hashes: np.ndarray, prints: np.ndarray, new_hashes: np.ndarray, new_prints: np.ndarray

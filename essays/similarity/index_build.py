@@ -24,13 +24,18 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from essays.similarity import shared
 from essays.similarity.buckets import search_in_buckets, shift_for
 from essays.similarity.models import SimilarityIndex, SimilarityPrint
 from essays.similarity.shared import (
+    CROWD,
+    FIRST_KEPT,
+    NO_PRINT,
     RECORD,
     Generation,
     generation_of,
     good_generation,
+    holders_digest,
     open_folder,
     present_bits,
     scope_folder,
@@ -61,6 +66,50 @@ def _read_prints(session: Session, scope: int, after: int) -> tuple[np.ndarray, 
     return np.concatenate(hashes).astype(np.uint64), np.concatenate(prints), last, token
 
 
+class _Crowds:
+    """The crowded hashes (essays.similarity.shared) of postings given in hash order, a chunk
+    at a time: a run of one hash may span chunks, so the last run of a chunk is carried."""
+
+    def __init__(self, crowded_from: int):
+        self.crowded_from, self.found = crowded_from, []
+        self.carry: tuple[int, int, list[np.ndarray]] | None = None  # (hash, start, prints)
+
+    def feed(self, chunk: np.ndarray, offset: int) -> None:
+        hashes, prints = chunk["hash"], chunk["print"]
+        n = len(hashes)
+        if not n:
+            return
+        cuts = np.flatnonzero(hashes[1:] != hashes[:-1]) + 1
+        starts, ends = np.concatenate(([0], cuts)), np.append(cuts, n)
+        # Only the long runs, the first (it may continue the carry) and the last (it may go on).
+        keep = (ends - starts > self.crowded_from) | (starts == 0) | (ends == n)
+        for start, end in zip(starts[keep].tolist(), ends[keep].tolist(), strict=True):
+            if start == 0 and self.carry is not None and self.carry[0] == int(hashes[0]):
+                self.carry[2].append(prints[:end].copy())
+            else:
+                self.close()
+                self.carry = (int(hashes[start]), offset + start, [prints[start:end].copy()])
+            if end < n:
+                self.close()
+
+    def close(self) -> None:
+        """Ends the carried run: kept if it is crowded."""
+        if self.carry is None:
+            return
+        hash_, start, parts = self.carry
+        self.carry = None
+        prints = np.concatenate(parts)
+        if len(prints) > self.crowded_from:
+            first = np.full(FIRST_KEPT, NO_PRINT, dtype=np.uint32)
+            lowest = np.sort(prints)[:FIRST_KEPT]
+            first[:len(lowest)] = lowest
+            self.found.append((hash_, start, start + len(prints), holders_digest(prints), first))
+
+    def records(self) -> np.ndarray:
+        self.close()
+        return np.array(self.found, dtype=CROWD)
+
+
 def _write(root: Path, scope: int, generation: int, token: tuple[int, str], count: int, chunks) -> Generation:
     """Writes a generation of `count` postings, given in order as record `chunks`, into a new
     folder, then makes it current. The file is written front to back with write() rather than
@@ -77,6 +126,7 @@ def _write(root: Path, scope: int, generation: int, token: tuple[int, str], coun
     present = np.zeros(1 << bits, dtype=bool)
     low = np.uint64((1 << bits) - 1)
     written = 0
+    crowds = _Crowds(shared.CROWDED_FROM)  # read here, so that a test can lower it
     with open(work / "postings.npy", "wb") as out:
         np.lib.format.write_array_header_1_0(out, {"descr": np.lib.format.dtype_to_descr(RECORD),
                                                    "fortran_order": False, "shape": (count,)})
@@ -85,14 +135,18 @@ def _write(root: Path, scope: int, generation: int, token: tuple[int, str], coun
             per_bucket += np.bincount((chunk["hash"] >> np.uint64(shift)).astype(np.int64),
                                       minlength=len(per_bucket))
             present[(chunk["hash"] & low).astype(np.int64)] = True
+            crowds.feed(chunk, written)
             written += len(chunk)
     if written != count:
         raise RuntimeError(f"wrote {written} postings of {count}")
     np.save(work / "table.npy", np.concatenate(([0], np.cumsum(per_bucket))).astype(np.uint32))
     np.save(work / "present.npy", np.packbits(present, bitorder="little"))
     del present
+    crowded = crowds.records()
+    np.save(work / "crowded.npy", crowded)
     meta = {"scope": scope, "generation": generation, "print_id": token[0], "digest": token[1],
-            "postings": count, "shift": shift, "present_bits": bits, "built_at": time.time()}
+            "postings": count, "shift": shift, "present_bits": bits, "crowded": len(crowded),
+            "built_at": time.time()}
     (work / "meta.json").write_text(json.dumps(meta))
     os.rename(work, folder / name)
     pointer = folder / f".current-{name}.json"

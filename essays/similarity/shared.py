@@ -22,7 +22,20 @@ Layout, per scope (a competition; 0 is the reference library):
     <root>/scope-<scope>/g<generation>-<tag>/   postings.npy ((hash uint64, print id uint32)
                                                 records, 12 bytes, sorted by hash),
                                                 table.npy (uint32: where each bucket starts,
-                                                essays.similarity.buckets), meta.json
+                                                essays.similarity.buckets), present.npy (see
+                                                `present_bits`), crowded.npy (see below),
+                                                meta.json
+
+Crowded hashes. A stock 9-gram (新时代中国特色社会主义 holds three) is held by a large
+share of an archive: in bench/essaygen's 300,000 essays one hash has 90,419 postings, and a
+quarter of the uploads hold it. Reading and grouping its postings cost a check 30-60 ms,
+growing with the archive, for an answer that needs only a summary: such a hash is hot
+(essays.similarity.candidates), so it names no candidate, and its hot group is told by its
+set of holders, their number and the first few. So a hash with more than CROWDED_FROM
+postings is crowded: its postings stay in postings.npy (the next build merges them), but
+crowded.npy holds its summary (where its run is, the number of postings, the digest of
+their print ids (`holders_digest`), the FIRST_KEPT lowest print ids), and a lookup reads
+that summary instead of the run (`Generation.crowded`).
 
 Rules:
 - the database stays the source of truth: a generation holds every print of the scope up to
@@ -55,9 +68,42 @@ from sqlalchemy.orm import Session
 from essays.similarity.models import SimilarityPrint
 
 HOLD_UP_TO = 1 << 20  # postings (12 MB, about 1,400 essays): a generation read into memory whole
+CROWDED_FROM = 1000  # postings of one hash (12 KB to read) above which it is crowded (module doc)
+FIRST_KEPT = 64  # lowest print ids kept per crowded hash (a report names up to 55: candidates)
+NO_PRINT = 2**32 - 1  # pads `first` where a hash has fewer postings (a test's small threshold)
 
 
 RECORD = np.dtype([("hash", "<u8"), ("print", "<u4")])  # packed: 12 bytes
+CROWD = np.dtype([("hash", "<u8"), ("start", "<i8"), ("end", "<i8"), ("digest", "<u8"),
+                  ("first", "<u4", (FIRST_KEPT,))])
+
+
+def mixed(prints: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser of each print id (uint64 arithmetic wraps)."""
+    z = prints.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def holders_digest(prints: np.ndarray) -> int:
+    """The digest of a multiset of print ids: the sum (mod 2**64) of their mixed values, so
+    that it is the same whatever their order and can be added up part by part (a crowded
+    hash's summary plus the postings of the tail). Two different sets of holders with the
+    same number and digest would be taken for one hot group: odds of 2**-64."""
+    return int(mixed(prints).sum(dtype=np.uint64))
+
+
+@dataclass(frozen=True)
+class Crowded:
+    """The crowded hashes among a query's, from one generation (see the module doc)."""
+
+    scope: int
+    generation: int
+    query: np.ndarray  # query indices
+    count: np.ndarray  # postings of each
+    digest: np.ndarray  # uint64: holders_digest of their print ids
+    first: np.ndarray  # (len, FIRST_KEPT) uint32: their lowest print ids, NO_PRINT-padded
 
 
 def present_bits(count: int) -> int:
@@ -85,17 +131,20 @@ class Generation:
     offset: int  # where its records start (after the .npy header)
     held: np.ndarray | None = None  # the records in this process's memory: a small generation
     present: np.ndarray | None = None  # bitmap over the hashes' low bits (see `present_bits`), mapped
+    crowd: np.ndarray | None = None  # CROWD records sorted by hash (module doc), in memory
 
     @property
     def token(self) -> tuple[int, str]:
         return (self.print_id, self.digest)
 
     def lookup(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(query index, print id) for every posting of every query hash: each hash's bucket
-        is read (one pread: see the module doc; from memory for a small generation, `held`)
-        and its postings of that hash kept."""
+        """(query index, print id) for every posting of every query hash but the crowded ones
+        (see `crowded`): each hash's bucket is read (one pread: see the module doc; from
+        memory for a small generation, `held`) and its postings of that hash kept."""
         bucket = (query >> np.uint64(self.shift)).astype(np.int64)
         starts, ends = self.table[bucket].astype(np.int64), self.table[bucket + 1].astype(np.int64)
+        if self.crowd is not None and len(self.crowd):
+            starts, ends = self._around_crowds(query, bucket, starts, ends)
         counts = ends - starts
         if self.present is not None and self.held is None:
             # A hash no posting has (most of an essay's) costs no read: its bit is clear.
@@ -112,6 +161,38 @@ class Generation:
         q = np.repeat(np.arange(len(query)), counts)
         hit = records["hash"] == query[q]
         return q[hit], records["print"][hit].astype(np.int64)
+
+    def _crowded_at(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(whether each query hash is crowded, its row in `crowd`)."""
+        at = np.minimum(np.searchsorted(self.crowd["hash"], query), len(self.crowd) - 1)
+        return self.crowd["hash"][at] == query, at
+
+    def _around_crowds(self, query: np.ndarray, bucket: np.ndarray, starts: np.ndarray, ends: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """The postings to read per query hash: none for a crowded one; for another in the
+        same bucket as a crowded run (rare: a few hundred runs among millions of buckets),
+        only its side of the run."""
+        crowded, _ = self._crowded_at(query)
+        starts, ends = np.where(crowded, 0, starts), np.where(crowded, 0, ends)
+        run_bucket = (self.crowd["hash"] >> np.uint64(self.shift)).astype(np.int64)
+        for i in np.flatnonzero(np.isin(bucket, run_bucket) & ~crowded).tolist():
+            for run in self.crowd[run_bucket == bucket[i]]:
+                if run["hash"] < query[i]:
+                    starts[i] = max(starts[i], run["end"])
+                else:
+                    ends[i] = min(ends[i], run["start"])
+        return starts, ends
+
+    def crowded(self, query: np.ndarray) -> Crowded | None:
+        """The summaries of the crowded hashes among `query`; None when it holds none."""
+        if self.crowd is None or not len(self.crowd):
+            return None
+        crowded, at = self._crowded_at(query)
+        if not crowded.any():
+            return None
+        rows = self.crowd[at[crowded]]
+        return Crowded(self.scope, self.generation, np.flatnonzero(crowded), rows["end"] - rows["start"],
+                       rows["digest"], rows["first"])
 
     def records(self) -> np.ndarray:
         """Every posting, mapped (for the consumer's next build, and for tests)."""
@@ -176,8 +257,13 @@ def open_folder(scope: int, folder: Path) -> Generation | None:
         present = np.load(folder / "present.npy", mmap_mode="r") if held is None else None
     except (OSError, ValueError):
         present = None
+    try:  # a generation built before crowded hashes existed has none: every run is read
+        crowd = np.load(folder / "crowded.npy")
+    except (OSError, ValueError):
+        crowd = None
     found = Generation(scope, meta["generation"], meta["print_id"], meta["digest"], meta["built_at"], len(records),
-                       table, meta["shift"], folder, fd, records.offset, held, present)
+                       table, meta["shift"], folder, fd, records.offset, held, present,
+                       crowd if crowd is not None and crowd.dtype == CROWD else None)
     weakref.finalize(found, os.close, fd)
     return found
 
