@@ -65,8 +65,9 @@ def smaps(pid: int | str = "self") -> dict[str, float]:
 STAGES = [("essays.similarity.service", "prepare"), ("essays.similarity.service", "index_version"),
           ("essays.similarity.service", "find_traces"), ("essays.similarity.service", "find"),
           ("essays.similarity.candidates", "postings_for"), ("essays.similarity.candidates", "_holders"),
-          ("essays.similarity.index", "Postings.lookup"), ("essays.similarity.service", "_verify"),
-          ("essays.similarity.service", "store_report")]
+          ("essays.similarity.index", "Postings.lookup"), ("essays.similarity.shared", "Generation.lookup"),
+          ("essays.similarity.index", "_join"), ("essays.similarity.shared", "open_folder"),
+          ("essays.similarity.service", "_verify"), ("essays.similarity.service", "store_report")]
 
 
 def _wrap_stages(spent: dict[str, float]) -> None:

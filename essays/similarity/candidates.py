@@ -7,8 +7,11 @@ Rules:
   references) are no sources;
 - a hash held by more than HOT_MIN documents is hot: it makes no candidate, but the hot
   hashes with the same holders form a hot group (a model essay copied by many, an undeclared
-  stock phrase); the group's first holder of another unit is verified like a candidate, so
-  the copy still counts, and up to MEMBERS_SHOWN holders are named in the report;
+  stock phrase); of its holders, the MEMBERS_SHOWN + 5 lowest print ids are read: the first
+  live one of another unit is verified like a candidate, so the copy still counts, and up to
+  MEMBERS_SHOWN are named in the report. Holders are compared by their number and digest
+  (essays.similarity.shared.holders_digest), so that a hash the shared index keeps only as a
+  summary (crowded) groups like one whose postings were read;
 - any other print sharing at least MIN_SHARED fingerprints is a candidate, the most shared
   first, at most MAX_CANDIDATES of them.
 Only light columns are read here (one query); texts and prints of the candidates follow in
