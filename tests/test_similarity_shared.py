@@ -99,6 +99,15 @@ def test_a_shared_generation_with_uploads_since_answers_like_a_fresh_index(app, 
     assert index.postings_for(session, [competition.id])[0].shared == 5
     assert _answers(session, competition.id, queries) == _fresh_answers(session, competition.id, queries, monkeypatch)
 
+    # A worker that has read an upload beyond the next generation keeps it when it switches.
+    make.submission(competition, paragraphs=paras(36))
+    monkeypatch.setattr(index_build, "MERGE_FROM", 1)
+    index_build.refresh(session, root, competition.id, 6)
+    make.submission(competition, paragraphs=paras(12))
+    worker = index.postings_for(session, [competition.id])[0]
+    assert worker.shared == 6 and _delta(worker) > 0
+    assert _answers(session, competition.id, queries) == _fresh_answers(session, competition.id, queries, monkeypatch)
+
 
 @pytest.mark.parametrize("chunk", [7, 1 << 22])
 def test_a_merged_generation_equals_one_built_whole(app, session, make, root, monkeypatch, chunk):

@@ -214,16 +214,20 @@ class ScopeCache:
 
     def _adopt(self, generation: shared.Generation) -> None:
         """The shared generation becomes the main part; what the cache holds beyond it stays."""
-        newer = [t[0] for g, t in self.tokens.items() if g > generation.generation]
+        newer = np.array([t[0] for g, t in self.tokens.items() if g > generation.generation], dtype=np.int64)
         p = self.postings
         if p.shared:
-            held_h = np.concatenate((p.tail_hashes, p.recent_hashes))
-            held_p = np.concatenate((p.tail_prints, p.recent_prints))
-        else:
+            # Both parts stay sorted when filtered: no sort inside the request that adopts
+            # (re-sorting a tail of 200 essays took ~10 ms).
+            keep_t, keep_r = np.isin(p.tail_prints, newer), np.isin(p.recent_prints, newer)
+            self.postings = Postings(EMPTY.hashes, EMPTY.prints, p.tail_hashes[keep_t], p.tail_prints[keep_t],
+                                     main=generation, recent_hashes=p.recent_hashes[keep_r],
+                                     recent_prints=p.recent_prints[keep_r])
+        else:  # from the database path (once): what it holds beyond the generation, sorted
             held_h, held_p = np.concatenate((p.hashes, p.tail_hashes)), np.concatenate((p.prints, p.tail_prints))
-        keep = np.isin(held_p, np.array(newer, dtype=np.int64))
-        tail_h, tail_p = _sorted(held_h[keep], held_p[keep])
-        self.postings = Postings(EMPTY.hashes, EMPTY.prints, tail_h, tail_p, main=generation)
+            keep = np.isin(held_p, newer)
+            tail_h, tail_p = _sorted(held_h[keep], held_p[keep])
+            self.postings = Postings(EMPTY.hashes, EMPTY.prints, tail_h, tail_p, main=generation)
         self.tokens = {g: t for g, t in self.tokens.items() if g > generation.generation}
         self.tokens[generation.generation] = generation.token
         self.generation = max(self.generation, generation.generation)
