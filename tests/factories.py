@@ -73,7 +73,11 @@ class Factories:
 
     def submission(self, competition: Competition, unit: Unit | None = None,
                    user: User | None = None, paragraphs=None, at: datetime | None = None,
-                   title: str = "解放思想 推动城管改革", data: bytes | None = None) -> Submission:
+                   title: str = "解放思想 推动城管改革", data: bytes | None = None,
+                   replacing: Submission | None = None) -> Submission:
+        """A unit's upload through the intake (`replacing`: a new version of that submission,
+        uploaded by an account of its unit)."""
+        unit = replacing.unit if replacing is not None else unit
         unit = unit or (user.unit if user else self.unit())
         user = user or self.user("unit", unit=unit)
         saved_phase = competition.phase
@@ -83,7 +87,7 @@ class Factories:
             self.session, competition, unit, user,
             EssayForm(theme_id=competition.themes[0].id, title=title, authors=["张三"],
                       contact_phone="13800000000"),
-            "essay.docx", data or docx_bytes(paragraphs), at)
+            "essay.docx", data or docx_bytes(paragraphs), at, submission=replacing)
         competition.phase = saved_phase
         self.session.flush()
         return submission

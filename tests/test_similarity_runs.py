@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 
-from essays.intake.receive import EssayForm, receive
 from essays.similarity import service
 from essays.similarity.corpus import EssayReport
 from essays.similarity.models import SimilarityPrint, SimilarityReport
 from essays.similarity.runs import report_row, report_traces, run_competition, write_reports
-from tests.factories import docx_bytes, utc
+from tests.factories import utc
 from tests.test_similarity_engine import PARAS
 
 NOW = utc(2027, 5, 11, 8, 0)
@@ -111,11 +110,8 @@ def test_a_run_keeps_traces_finds_missing_ones_and_writes_missing_reports(sessio
 
 def test_a_run_reads_only_the_newest_version_of_each_submission(session, make):
     competition = make.competition()
-    unit = make.unit()
-    user = make.user("unit", unit=unit)
-    first = make.submission(competition, unit=unit, user=user, paragraphs=paras(0))
-    receive(session, competition, unit, user, EssayForm(competition.themes[0].id, "新稿", ["张三"], ""),
-            "v2.docx", docx_bytes(paras(60)), NOW, submission=first)
+    first = make.submission(competition, paragraphs=paras(0))
+    make.submission(competition, paragraphs=paras(60), title="新稿", replacing=first)
     copy_of_old = make.submission(competition, paragraphs=paras(0)).current
     summary = run_competition(session, competition, NOW)
     assert summary["essays"] == 2

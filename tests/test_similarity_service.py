@@ -6,7 +6,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from essays.intake.receive import EssayForm, receive
 from essays.models import SubmissionVersion
 from essays.platform.models import AuditLog
 from essays.similarity import buckets, index, service
@@ -19,7 +18,7 @@ from essays.similarity.models import (
 )
 from essays.similarity.normalize import normalize
 from essays.similarity.runs import run_competition
-from tests.factories import docx_bytes, utc
+from tests.factories import utc
 from tests.test_similarity_engine import PARAS
 
 NOW = utc(2027, 5, 10, 2, 0)
@@ -59,24 +58,16 @@ def test_an_unrelated_upload_is_clean(session, make):
 
 def test_a_units_own_earlier_version_is_never_its_source(session, make):
     competition = make.competition()
-    unit = make.unit()
-    user = make.user("unit", unit=unit)
-    first = make.submission(competition, unit=unit, user=user, paragraphs=paras(0))
-
-    receive(session, competition, unit, user, EssayForm(competition.themes[0].id, "修改稿", ["张三"], ""),
-            "v2.docx", docx_bytes(paras(0, 5) + paras(50, 1)), NOW, submission=first)
+    first = make.submission(competition, paragraphs=paras(0))
+    make.submission(competition, paragraphs=paras(0, 5) + paras(50, 1), title="修改稿", replacing=first)
     assert len(first.versions) == 2
     assert report_of(session, first).sources == []
 
 
 def test_a_replaced_version_is_no_source(session, make):
     competition = make.competition(max_per_unit=1)
-    unit = make.unit()
-    user = make.user("unit", unit=unit)
-    first = make.submission(competition, unit=unit, user=user, paragraphs=paras(0))
-
-    receive(session, competition, unit, user, EssayForm(competition.themes[0].id, "新稿", ["张三"], ""),
-            "v2.docx", docx_bytes(paras(60)), NOW, submission=first)
+    first = make.submission(competition, paragraphs=paras(0))
+    make.submission(competition, paragraphs=paras(60), title="新稿", replacing=first)
     later = make.submission(competition, paragraphs=paras(0))
     assert report_of(session, later).sources == []
     old_print = session.execute(select(SimilarityPrint).where(
@@ -152,9 +143,7 @@ def test_refreshing_stale_reports_is_audited_and_skips_replaced_versions(session
     make.submission(competition, paragraphs=paras(0, 3) + paras(20, 3) + paras(40, 3))
     replaced = first.current
     assert report_of(session, first).stale and report_of(session, second).stale
-    receive(session, competition, first.unit, make.user("unit", unit=first.unit),
-            EssayForm(competition.themes[0].id, "新稿", ["张三"], ""), "v2.docx", docx_bytes(paras(60)), NOW,
-            submission=first)
+    make.submission(competition, paragraphs=paras(60), title="新稿", replacing=first)
     assert first.current is not replaced
     assert service.refresh_stale(session, NOW) == [second.current.id]
     assert not session.get(SimilarityReport, replaced.id).stale
