@@ -146,7 +146,7 @@ def _consumer(stop, url: str, index_dir: str, merge_from: int, published) -> Non
     while not stop.is_set():
         with Session(engine) as session:
             started = time.time()
-            built = index_build.refresh_all(session, Path(index_dir))
+            built = index_build.refresh_all(session, Path(index_dir), idle=True)  # as maintain_index
             if built:
                 published.put((max(g.generation for g in built), started, time.time()))
         stop.wait(1.0)

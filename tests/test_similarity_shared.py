@@ -5,6 +5,8 @@ index gives, whatever generation a worker is on and however many uploads came si
 from __future__ import annotations
 
 import json
+import os
+import threading
 
 import numpy as np
 import pytest
@@ -331,3 +333,34 @@ def test_crowded_runs_are_found_whatever_the_chunks_and_read_only_as_summaries(t
     assert sorted(zip(q.tolist(), prints.tolist(), strict=True)) == [(i, p) for i, p in everything if i >= 3]
     summary = built.crowded(query)
     assert summary.query.tolist() == [0, 1, 2] and summary.count.tolist() == [9, 30, 100]
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux's")
+def test_the_consumer_builds_at_idle_priority_and_its_own_thread_keeps_its_priority(app, session, make, root,
+                                                                                  monkeypatch):
+    competition = make.competition()
+    make.submission(competition, paragraphs=paras(0))
+    seen = []
+    real_write = index_build._write
+
+    def watched(*args, **kwargs):
+        seen.append((threading.current_thread() is threading.main_thread(), os.sched_getscheduler(0)))
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(index_build, "_write", watched)
+    with app.app_context():
+        runner.minute_tasks(lambda: session)  # the consumer's minute task
+    assert seen == [(False, os.SCHED_IDLE)]
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the consumer's thread goes on as before
+    assert shared.good_generation(session, root, competition.id).generation == 1
+    index_build.refresh_all(session, root, whole=True)  # init-db, restore, the command: in the caller's thread
+    assert seen[1] == (True, os.SCHED_OTHER)
+
+
+def test_a_failed_build_at_idle_priority_raises_in_the_caller():
+    def failing():
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        index_build.at_idle_priority(failing)
+    assert index_build.at_idle_priority(lambda: 42) == 42

@@ -6,7 +6,10 @@ Rules:
   MERGE_FROM prints were stored since the good one (or any, once it is MERGE_AFTER old);
 - a new generation merges the good one with the prints stored since, in one pass over its
   file; without a good one, it is built whole from every print of the scope;
-- one process builds a scope at a time (a file lock); another that finds it held skips it.
+- one process builds a scope at a time (a file lock); another that finds it held skips it;
+- the task consumer builds at the lowest CPU priority (`at_idle_priority`): a merge at
+  100,000 essays keeps a core busy for 10 s, and the checks of the uploads coming meanwhile
+  must not wait for it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import fcntl
 import json
 import os
 import shutil
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -254,11 +258,43 @@ def refresh(session: Session, root: Path, scope: int, generation: int, now: floa
         return build_next(session, root, good) if good is not None else build_whole(session, root, scope)
 
 
-def refresh_all(session: Session, root: Path, whole: bool = False) -> list[Generation]:
-    """Every scope the database has, brought up to date (see `refresh`)."""
+def refresh_all(session: Session, root: Path, whole: bool = False, idle: bool = False) -> list[Generation]:
+    """Every scope the database has, brought up to date (see `refresh`); `idle`: built at
+    the lowest CPU priority (the task consumer's way: `at_idle_priority`)."""
     scopes = session.execute(select(SimilarityIndex.scope, SimilarityIndex.generation)).all()
-    built = [refresh(session, root, s.scope, s.generation, whole=whole) for s in scopes]
-    return [g for g in built if g is not None]
+
+    def build() -> list[Generation | None]:
+        return [refresh(session, root, s.scope, s.generation, whole=whole) for s in scopes]
+
+    return [g for g in (at_idle_priority(build) if idle else build()) if g is not None]
+
+
+def at_idle_priority(work):
+    """`work()`, run in a thread of Linux's SCHED_IDLE class, waited for; its result or its
+    exception. The app's two cores are shared by the request workers, PostgreSQL and the task
+    consumer: at normal priority a merge (seconds of sorting and writing) takes a core from
+    the upload checks of the deadline hour, whose answer a person is waiting for; at SCHED_IDLE
+    it runs on what they leave (nice 19 would still take 1.5% of a busy core and preempt less
+    eagerly). A thread of its own because an unprivileged thread can lower its priority but
+    not raise it again, and the consumer's thread goes on to run other tasks; the session is
+    handed over, not shared: the caller only waits. Where the class does not exist (not
+    Linux), the work runs at normal priority."""
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            if hasattr(os, "SCHED_IDLE"):
+                os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # 0: this thread
+            outcome["result"] = work()
+        except BaseException as error:  # handed to the caller, who raises it
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, name="index-build")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
 
 
 def disk_bytes(root: Path) -> int:

@@ -7,7 +7,8 @@
   result holds the outcome of every file, shown by admin/_references_job_result.html.
 
 And two minute tasks, in this order: bringing this machine's shared index files up to date
-(essays.similarity.index_build.refresh_all: a new generation when enough uploads came since),
+(essays.similarity.index_build.refresh_all: a new generation when enough uploads came since,
+built at the lowest CPU priority),
 then re-checking the reports a later upload made stale, or that an upload left pending
 for want of those files (essays.similarity.service.refresh_stale).
 """
@@ -59,7 +60,7 @@ def maintain_index(session: Session, now) -> None:
 
     root = shared.index_root(current_app)
     if root is not None:
-        index_build.refresh_all(session, root)
+        index_build.refresh_all(session, root, idle=True)
 
 
 def refresh_stale_reports(session: Session, now) -> None:
