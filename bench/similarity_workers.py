@@ -255,8 +255,26 @@ def run_design(design: str, url: str, version_ids: list[int], workers: int, inde
               if any(start <= at <= end for _, start, end in merges)]
     result.update(during=during, workers=workers, first=first, median=statistics.median(times), p95=p95(times),
                   max=max(times), idle=idle, after=after, merges=merges, checks=len(version_ids),
-                  times=times, stages=spent if stages else None)
+                  times=times, stages=spent if stages else None, sent=sent[workers:])
     return result
+
+
+def _slowest(r: dict, count: int = 8) -> str:
+    """The slowest checks: when each was sent relative to the consumer's builds (during one,
+    or seconds after the last generation was published), and its three longest stages."""
+    lines = []
+    for i in sorted(range(len(r["times"])), key=lambda i: -r["times"][i])[:count]:
+        at = r["sent"][i]
+        when = next((f"during the build of g{g}" for g, start, end in r["merges"] if start <= at <= end), None)
+        if when is None:
+            ends = [end for _, _, end in r["merges"] if end < at]
+            when = f"{at - max(ends):.1f} s after a generation was published" if ends else "before any build"
+        stages = ""
+        if r.get("stages"):
+            top = sorted(((v, k) for k, v in r["stages"][i].items() if "count" not in k), reverse=True)[:3]
+            stages = "; " + ", ".join(f"{k} {v * 1000:.1f} ms" for v, k in top)
+        lines.append(f"- {r['times'][i] * 1000:.1f} ms, {when}{stages}")
+    return "\n".join(lines)
 
 
 def _row(r: dict) -> str:
@@ -379,6 +397,7 @@ def main() -> None:
                      f"{max(r['during']) * 1000:.0f} ms)" if r["during"] else ""))
         if r.get("stages"):
             print(f"\n{r['design']}: where the checks' time went (mean per check)\n\n{_stage_table(r)}\n")
+        print(f"{r['design']}: the slowest checks\n{_slowest(r)}\n")
         firsts = ", ".join(f"{s:.2f} s" for s in r["first"])
         idle = ", ".join("{uss:.0f}/{pss:.0f}/{rss:.0f}".format(**i) for i in r["idle"])
         print(f"{r['design']}: first checks {firsts}; idle workers USS/PSS/RSS {idle} MB")
