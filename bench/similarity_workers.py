@@ -135,20 +135,23 @@ def _worker(conn, url: str, design: str, index_dir: str, stages: bool = False) -
     engine.dispose()
 
 
-def _consumer(stop, url: str, index_dir: str, merge_from: int, published) -> None:
+def _consumer(stop, url: str, index_dir: str, merge_from: int, published, top_share: int | None = None) -> None:
     """The task consumer's minute task, run every second: a new generation once `merge_from`
-    uploads have come since the current one."""
+    uploads have come since the current one (a new top, or a new base: `top_share`)."""
     from essays.platform.db import make_engine
     from essays.similarity import index_build
 
     index_build.MERGE_FROM = merge_from
+    if top_share is not None:
+        index_build.TOP_SHARE = top_share
     engine = make_engine(url)
     while not stop.is_set():
         with Session(engine) as session:
             started = time.time()
             built = index_build.refresh_all(session, Path(index_dir), idle=True)  # as maintain_index
             if built:
-                published.put((max(g.generation for g in built), started, time.time()))
+                kind = "top" if any(g.after for g in built) else "base"
+                published.put((f"{kind} g{max(g.generation for g in built)}", started, time.time()))
         stop.wait(1.0)
     engine.dispose()
 
@@ -187,7 +190,7 @@ def _forget_new(url: str, comp_id: int, version_ids: list[int], generation: int)
 
 
 def run_design(design: str, url: str, version_ids: list[int], workers: int, index_dir: str,
-               merge_from: int, rate: float, stages: bool = False) -> dict:
+               merge_from: int, rate: float, stages: bool = False, top_share: int | None = None) -> dict:
     from essays.platform.db import make_engine
     from essays.similarity import index_build
 
@@ -215,7 +218,8 @@ def run_design(design: str, url: str, version_ids: list[int], workers: int, inde
     stop, published = spawn.Event(), spawn.Queue()
     consumer = None
     if design == "shared":
-        consumer = spawn.Process(target=_consumer, args=(stop, url, index_dir, merge_from, published), daemon=True)
+        consumer = spawn.Process(target=_consumer, args=(stop, url, index_dir, merge_from, published, top_share),
+                                   daemon=True)
         consumer.start()
     first, times, sent, spent = [], [], [], []
     began = time.time()
@@ -265,7 +269,7 @@ def _slowest(r: dict, count: int = 8) -> str:
     lines = []
     for i in sorted(range(len(r["times"])), key=lambda i: -r["times"][i])[:count]:
         at = r["sent"][i]
-        when = next((f"during the build of g{g}" for g, start, end in r["merges"] if start <= at <= end), None)
+        when = next((f"during the build of {g}" for g, start, end in r["merges"] if start <= at <= end), None)
         if when is None:
             ends = [end for _, _, end in r["merges"] if end < at]
             when = f"{at - max(ends):.1f} s after a generation was published" if ends else "before any build"
@@ -329,6 +333,9 @@ def main() -> None:
                         help="workers for the memory design (default --workers; 1 at 300,000 essays, "
                              "where four copies of the index would not fit in 24 GB)")
     parser.add_argument("--merge-from", type=int, default=200, help="the consumer's MERGE_FROM")
+    parser.add_argument("--top-share", type=int, default=None,
+                        help="the consumer's TOP_SHARE (default the app's; 1000000: every build after the "
+                             "first top merges base and top, to measure the checks beside a base merge)")
     parser.add_argument("--rate", type=float, default=5.0,
                         help="uploads per second (0: back to back); 5 is the deadline minute of bench/load.py")
     parser.add_argument("--url", default=DEFAULT_URL)
@@ -372,7 +379,7 @@ def main() -> None:
         print(f"design {design} ...", flush=True)
         workers = (args.memory_workers or args.workers) if design == "memory" else args.workers
         results.append(run_design(design, args.url, version_ids, workers, index_dir, args.merge_from, args.rate,
-                                  args.stages))
+                                  args.stages, args.top_share))
         _forget_new(args.url, comp_id, version_ids, generation)
     facts = machine()
     print(f"\n{facts['date']} · {facts['cpu']} · {facts['uname']}")
@@ -389,7 +396,7 @@ def main() -> None:
             print(f"\n{r['design']}: {r['killed']}")
             continue
         if r["design"] == "shared":
-            merges = ", ".join(f"g{g} in {end - start:.1f} s" for g, start, end in r["merges"])
+            merges = ", ".join(f"{g} in {end - start:.1f} s" for g, start, end in r["merges"])
             print(f"\nshared: files built by the consumer in {r['build']:.1f} s ({r['postings']:,} postings, "
                   f"{r['disk']:.0f} MB on disk); generations published during the run: {merges or 'none'}; "
                   f"{len(r['during'])} checks ran while the consumer was building"

@@ -21,8 +21,8 @@ from tests.test_similarity_engine import PARAS
 from tests.test_similarity_service import NOW, paras, report_of
 
 
-@pytest.fixture
-def root(app):
+@pytest.fixture(name="root")
+def _root(app):
     with app.app_context():
         yield shared.index_root(app)
 
@@ -291,7 +291,7 @@ def test_crowded_hashes_give_the_reports_their_postings_give(app, session, make,
     upload = make.submission(competition, paragraphs=[*paras(1, 3), stock])  # shares paras 1-2 with subs[0]
     worker = index.postings_for(session, [competition.id])[0]
     assert worker.shared == built.generation
-    assert worker.crowded(prepare("q", stock, BaseText()).print.hashes) is not None  # the summaries are used
+    assert worker.crowded(prepare("q", stock, BaseText()).print.hashes)  # the summaries are used
     report = report_of(session, upload)
     assert report.compared_with == "shared"
     assert report.hot and report.hot[0]["count"] == 13 and set(report.hot[0]["members"]) == {

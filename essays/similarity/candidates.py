@@ -107,7 +107,7 @@ def find(session: Session, scopes: list[int], own: SimilarityPrint | None, unit_
     postings = postings_for(session, scopes, fresh, wait)
     index = "database" if any(not p.shared and len(p.hashes) for p in postings) else "shared"
     found = [p.lookup(query.hashes) for p in postings]
-    crowds = [_without_own(c, own, query.hashes) for p in postings if (c := p.crowded(query.hashes)) is not None]
+    crowds = [_without_own(c, own, query.hashes) for p in postings for c in p.crowded(query.hashes)]
     own_id = own.id if own is not None else None
     q = np.concatenate([f[0] for f in found])
     prints = np.concatenate([f[1] for f in found])
@@ -148,7 +148,7 @@ def find(session: Session, scopes: list[int], own: SimilarityPrint | None, unit_
 def _without_own(crowded: Crowded, own: SimilarityPrint | None, query: np.ndarray) -> Crowded:
     """A crowded summary without the essay's own postings, when its generation holds its
     print (a re-check): each hash it holds as often as the print does."""
-    if own is None or own.scope != crowded.scope or own.generation > crowded.generation:
+    if own is None or own.scope != crowded.scope or not crowded.after < own.generation <= crowded.generation:
         return crowded
     held = np.sort(np.frombuffer(own.hashes, dtype="<u8"))
     hashes = query[crowded.query]

@@ -67,6 +67,7 @@ class Postings:
     tail_prints: np.ndarray
     table: tuple[np.ndarray, int] | None = None  # bucket_table(hashes), made when hashes change
     main: shared.Generation | None = None  # the shared generation in place of hashes and prints
+    top: shared.Generation | None = None  # its top (essays.similarity.shared), if it has one
     # With a shared main part, the newest postings, sorted on their own: an upload is merged
     # into these few (RECENT_MAX at most), and they into the tail now and then, so that an
     # upload does not copy a tail of a few hundred essays (MERGE_FROM) each time.
@@ -75,26 +76,31 @@ class Postings:
 
     @property
     def shared(self) -> int:
-        """The shared generation the main part is; 0 when it was read from the database."""
-        return self.main.generation if self.main is not None else 0
+        """The generation up to which the shared files hold the prints (the top's, if there is
+        one); 0 when the main part was read from the database."""
+        return (self.top or self.main).generation if self.main is not None else 0
 
     def lookup(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(query index, print id) for every posting of every query hash, but those of the
-        shared generation's crowded hashes (see `crowded`)."""
+        shared generations' crowded hashes (see `crowded`)."""
         if self.main is not None:
             q, prints = self.main.lookup(query)
         else:
             q, prints = _join(self.hashes, self.prints, query, self.table)
+        if self.top is not None:
+            tq, tp = self.top.lookup(query)
+            q, prints = np.concatenate((q, tq)), np.concatenate((prints, tp))
         for hashes, ids in ((self.tail_hashes, self.tail_prints), (self.recent_hashes, self.recent_prints)):
             if len(hashes):
                 tq, tp = _join(hashes, ids, query)
                 q, prints = np.concatenate((q, tq)), np.concatenate((prints, tp))
         return q, prints
 
-    def crowded(self, query: np.ndarray) -> shared.Crowded | None:
-        """The summaries of the query's crowded hashes in the shared generation (the tail's
-        postings of those hashes are in `lookup`'s answer); None when there are none."""
-        return self.main.crowded(query) if self.main is not None else None
+    def crowded(self, query: np.ndarray) -> list[shared.Crowded]:
+        """The summaries of the query's crowded hashes in the shared generation and its top
+        (the tail's postings of those hashes are in `lookup`'s answer)."""
+        found = [g.crowded(query) for g in (self.main, self.top) if g is not None]
+        return [c for c in found if c is not None]
 
 
 def _merge(hashes: np.ndarray, prints: np.ndarray, new_hashes: np.ndarray, new_prints: np.ndarray
@@ -187,7 +193,8 @@ class ScopeCache:
         self.stamp = shared.pointer_stamp(self.root, self.scope)
         good = shared.good_generation(session, self.root, self.scope)
         if good is not None and good.generation <= generation:
-            self._adopt(good)
+            top = shared.good_top(session, self.root, good)
+            self._adopt(good, top if top is not None and top.generation <= generation else None)
         elif not wait and generation > DATABASE_PATH_MAX and session.execute(
                 select(func.count()).select_from(SimilarityPrint)
                 .where(SimilarityPrint.scope == self.scope)).scalar_one() > DATABASE_PATH_MAX:
@@ -200,37 +207,47 @@ class ScopeCache:
         if stamp is None or stamp == self.stamp:
             return
         pointer = shared.read_pointer(self.root, self.scope)
-        if pointer is None or pointer["generation"] <= self.postings.shared:
+        if pointer is None or shared.covered(pointer) <= self.postings.shared:
             self.stamp = stamp
             return
-        if pointer["generation"] > self.generation:
+        if shared.covered(pointer) > self.generation:
             return  # not held so far yet: looked at again after the next load
         self.stamp = stamp
-        if self.tokens.get(pointer["generation"]) != (pointer["print_id"], pointer["digest"]):
+        named = [pointer, *([pointer["top"]] if pointer.get("top") else [])]
+        if any(self.tokens.get(n["generation"]) != (n["print_id"], n["digest"]) for n in named):
             return  # not this database's, or not what this cache holds
-        found = shared.open_folder(self.scope, shared.scope_folder(self.root, self.scope) / pointer["folder"])
-        if found is not None:
-            self._adopt(found)
+        folder = shared.scope_folder(self.root, self.scope)
+        main = self.postings.main
+        if main is None or main.folder.name != pointer["folder"]:  # a new base; else only a new top
+            main = shared.open_folder(self.scope, folder / pointer["folder"])
+        top = shared.open_folder(self.scope, folder / pointer["top"]["folder"]) if pointer.get("top") else None
+        if main is not None and (top is not None or not pointer.get("top")):
+            self._adopt(main, top)
 
-    def _adopt(self, generation: shared.Generation) -> None:
-        """The shared generation becomes the main part; what the cache holds beyond it stays."""
-        newer = np.array([t[0] for g, t in self.tokens.items() if g > generation.generation], dtype=np.int64)
+    def _adopt(self, generation: shared.Generation, top: shared.Generation | None = None) -> None:
+        """The shared generation (and its top) becomes the main part; what the cache holds
+        beyond them stays."""
+        cut = (top or generation).generation
+        newer = np.array([t[0] for g, t in self.tokens.items() if g > cut], dtype=np.int64)
         p = self.postings
         if p.shared:
             # Both parts stay sorted when filtered: no sort inside the request that adopts
             # (re-sorting a tail of 200 essays took ~10 ms).
             keep_t, keep_r = np.isin(p.tail_prints, newer), np.isin(p.recent_prints, newer)
             self.postings = Postings(EMPTY.hashes, EMPTY.prints, p.tail_hashes[keep_t], p.tail_prints[keep_t],
-                                     main=generation, recent_hashes=p.recent_hashes[keep_r],
+                                     main=generation, top=top, recent_hashes=p.recent_hashes[keep_r],
                                      recent_prints=p.recent_prints[keep_r])
         else:  # from the database path (once): what it holds beyond the generation, sorted
             held_h, held_p = np.concatenate((p.hashes, p.tail_hashes)), np.concatenate((p.prints, p.tail_prints))
             keep = np.isin(held_p, newer)
             tail_h, tail_p = _sorted(held_h[keep], held_p[keep])
-            self.postings = Postings(EMPTY.hashes, EMPTY.prints, tail_h, tail_p, main=generation)
-        self.tokens = {g: t for g, t in self.tokens.items() if g > generation.generation}
-        self.tokens[generation.generation] = generation.token
-        self.generation = max(self.generation, generation.generation)
+            self.postings = Postings(EMPTY.hashes, EMPTY.prints, tail_h, tail_p, main=generation, top=top)
+        # the tokens of the generations named by files, and of those held beyond them
+        self.tokens = {g: t for g, t in self.tokens.items() if g > cut}
+        for named in (generation, top):
+            if named is not None:
+                self.tokens[named.generation] = named.token
+        self.generation = max(self.generation, cut)
 
     def _load(self, session: Session, generation: int) -> None:
         rows = session.execute(

@@ -6,6 +6,11 @@ Rules:
   MERGE_FROM prints were stored since the good one (or any, once it is MERGE_AFTER old);
 - a new generation merges the good one with the prints stored since, in one pass over its
   file; without a good one, it is built whole from every print of the scope;
+- a base of TOP_FROM postings or more is not rewritten for each delta: the delta is merged
+  into its top (essays.similarity.shared), a new top each time, until the top holds a
+  TOP_SHARE of the base's postings; then base, top and delta make a new base (at 300,000
+  essays: a top of ~170 MB rewritten every MERGE_FROM uploads on average, and the 2.7 GB
+  base once every ~37,000 uploads, instead of the base every MERGE_FROM uploads);
 - one process builds a scope at a time (a file lock); another that finds it held skips it;
 - the task consumer builds at the lowest CPU priority (`at_idle_priority`): a merge at
   100,000 essays keeps a core busy for 10 s, and the checks of the uploads coming meanwhile
@@ -39,6 +44,7 @@ from essays.similarity.shared import (
     Generation,
     generation_of,
     good_generation,
+    good_top,
     holders_digest,
     open_folder,
     present_bits,
@@ -46,6 +52,8 @@ from essays.similarity.shared import (
 )
 
 MERGE_FROM = 200  # prints stored since the current generation: a new one is built
+TOP_FROM = 1 << 22  # postings (about 5,600 essays): a base this large gets tops (module doc)
+TOP_SHARE = 8  # a top holding an eighth of its base's postings is merged into a new base
 MERGE_AFTER = 600  # seconds: a smaller delta is merged once the generation is this old
 CHUNK = 2000  # prints read per round trip while building
 WRITE_CHUNK = 1 << 22  # postings written at a time (48 MB)
@@ -114,14 +122,15 @@ class _Crowds:
         return np.array(self.found, dtype=CROWD)
 
 
-def _write(root: Path, scope: int, generation: int, token: tuple[int, str], count: int, chunks) -> Generation:
+def _write(root: Path, scope: int, generation: int, token: tuple[int, str], count: int, chunks,
+           base: Generation | None = None) -> Generation:
     """Writes a generation of `count` postings, given in order as record `chunks`, into a new
-    folder, then makes it current. The file is written front to back with write() rather than
-    filled through a mapping: a new mapped file faults in (and zeroes) a page at a time, which
-    made a merge at 100,000 essays twice as long."""
+    folder, then makes it current: as a base, or as the top of `base`. The file is written
+    front to back with write() rather than filled through a mapping: a new mapped file faults
+    in (and zeroes) a page at a time, which made a merge at 100,000 essays twice as long."""
     folder = scope_folder(root, scope)
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"g{generation}-{uuid.uuid4().hex[:8]}"
+    name = f"{'t' if base is not None else 'g'}{generation}-{uuid.uuid4().hex[:8]}"
     work = folder / f".build-{name}"
     work.mkdir()
     shift = shift_for(count)
@@ -150,31 +159,39 @@ def _write(root: Path, scope: int, generation: int, token: tuple[int, str], coun
     np.save(work / "crowded.npy", crowded)
     meta = {"scope": scope, "generation": generation, "print_id": token[0], "digest": token[1],
             "postings": count, "shift": shift, "present_bits": bits, "crowded": len(crowded),
-            "built_at": time.time()}
+            "built_at": time.time(), "after": base.generation if base is not None else 0}
     (work / "meta.json").write_text(json.dumps(meta))
     os.rename(work, folder / name)
+    if base is None:
+        current = {**meta, "folder": name}
+    else:
+        current = {**json.loads((base.folder / "meta.json").read_text()), "folder": base.folder.name,
+                   "top": {**meta, "folder": name}}
     pointer = folder / f".current-{name}.json"
-    pointer.write_text(json.dumps({**meta, "folder": name}))
+    pointer.write_text(json.dumps(current))
     os.replace(pointer, folder / "current.json")
-    _prune(folder, keep={name})
+    _prune(folder, keep={name} | ({base.folder.name} if base is not None else set()))
     return open_folder(scope, folder / name)
 
 
 def _prune(folder: Path, keep: set[str]) -> None:
-    """Keeps the new generation and the one before it; removes older ones and builds that
-    never finished (a build killed half-way). A worker that still maps a removed file
-    keeps its pages until it lets go of them (POSIX unlink semantics)."""
-    names = sorted((p.name for p in folder.glob("g*") if p.is_dir()), key=generation_of, reverse=True)
-    for name in [n for n in names if n not in keep][1:]:
-        shutil.rmtree(folder / name, ignore_errors=True)
+    """Keeps the generations just made current and, of bases and of tops each, the one
+    before them; removes older ones and builds that never finished (a build killed
+    half-way). A worker that still reads a removed file keeps it until it lets go of it
+    (POSIX unlink semantics)."""
+    for kind in ("g", "t"):
+        names = sorted((p.name for p in folder.glob(f"{kind}*") if p.is_dir()), key=generation_of, reverse=True)
+        for name in [n for n in names if n not in keep][1:]:
+            shutil.rmtree(folder / name, ignore_errors=True)
     for stray in folder.glob(".build-*"):
         if stray.name[len(".build-"):] not in keep:
             shutil.rmtree(stray, ignore_errors=True)
 
 
-def build_whole(session: Session, root: Path, scope: int) -> Generation | None:
-    """A generation made from every print of the scope; None when it has none."""
-    hashes, prints, last, token = _read_prints(session, scope, 0)
+def build_whole(session: Session, root: Path, scope: int, base: Generation | None = None) -> Generation | None:
+    """A generation made from every print of the scope (or a top of `base`, from every print
+    after it); None when there is none."""
+    hashes, prints, last, token = _read_prints(session, scope, base.generation if base is not None else 0)
     if token is None:
         return None
     # np.argsort's default (introsort) is not stable, and needs not be: the postings of one
@@ -188,11 +205,12 @@ def build_whole(session: Session, root: Path, scope: int) -> Generation | None:
             chunk["hash"], chunk["print"] = hashes[at], prints[at]
             yield chunk
 
-    return _write(root, scope, last, token, len(order), chunks())
+    return _write(root, scope, last, token, len(order), chunks(), base)
 
 
-def build_next(session: Session, root: Path, base: Generation) -> Generation:
-    """The next generation: `base` with the prints stored since, merged in one pass."""
+def build_next(session: Session, root: Path, base: Generation, top_of: Generation | None = None) -> Generation:
+    """The next generation: `base` with the prints stored since, merged in one pass; with
+    `top_of`, `base` is its top and the result its next top."""
     new_h, new_p, last, token = _read_prints(session, base.scope, base.generation)
     if token is None:
         return base
@@ -215,7 +233,7 @@ def build_next(session: Session, root: Path, base: Generation) -> Generation:
             chunk[~is_new] = old[start - first:end - last_new]
             yield chunk
 
-    return _write(root, base.scope, last, token, count, chunks())
+    return _write(root, base.scope, last, token, count, chunks(), top_of)
 
 
 @contextmanager
@@ -237,12 +255,22 @@ def _locked(root: Path, scope: int):
 
 def due(session: Session, good: Generation | None, scope: int, generation: int, now: float) -> bool:
     """Whether the scope needs a new generation: none is good, or enough prints (or old
-    enough ones) were stored since the good one."""
+    enough ones) were stored since the good one (`good`: the top, if there is one)."""
     if good is None:
         return generation > 0
     waiting = session.execute(select(func.count()).select_from(SimilarityPrint).where(
         SimilarityPrint.scope == scope, SimilarityPrint.generation > good.generation)).scalar_one()
     return waiting >= MERGE_FROM or (waiting > 0 and now - good.built_at >= MERGE_AFTER)
+
+
+def build_due(session: Session, root: Path, good: Generation, top: Generation | None) -> Generation:
+    """The generation that takes the prints since `good` (and its `top`): a new base when
+    the base is small or its top has grown to a TOP_SHARE of it; else a new top."""
+    if good.count < TOP_FROM or (top is not None and top.count * TOP_SHARE >= good.count):
+        return build_next(session, root, good)
+    if top is None:
+        return build_whole(session, root, good.scope, base=good)
+    return build_next(session, root, top, top_of=good)
 
 
 def refresh(session: Session, root: Path, scope: int, generation: int, now: float | None = None,
@@ -253,9 +281,10 @@ def refresh(session: Session, root: Path, scope: int, generation: int, now: floa
         if not mine:
             return None
         good = None if whole else good_generation(session, root, scope)
-        if not whole and not due(session, good, scope, generation, time.time() if now is None else now):
+        top = good_top(session, root, good) if good is not None else None
+        if not whole and not due(session, top or good, scope, generation, time.time() if now is None else now):
             return None
-        return build_next(session, root, good) if good is not None else build_whole(session, root, scope)
+        return build_due(session, root, good, top) if good is not None else build_whole(session, root, scope)
 
 
 def refresh_all(session: Session, root: Path, whole: bool = False, idle: bool = False) -> list[Generation]:
