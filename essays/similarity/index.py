@@ -1,6 +1,7 @@
 """The fingerprint index as each worker process sees it: the machine's shared generation
-(essays.similarity.shared, mapped read-only) plus the prints stored since, kept current from
-the database by the generation number (see essays.similarity.models).
+(essays.similarity.shared, mapped read-only) and its top, if it has one, plus the prints
+stored since, kept current from the database by the generation number (see
+essays.similarity.models).
 
 A check reads the scope's generation (one small query). When it differs from the one held,
 the prints inserted since are loaded (their hashes only) into a small tail, sorted on its
@@ -137,9 +138,9 @@ class ScopeCache:
     - with a shared index (`root`, see essays.similarity.shared), the main part is the newest
       good generation on disk, mapped read-only, and only the prints stored since (the
       delta) are read from the database into a small tail. When the task consumer publishes
-      a newer generation, the next lookup switches to it (one stat per lookup notices it) and
-      drops from the tail what the generation now holds; nothing is merged or sorted in a
-      request but the tail;
+      a newer generation or top, the next lookup switches to it (one stat per lookup notices
+      it; a base already open stays open) and drops from the tail what the files now hold;
+      nothing is merged or sorted in a request but the tail;
     - without one (no good generation on disk yet, or no `root`: a script without an app),
       every print is read from the database into memory (the database path), as one
       worker did before shared files existed; the tail is merged into the main part once it
