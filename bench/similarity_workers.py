@@ -189,6 +189,21 @@ def _forget_new(url: str, comp_id: int, version_ids: list[int], generation: int)
     engine.dispose()
 
 
+def _resident(root: Path) -> str:
+    """How much of the postings files the page cache holds (util-linux's fincore), e.g.
+    "2.5G of 2.5G"; "?" without fincore."""
+    import shutil
+    import subprocess
+
+    files = [str(p) for p in sorted(root.rglob("postings.npy"))]
+    if not files or shutil.which("fincore") is None:
+        return "?"
+    out = subprocess.run(["fincore", "--bytes", "--noheadings", "--output", "RES,SIZE", *files],
+                         capture_output=True, text=True).stdout.split()
+    held, size = sum(map(int, out[0::2])), sum(map(int, out[1::2]))
+    return f"{held / MB:.0f} of {size / MB:.0f} MB"
+
+
 def run_design(design: str, url: str, version_ids: list[int], workers: int, index_dir: str,
                merge_from: int, rate: float, stages: bool = False, top_share: int | None = None) -> dict:
     from essays.platform.db import make_engine
@@ -210,6 +225,7 @@ def run_design(design: str, url: str, version_ids: list[int], workers: int, inde
         started = time.perf_counter()
         os.sync()
         result["sync"] = time.perf_counter() - started
+        result["resident"] = _resident(Path(index_dir))
         result["disk"] = index_build.disk_bytes(Path(index_dir)) / MB
     spawn = multiprocessing.get_context("spawn")
     pipes, procs = [], []
@@ -248,6 +264,8 @@ def run_design(design: str, url: str, version_ids: list[int], workers: int, inde
         (first if number < workers else times).append(elapsed)
         if number >= workers:
             spent.append(stage_times)
+    if design == "shared":
+        result["resident_after"] = _resident(Path(index_dir))
     after = []
     for pipe in pipes:
         pipe.send("memory")
@@ -405,7 +423,8 @@ def main() -> None:
         if r["design"] == "shared":
             merges = ", ".join(f"{g} in {end - start:.1f} s" for g, start, end in r["merges"])
             print(f"\nshared: files built by the consumer in {r['build']:.1f} s ({r['postings']:,} postings, "
-                  f"written back to disk {r['sync']:.1f} s later, before the run; "
+                  f"written back to disk {r['sync']:.1f} s later, before the run; postings in the page cache "
+                  f"before the run {r['resident']}, after it {r['resident_after']}; "
                   f"{r['disk']:.0f} MB on disk); generations published during the run: {merges or 'none'}; "
                   f"{len(r['during'])} checks ran while the consumer was building"
                   + (f" (median {statistics.median(r['during']) * 1000:.1f} ms, slowest "
