@@ -297,12 +297,13 @@ def _slowest(r: dict, count: int = 8) -> str:
         when = next((f"during the build of {g}" for g, start, end in r["merges"] if start <= at <= end), None)
         if when is None:
             ends = [end for _, _, end in r["merges"] if end < at]
-            when = f"{at - max(ends):.1f} s after a generation was published" if ends else "before any build"
+            when = (f"{at - max(ends):.1f} s after a generation was published" if ends
+                    else "before any build" if r["design"] == "shared" else "")
         stages = ""
         if r.get("stages"):
             top = sorted(((v, k) for k, v in r["stages"][i].items() if "count" not in k), reverse=True)[:3]
             stages = "; " + ", ".join(f"{k} {v * 1000:.1f} ms" for v, k in top)
-        lines.append(f"- {r['times'][i] * 1000:.1f} ms, {when}{stages}")
+        lines.append(f"- {r['times'][i] * 1000:.1f} ms" + (f", {when}" if when else "") + stages)
     return "\n".join(lines)
 
 
