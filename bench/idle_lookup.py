@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.intake import machine
-from essays.similarity import shared
+from essays.similarity import pointer
 
 
 def main() -> None:
@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=60, help="per way and round")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    generation = next(shared.candidates(args.root, args.scope))
+    generation = next(pointer.candidates(args.root, args.scope))
     for path in generation.folder.glob("*.npy"):  # into the page cache, as on a machine that has the memory
         with open(path, "rb") as f:
             while f.read(1 << 24):

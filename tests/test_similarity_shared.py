@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from essays.jobs import runner
-from essays.similarity import index, index_build, service, shared
+from essays.similarity import index, index_build, pointer, service, shared
 from essays.similarity.base import BaseText
 from essays.similarity.compare import prepare
 from essays.similarity.models import SimilarityIndex, SimilarityPrint
@@ -24,7 +24,7 @@ from tests.test_similarity_service import NOW, paras, report_of
 @pytest.fixture(name="root")
 def _root(app):
     with app.app_context():
-        yield shared.index_root(app)
+        yield pointer.index_root(app)
 
 
 @pytest.fixture(autouse=True, params=["read", "held"])
@@ -140,7 +140,7 @@ def test_a_new_generation_replaces_the_pointer_and_keeps_the_one_before(session,
         make.submission(competition, paragraphs=paras(first))
         built = index_build.refresh(session, root, competition.id, _generation(session, competition.id))
         names.append(built.folder.name)
-    folder = shared.scope_folder(root, competition.id)
+    folder = pointer.scope_folder(root, competition.id)
     assert json.loads((folder / "current.json").read_text())["folder"] == names[-1]
     assert sorted(p.name for p in folder.glob("g*")) == sorted(names[-2:])  # the last good one stays
     assert not list(folder.glob(".build-*")) and not list(folder.glob(".current-*"))
@@ -163,10 +163,10 @@ def test_files_of_another_database_are_never_used(app, session, make, root, monk
         make.submission(competition, paragraphs=paras(first))
     built = index_build.refresh(session, root, competition.id, 2, whole=True)
     meta = built.folder / "meta.json"
-    pointer = shared.scope_folder(root, competition.id) / "current.json"
-    for path in (meta, pointer):  # as if built from another database: its last print differs
+    current = pointer.scope_folder(root, competition.id) / "current.json"
+    for path in (meta, current):  # as if built from another database: its last print differs
         path.write_text(json.dumps({**json.loads(path.read_text()), "digest": "0" * 64}))
-    assert shared.good_generation(session, root, competition.id) is None
+    assert pointer.good_generation(session, root, competition.id) is None
     worker = index.postings_for(session, [competition.id])[0]
     assert worker.shared == 0 and len(worker.hashes) > 0  # read from the database instead
     copy = make.submission(competition, paragraphs=paras(0))
@@ -179,13 +179,13 @@ def test_deleted_files_are_built_again_by_the_minute_task(app, session, make, ro
     make.submission(competition, paragraphs=paras(0))
     with app.app_context():
         runner.minute_tasks(lambda: session)
-    assert shared.good_generation(session, root, competition.id).generation == 1
+    assert pointer.good_generation(session, root, competition.id).generation == 1
     import shutil
 
     shutil.rmtree(root)
     with app.app_context():
         runner.minute_tasks(lambda: session)
-    assert shared.good_generation(session, root, competition.id).generation == 1
+    assert pointer.good_generation(session, root, competition.id).generation == 1
 
 
 def test_an_upload_never_waits_for_a_big_index_it_is_checked_once_the_files_exist(app, session, make, root,
@@ -214,7 +214,7 @@ def test_a_reread_print_makes_the_files_unusable_until_rebuilt(app, session, mak
     last = make.submission(competition, paragraphs=paras(8))
     index_build.refresh(session, root, competition.id, 2, whole=True)
     session.execute(delete(SimilarityPrint).where(SimilarityPrint.version_id == last.current.id))
-    assert shared.good_generation(session, root, competition.id) is None
+    assert pointer.good_generation(session, root, competition.id) is None
     rebuilt = index_build.refresh(session, root, competition.id, 2)
     assert rebuilt.generation == 1 and set(rebuilt.prints.tolist()) == {
         session.execute(select(SimilarityPrint.id).where(SimilarityPrint.version_id == first.current.id)).scalar()}
@@ -226,7 +226,7 @@ def test_the_command_builds_the_files_and_says_where(app, session, make, runner_
     result = runner_cli.invoke(args=["essays", "similar-index", "--rebuild"])
     assert result.exit_code == 0, result.output
     assert "查重共享索引：更新了" in result.output and "similarity-index" in result.output
-    assert shared.good_generation(session, shared.index_root(app), competition.id).generation == 1
+    assert pointer.good_generation(session, pointer.index_root(app), competition.id).generation == 1
     again = runner_cli.invoke(args=["essays", "similar-index"])
     assert again.exit_code == 0 and "查重共享索引已是最新，无需更新" in again.output
 
@@ -237,7 +237,7 @@ def test_without_a_shared_index_every_worker_reads_the_database(app, session, ma
     make.submission(competition, paragraphs=paras(0))
     copy = make.submission(competition, paragraphs=paras(0))
     assert report_of(session, copy).compared_with == "database"
-    assert shared.index_root(app) is None
+    assert pointer.index_root(app) is None
 
 
 @pytest.fixture
@@ -352,7 +352,7 @@ def test_the_consumer_builds_at_idle_priority_and_its_own_thread_keeps_its_prior
         runner.minute_tasks(lambda: session)  # the consumer's minute task
     assert seen == [(False, os.SCHED_IDLE)]
     assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the consumer's thread goes on as before
-    assert shared.good_generation(session, root, competition.id).generation == 1
+    assert pointer.good_generation(session, root, competition.id).generation == 1
     index_build.refresh_all(session, root, whole=True)  # init-db, restore, the command: in the caller's thread
     assert seen[1] == (True, os.SCHED_OTHER)
 

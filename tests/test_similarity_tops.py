@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from essays.similarity import index, index_build, service, shared
+from essays.similarity import index, index_build, pointer, service, shared
 from essays.similarity.base import BaseText
 from essays.similarity.compare import prepare
 from tests.test_similarity_service import NOW, paras, report_of
@@ -43,9 +43,9 @@ def test_uploads_go_into_tops_until_one_is_merged_into_a_new_base(app, session, 
     top = _refresh(session, root, scope)
     assert top.folder.name.startswith("t4-") and top.after == 3 and top.held is None
     assert top.count == len(top.prints) and set(top.prints.tolist()) == {_last_print(session, scope)}
-    pointer = shared.read_pointer(root, scope)
-    assert pointer["folder"] == base.folder.name and pointer["top"]["folder"] == top.folder.name
-    assert shared.covered(pointer) == 4
+    current = pointer.read_pointer(root, scope)
+    assert current["folder"] == base.folder.name and current["top"]["folder"] == top.folder.name
+    assert pointer.covered(current) == 4
     worker = index.postings_for(session, [scope])[0]
     assert worker.main.folder == base.folder and worker.top.folder == top.folder
     assert worker.shared == 4 and _delta(worker) == 0
@@ -72,11 +72,11 @@ def test_uploads_go_into_tops_until_one_is_merged_into_a_new_base(app, session, 
     assert merged.folder.name.startswith("g6-") and merged.after == 0
     whole = sorted(zip(*(a.tolist() for a in (merged.hashes, merged.prints)), strict=True))
     assert len(whole) == base.count + following.count + len(np.frombuffer(_last_hashes(session, scope), "<u8"))
-    assert "top" not in shared.read_pointer(root, scope)
+    assert "top" not in pointer.read_pointer(root, scope)
     worker = index.postings_for(session, [scope])[0]
     assert worker.main.folder == merged.folder and worker.top is None and worker.shared == 6
     assert _answers(session, scope, queries) == _fresh_answers(session, scope, queries, monkeypatch)
-    folder = shared.scope_folder(root, scope)
+    folder = pointer.scope_folder(root, scope)
     assert sorted(p.name for p in folder.glob("g*")) == sorted([base.folder.name, merged.folder.name])
     assert [p.name for p in folder.glob("t*")] == [following.folder.name]  # the one before stays
 
@@ -88,7 +88,7 @@ def test_a_base_below_top_from_is_merged_whole(session, make, root, monkeypatch)
     index_build.refresh(session, root, competition.id, 1, whole=True)
     make.submission(competition, paragraphs=paras(8))
     merged = _refresh(session, root, competition.id)
-    assert merged.folder.name.startswith("g2-") and "top" not in shared.read_pointer(root, competition.id)
+    assert merged.folder.name.startswith("g2-") and "top" not in pointer.read_pointer(root, competition.id)
 
 
 def test_a_top_the_database_does_not_confirm_is_not_read(app, session, make, root, monkeypatch):

@@ -25,7 +25,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import Integer, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from essays.similarity import shared
+from essays.similarity import pointer, shared
 from essays.similarity.buckets import bucket_table, search_in_buckets
 from essays.similarity.models import SimilarityIndex, SimilarityPrint
 
@@ -191,10 +191,10 @@ class ScopeCache:
 
     def _start(self, session: Session, generation: int, wait: bool) -> None:
         """Nothing held: starts from the newest good shared generation, if there is one."""
-        self.stamp = shared.pointer_stamp(self.root, self.scope)
-        good = shared.good_generation(session, self.root, self.scope)
+        self.stamp = pointer.pointer_stamp(self.root, self.scope)
+        good = pointer.good_generation(session, self.root, self.scope)
         if good is not None and good.generation <= generation:
-            top = shared.good_top(session, self.root, good)
+            top = pointer.good_top(session, self.root, good)
             self._adopt(good, top if top is not None and top.generation <= generation else None)
         elif not wait and generation > DATABASE_PATH_MAX and session.execute(
                 select(func.count()).select_from(SimilarityPrint)
@@ -204,25 +204,25 @@ class ScopeCache:
     def _follow(self) -> None:
         """Switches to a newer shared generation when one was published and this cache holds
         every print it names (its last print is the one held at that generation)."""
-        stamp = shared.pointer_stamp(self.root, self.scope)
+        stamp = pointer.pointer_stamp(self.root, self.scope)
         if stamp is None or stamp == self.stamp:
             return
-        pointer = shared.read_pointer(self.root, self.scope)
-        if pointer is None or shared.covered(pointer) <= self.postings.shared:
+        current = pointer.read_pointer(self.root, self.scope)
+        if current is None or pointer.covered(current) <= self.postings.shared:
             self.stamp = stamp
             return
-        if shared.covered(pointer) > self.generation:
+        if pointer.covered(current) > self.generation:
             return  # not held so far yet: looked at again after the next load
         self.stamp = stamp
-        named = [pointer, *([pointer["top"]] if pointer.get("top") else [])]
+        named = [current, *([current["top"]] if current.get("top") else [])]
         if any(self.tokens.get(n["generation"]) != (n["print_id"], n["digest"]) for n in named):
             return  # not this database's, or not what this cache holds
-        folder = shared.scope_folder(self.root, self.scope)
+        folder = pointer.scope_folder(self.root, self.scope)
         main = self.postings.main
-        if main is None or main.folder.name != pointer["folder"]:  # a new base; else only a new top
-            main = shared.open_folder(self.scope, folder / pointer["folder"])
-        top = shared.open_folder(self.scope, folder / pointer["top"]["folder"]) if pointer.get("top") else None
-        if main is not None and (top is not None or not pointer.get("top")):
+        if main is None or main.folder.name != current["folder"]:  # a new base; else only a new top
+            main = shared.open_folder(self.scope, folder / current["folder"])
+        top = shared.open_folder(self.scope, folder / current["top"]["folder"]) if current.get("top") else None
+        if main is not None and (top is not None or not current.get("top")):
             self._adopt(main, top)
 
     def _adopt(self, generation: shared.Generation, top: shared.Generation | None = None) -> None:
@@ -312,7 +312,7 @@ def postings_for(session: Session, scopes: list[int], own: SimilarityPrint | Non
     """The current postings of each scope, read in one small query however many scopes:
     each scope's generation, beside the (print id, digest) at the generation its cache holds.
     `own`: the print the caller has just stored; `wait`: see ScopeCache.current."""
-    root = shared.index_root(current_app) if has_app_context() else None
+    root = pointer.index_root(current_app) if has_app_context() else None
     caches = [cache_for(scope, root) for scope in scopes]
     params = {}
     for i, c in enumerate(caches):

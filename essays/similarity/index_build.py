@@ -36,19 +36,16 @@ from sqlalchemy.orm import Session
 from essays.similarity import shared
 from essays.similarity.buckets import search_in_buckets, shift_for
 from essays.similarity.models import SimilarityIndex, SimilarityPrint
+from essays.similarity.pointer import generation_of, good_generation, good_top, scope_folder
 from essays.similarity.shared import (
     CROWD,
     FIRST_KEPT,
     NO_PRINT,
     RECORD,
     Generation,
-    generation_of,
-    good_generation,
-    good_top,
     holders_digest,
     open_folder,
     present_bits,
-    scope_folder,
 )
 
 MERGE_FROM = 200  # prints stored since the current generation: a new one is built

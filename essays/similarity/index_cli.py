@@ -16,12 +16,12 @@ from flask.cli import with_appcontext
 
 from essays.platform.cli import require_schema
 from essays.platform.db import db
-from essays.similarity import index_build, shared
+from essays.similarity import index_build, pointer
 
 
 def build(rebuild: bool) -> None:
     """Brings every scope's files up to date (`rebuild`: from nothing) and says what it did."""
-    root = shared.index_root(current_app)
+    root = pointer.index_root(current_app)
     if root is None:
         click.echo("查重共享索引未启用（SIMILARITY_SHARED_INDEX = False），各进程直接读取数据库。")
         return

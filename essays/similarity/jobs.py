@@ -25,7 +25,7 @@ from essays.jobs.runner import Progress
 from essays.models import Competition
 from essays.platform.audit import record
 from essays.platform.errors import Refusal
-from essays.similarity import index_build, references, service, shared
+from essays.similarity import index_build, pointer, references, service
 from essays.similarity.models import ReferenceUpload
 from essays.similarity.runs import run_competition
 
@@ -58,7 +58,7 @@ def run_job(session: Session, job: Job, progress: Progress) -> dict:
 def maintain_index(session: Session, now) -> None:
     from flask import current_app
 
-    root = shared.index_root(current_app)
+    root = pointer.index_root(current_app)
     if root is not None:
         index_build.refresh_all(session, root, idle=True)
 

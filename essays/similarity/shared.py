@@ -59,7 +59,8 @@ Rules:
   database holds that same print at that generation, so files left from another database
   (a restore, a test) are never used;
 - building happens in the task consumer, `init-db` and `restore`, under a file lock per
-  scope, never inside a request (essays.similarity.index_build).
+  scope, never inside a request (essays.similarity.index_build);
+- which generation to open: essays.similarity.pointer.
 """
 
 from __future__ import annotations
@@ -67,15 +68,10 @@ from __future__ import annotations
 import json
 import os
 import weakref
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from essays.similarity.models import SimilarityPrint
 
 HOLD_UP_TO = 1 << 20  # postings (12 MB, about 1,400 essays): a generation read into memory whole
 CROWDED_FROM = 1000  # postings of one hash (12 KB to read) above which it is crowded (module doc)
@@ -225,36 +221,6 @@ class Generation:
         return self.records()["print"]
 
 
-def index_root(app) -> Path | None:
-    """Where the app keeps its shared index: SIMILARITY_INDEX_DIR, by default the instance
-    folder's similarity-index; None when SIMILARITY_SHARED_INDEX is off (every worker then
-    reads the whole index from the database, as before shared files existed)."""
-    if not app.config.get("SIMILARITY_SHARED_INDEX", True):
-        return None
-    return Path(app.config.get("SIMILARITY_INDEX_DIR") or Path(app.instance_path) / "similarity-index")
-
-
-def scope_folder(root: Path, scope: int) -> Path:
-    return Path(root) / f"scope-{scope}"
-
-
-def read_pointer(root: Path, scope: int) -> dict | None:
-    try:
-        return json.loads((scope_folder(root, scope) / "current.json").read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def pointer_stamp(root: Path, scope: int) -> tuple[int, int] | None:
-    """What changes whenever current.json is replaced (checked by workers on every lookup:
-    one stat call)."""
-    try:
-        st = os.stat(scope_folder(root, scope) / "current.json")
-    except OSError:
-        return None
-    return (st.st_ino, st.st_mtime_ns)
-
-
 def open_folder(scope: int, folder: Path) -> Generation | None:
     """The generation in `folder`, opened; None when it is incomplete or unreadable. Its file
     is closed when the Generation is dropped."""
@@ -286,61 +252,3 @@ def open_folder(scope: int, folder: Path) -> Generation | None:
                        crowd if crowd is not None and crowd.dtype == CROWD else None, after)
     weakref.finalize(found, os.close, fd)
     return found
-
-
-def candidates(root: Path, scope: int) -> Iterator[Generation]:
-    """The scope's generations on disk worth trying, the current one first, then the others
-    newest first (the last good one, should the current be wrong); each opened when asked for."""
-    folder = scope_folder(root, scope)
-    pointer = read_pointer(root, scope)
-    names = sorted((p.name for p in folder.glob("g*") if p.is_dir()), key=generation_of, reverse=True)
-    if pointer is not None and pointer.get("folder") in names:
-        names.remove(pointer["folder"])
-        names.insert(0, pointer["folder"])
-    for name in names:
-        found = open_folder(scope, folder / name)
-        if found is not None:
-            yield found
-
-
-def generation_of(name: str) -> int:
-    try:
-        return int(name[1:].split("-", 1)[0])
-    except ValueError:
-        return -1
-
-
-def database_token(session: Session, scope: int, generation: int) -> tuple[int, str] | None:
-    row = session.execute(select(SimilarityPrint.id, SimilarityPrint.digest).where(
-        SimilarityPrint.scope == scope, SimilarityPrint.generation == generation)).first()
-    return (row.id, row.digest) if row is not None else None
-
-
-def good_generation(session: Session, root: Path, scope: int) -> Generation | None:
-    """The newest base generation on disk that this database confirms (its last print is there)."""
-    for g in candidates(root, scope):
-        if database_token(session, scope, g.generation) == g.token:
-            return g
-    return None
-
-
-def good_top(session: Session, root: Path, base: Generation) -> Generation | None:
-    """The top that current.json names on `base`, when this database confirms it; None
-    otherwise (the prints after the base are then read from the database, as a delta)."""
-    top = top_pointer(read_pointer(root, base.scope), base)
-    if top is None or database_token(session, base.scope, top["generation"]) != (top["print_id"], top["digest"]):
-        return None
-    return open_folder(base.scope, scope_folder(root, base.scope) / top["folder"])
-
-
-def top_pointer(pointer: dict | None, base: Generation) -> dict | None:
-    """The top named by `pointer` when it is one on `base`."""
-    top = (pointer or {}).get("top")
-    if not top or pointer.get("folder") != base.folder.name or top.get("after") != base.generation:
-        return None
-    return top
-
-
-def covered(pointer: dict) -> int:
-    """The generation up to which a pointer's files hold the prints (its top's, if any)."""
-    return pointer["top"]["generation"] if pointer.get("top") else pointer["generation"]
