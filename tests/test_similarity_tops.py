@@ -5,10 +5,12 @@ answer and report is the one an index read whole from the database gives."""
 from __future__ import annotations
 
 import numpy as np
+from sqlalchemy import select
 
 from essays.similarity import index, index_build, pointer, service, shared
 from essays.similarity.base import BaseText
 from essays.similarity.compare import prepare
+from essays.similarity.models import SimilarityPrint
 from tests.test_similarity_service import NOW, paras, report_of
 from tests.test_similarity_shared import (  # noqa: F401 (fixtures: each test runs reading files and holding them)
     _answers,
@@ -42,7 +44,7 @@ def test_uploads_go_into_tops_until_one_is_merged_into_a_new_base(app, session, 
     make.submission(competition, paragraphs=paras(24))
     top = _refresh(session, root, scope)
     assert top.folder.name.startswith("t4-") and top.after == 3 and top.held is None
-    assert top.count == len(top.prints) and set(top.prints.tolist()) == {_last_print(session, scope)}
+    assert top.count == len(top.prints) and set(top.prints.tolist()) == {_last(session, scope).id}
     current = pointer.read_pointer(root, scope)
     assert current["folder"] == base.folder.name and current["top"]["folder"] == top.folder.name
     assert pointer.covered(current) == 4
@@ -55,7 +57,7 @@ def test_uploads_go_into_tops_until_one_is_merged_into_a_new_base(app, session, 
     make.submission(competition, paragraphs=paras(30))
     following = _refresh(session, root, scope)
     assert following.folder.name.startswith("t5-") and following.after == 3
-    assert following.count == top.count + len(np.frombuffer(_last_hashes(session, scope), "<u8"))
+    assert following.count == top.count + len(np.frombuffer(_last(session, scope).hashes, "<u8"))
     held_base = worker.main
     worker = index.postings_for(session, [scope])[0]
     assert worker.main is held_base and worker.top.folder == following.folder and _delta(worker) == 0
@@ -71,7 +73,7 @@ def test_uploads_go_into_tops_until_one_is_merged_into_a_new_base(app, session, 
     merged = _refresh(session, root, scope)
     assert merged.folder.name.startswith("g6-") and merged.after == 0
     whole = sorted(zip(*(a.tolist() for a in (merged.hashes, merged.prints)), strict=True))
-    assert len(whole) == base.count + following.count + len(np.frombuffer(_last_hashes(session, scope), "<u8"))
+    assert len(whole) == base.count + following.count + len(np.frombuffer(_last(session, scope).hashes, "<u8"))
     assert "top" not in pointer.read_pointer(root, scope)
     worker = index.postings_for(session, [scope])[0]
     assert worker.main.folder == merged.folder and worker.top is None and worker.shared == 6
@@ -140,15 +142,7 @@ def test_crowded_hashes_of_a_base_and_its_top_give_the_reports_their_postings_gi
         assert recheck == _report_from_database(app, session, sub.current, monkeypatch)
 
 
-def _last_print(session, scope: int) -> int:
-    from essays.similarity.models import SimilarityPrint
-
-    return session.query(SimilarityPrint.id).filter_by(scope=scope).order_by(
-        SimilarityPrint.generation.desc()).first()[0]
-
-
-def _last_hashes(session, scope: int) -> bytes:
-    from essays.similarity.models import SimilarityPrint
-
-    return session.query(SimilarityPrint.hashes).filter_by(scope=scope).order_by(
-        SimilarityPrint.generation.desc()).first()[0]
+def _last(session, scope: int) -> SimilarityPrint:
+    """The scope's newest print."""
+    return session.scalars(select(SimilarityPrint).where(SimilarityPrint.scope == scope)
+                           .order_by(SimilarityPrint.generation.desc()).limit(1)).one()
